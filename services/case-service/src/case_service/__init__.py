@@ -1,0 +1,1 @@
+"""case-service: beneficiaries, households and cases from first counselling to closure."""

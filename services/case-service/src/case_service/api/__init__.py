@@ -1,0 +1,1 @@
+"""HTTP entrypoints of case-service: parsing, auth, the unit of work and its commit."""

@@ -1,0 +1,84 @@
+from datetime import datetime
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from case_service.api.dependencies import CasesRead, CasesWrite, UoW
+from case_service.domain.models import Stage
+from case_service.schemas import CaseRead, OpenCase
+from case_service.service_layer import cases
+from casebridge_common.db import utc_now
+from casebridge_common.events.contracts.case import Programme
+from casebridge_common.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    CursorParam,
+    IdempotencyKeyHeader,
+    InvalidCursor,
+    LimitParam,
+    Page,
+    etag,
+    page_of,
+)
+from casebridge_common.problems import problems
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+
+@router.post("", status_code=201, response_model=CaseRead, responses=problems(401, 403, 404, 422))
+async def open_case(
+    body: OpenCase, uow: UoW, who: CasesWrite, response: Response, key: IdempotencyKeyHeader = None
+) -> CaseRead | JSONResponse:
+    """Open a case for a beneficiary registered in the caller's office. Emits `casebridge.case.opened.v1`."""
+    async with uow:
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        result = CaseRead.model_validate(await cases.open_case(uow, body, actor=who, now=utc_now()))
+        await uow.idempotency.remember(status=201, body=result)
+        await uow.commit()
+    response.headers["ETag"] = etag(result.version)
+    return result
+
+
+@router.get("/{case_id}", responses=problems(401, 403, 404))
+async def get_case(case_id: UUID, uow: UoW, who: CasesRead, response: Response) -> CaseRead:
+    """A case the caller's office owns. A case it may not see is answered 404: existence is not disclosed."""
+    async with uow:
+        result = CaseRead.model_validate(await cases.read_case(uow, case_id, actor=who))
+        await uow.commit()
+    response.headers["ETag"] = etag(result.version)
+    return result
+
+
+def _after(cursor: list[object] | None) -> tuple[datetime, UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        opened_at, case_id = cursor
+        return datetime.fromisoformat(str(opened_at)), UUID(str(case_id))
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor(parameter="cursor") from exc
+
+
+@router.get("", responses=problems(400, 401, 403, 422))
+async def list_cases(
+    uow: UoW,
+    who: CasesRead,
+    programme: Programme | None = None,
+    stage: Stage | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[CaseRead]:
+    """The caller's office's cases, newest first, in pages (`next_cursor`)."""
+    query = {"programme": programme, "stage": stage, "office": who.office_id}
+    after = _after(Cursor.decode(cursor, query))
+    async with uow:
+        rows = await cases.list_cases(uow, actor=who, programme=programme, stage=stage, after=after, limit=limit)
+        await uow.commit()
+    return page_of(
+        [CaseRead.model_validate(r) for r in rows],
+        limit=limit,
+        sort_key=lambda c: [c.opened_at.isoformat(), str(c.id)],
+        query=query,
+    )

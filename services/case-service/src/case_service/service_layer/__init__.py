@@ -1,0 +1,1 @@
+"""Case-service use cases: one function each; they never commit (the entrypoint does)."""

@@ -1,0 +1,10 @@
+from pathlib import Path
+
+import pytest
+
+import case_service.domain.models  # noqa: F401 - this service's tables, before any database is built
+
+
+@pytest.fixture(scope="session")
+def service_dir() -> Path:
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,1 @@
+"""notification-service: in-app inbox, e-mail, signed webhooks, reminders and escalations."""

@@ -1,0 +1,1 @@
+"""Referral domain: directory records and referrals. No I/O."""

@@ -1,0 +1,1 @@
+"""scoring-service: Reintegration Sustainability Survey scoring, assessments and programme indicators."""

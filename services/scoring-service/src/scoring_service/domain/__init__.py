@@ -1,0 +1,1 @@
+"""Scoring domain: survey schedules, instruments and scores. No I/O."""

@@ -1,0 +1,1 @@
+"""Scoring use cases; they never commit."""

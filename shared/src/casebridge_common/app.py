@@ -1,0 +1,82 @@
+"""The FastAPI application shell every service shares: lifespan resources, problem handlers, health, telemetry."""
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import text
+
+from casebridge_common.auth import JwksCache, TokenVerifier, discovery_key_loader
+from casebridge_common.db import create_engine, session_factory
+from casebridge_common.problems import install_problem_handlers, problem_response
+from casebridge_common.settings import ServiceSettings
+from casebridge_common.telemetry import configure_logging, configure_tracing
+
+log = logging.getLogger(__name__)
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        engine = create_engine(settings.database_url.get_secret_value(), pool_size=settings.database_pool_size)
+        client = httpx.AsyncClient(timeout=5.0)
+        jwks = JwksCache(discovery_key_loader(settings.oidc_issuer, client), refresh_s=settings.jwks_refresh_s)
+        try:
+            await jwks.keys()
+        except Exception as exc:  # the IdP may start later; keys load on the first request instead
+            log.warning("JWKS not loaded at start-up: %r", exc)
+        try:
+            yield {
+                "settings": settings,
+                "engine": engine,
+                "sessions": session_factory(engine),
+                "jwks": jwks,
+                "token_verifier": TokenVerifier(jwks, issuer=settings.oidc_issuer, audience=settings.oidc_audience),
+            }
+        finally:
+            await client.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+        servers=[{"url": "http://127.0.0.1:8080", "description": "local gateway (make up)"}],
+    )
+    install_problem_handlers(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: the database and the IdP's keys are reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            async with request.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            await request.state.jwks.keys()
+        except Exception as exc:
+            return problem_response(request, status=503, code="not-ready", title="Not ready", detail=repr(exc))
+        return JSONResponse({"status": "ready"})
+
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app

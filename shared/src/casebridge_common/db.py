@@ -1,0 +1,78 @@
+"""Engine, constraint naming convention and the unit of work (one transaction, rolled back unless committed)."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import ClassVar, Self
+
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+
+# Alembic autogenerate and hand-written migrations agree on constraint names only with a convention.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class UnitOfWork:
+    """One database transaction. Leaving the block without :meth:`commit` rolls everything back.
+
+    Subclasses set ``source`` (the CloudEvents source of what they emit) and attach repositories in ``bind``.
+    """
+
+    source: ClassVar[str]
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        from casebridge_common.audit import AuditLog
+        from casebridge_common.http import IdempotencyKeys
+        from casebridge_common.inbox import Inbox
+        from casebridge_common.outbox import Outbox
+
+        self.session = self._sessions()
+        self.outbox = Outbox(self.session, source=self.source)
+        self.inbox = Inbox(self.session)
+        self.idempotency = IdempotencyKeys(self.session)
+        self.audit = AuditLog(self.session)
+        self.bind(self.session)
+        return self
+
+    def bind(self, session: AsyncSession) -> None:
+        """Attach this service's repositories to the session."""
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()  # a no-op after commit(): undo is the default
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+
+def enum_type(enum: type[StrEnum]) -> SAEnum:
+    """Enums are stored as their lower-snake values in VARCHAR, so adding a member needs no ALTER TYPE."""
+    return SAEnum(enum, native_enum=False, length=64, values_callable=lambda members: [m.value for m in members])

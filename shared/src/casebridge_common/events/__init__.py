@@ -1,0 +1,1 @@
+"""The CloudEvents envelope and the published event contracts (``contracts/``)."""

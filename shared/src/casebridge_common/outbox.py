@@ -1,0 +1,146 @@
+"""Transactional outbox: events are rows written in the caller's transaction; a relay publishes them.
+
+Request code never talks to Kafka. The relay publishes at-least-once in ``seq`` order per batch with an
+idempotent producer, so a key's events leave in the order their transactions committed (writers of one
+aggregate serialise on its row lock); consumers de-duplicate on the event id.
+"""
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate, trace
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, delete, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import Field, SQLModel, col
+
+from casebridge_common.db import utc_now
+from casebridge_common.events.envelope import CloudEvent, Event, json_bytes
+from casebridge_common.kafka import Topics, kafka_headers
+from casebridge_common.telemetry import current_traceparent
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_pending", "seq", postgresql_where=text("published_at IS NULL")),)
+
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True))
+    event_id: UUID = Field(unique=True)
+    topic: str
+    key: str
+    event: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+    published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class Outbox:
+    def __init__(self, session: AsyncSession, *, source: str) -> None:
+        self._session, self._source = session, source
+
+    def emit(self, event: Event) -> CloudEvent:
+        """Add the event to the current transaction; it is published only if the transaction commits."""
+        envelope = CloudEvent.wrap(event, source=self._source, traceparent=current_traceparent())
+        self._session.add(
+            OutboxMessage(
+                event_id=UUID(envelope.id),
+                topic=event.topic,
+                key=envelope.subject,
+                event=envelope.model_dump(mode="json", exclude_none=True),
+            )
+        )
+        return envelope
+
+
+async def relay_batch(
+    sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, topics: Topics, *, limit: int = 200
+) -> int:
+    """Publish the oldest pending rows. Any send failure rolls the batch back, so it is retried whole."""
+    async with sessions() as session, session.begin():
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.published_at).is_(None))
+                .order_by(col(OutboxMessage.seq))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        acks = []
+        for row in rows:
+            parent = propagate.extract({"traceparent": row.event.get("traceparent", "")})
+            with tracer.start_as_current_span(f"publish {row.topic}", context=parent, kind=trace.SpanKind.PRODUCER):
+                acks.append(
+                    await producer.send(
+                        topics.name(row.topic),
+                        key=row.key.encode(),
+                        value=json_bytes(row.event),
+                        headers=kafka_headers(row.event),
+                    )
+                )
+        await asyncio.gather(*acks)
+        now = utc_now()
+        for row in rows:
+            row.published_at = now
+    return len(rows)
+
+
+async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.published_at).is_(None))
+        )
+    return int(count or 0)
+
+
+async def purge_published(sessions: async_sessionmaker[AsyncSession], *, older_than: timedelta) -> int:
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            delete(OutboxMessage).where(col(OutboxMessage.published_at) < utc_now() - older_than)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def run_relay(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    topics: Topics,
+    *,
+    lock_id: int,
+    idle_s: float = 0.2,
+    max_backoff_s: float = 30.0,
+) -> None:
+    """Relay forever. One active relay per service: it holds an advisory lock; a second one waits as standby.
+
+    Two relays publishing at once could interleave one key's events, hence the lock.
+    """
+    async with engine.connect() as lock_conn:
+        while not (await lock_conn.scalar(text("SELECT pg_try_advisory_lock(:id)"), {"id": lock_id})):
+            await lock_conn.rollback()
+            await asyncio.sleep(5)
+        await lock_conn.commit()
+        log.info("outbox relay active", extra={"lock_id": lock_id})
+        backoff = 0.5
+        while True:
+            try:
+                sent = await relay_batch(sessions, producer, topics)
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Broker or database outage: rows stay pending in PostgreSQL and are retried.
+                log.warning("outbox relay batch failed; retrying in %.1fs: %r", backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff_s)
+                continue
+            if sent == 0:
+                await asyncio.sleep(idle_s)

@@ -1,0 +1,68 @@
+"""Structured JSON logs that carry trace ids, and OpenTelemetry set-up (exporter off unless enabled)."""
+
+import logging
+import sys
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from pythonjsonlogger.json import JsonFormatter
+
+from casebridge_common.settings import ServiceSettings
+
+
+class _TraceContextFilter(logging.Filter):
+    """Adds the current span's trace and span ids to every record, so logs join traces."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        record.trace_id = f"{context.trace_id:032x}" if context.is_valid else None
+        record.span_id = f"{context.span_id:016x}" if context.is_valid else None
+        return True
+
+
+def configure_logging(service_name: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            static_fields={"service": service_name},
+        )
+    )
+    handler.addFilter(_TraceContextFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiokafka", "kafka"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def configure_tracing(settings: ServiceSettings) -> None:
+    """A real tracer provider always (so trace ids exist and propagate); the OTLP exporter only when enabled.
+
+    The exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
+    """
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    if settings.otel_enabled:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the active span, stored with each outbox row so a trace spans the relay hop."""
+    carrier: dict[str, Any] = {}
+    propagate.inject(carrier)
+    value = carrier.get("traceparent")
+    return str(value) if value else None
+
+
+def current_trace_id() -> str | None:
+    context = trace.get_current_span().get_span_context()
+    return f"{context.trace_id:032x}" if context.is_valid else None

@@ -1,0 +1,39 @@
+import pytest
+
+from casebridge_common.http import Cursor, InvalidCursor, page_of, require_if_match
+from casebridge_common.problems import PreconditionFailed, PreconditionRequired
+
+QUERY = {"programme": "return_reintegration", "office": "de-berlin"}
+
+
+def test_cursor_round_trips_for_the_same_query() -> None:
+    cursor = Cursor.encode(["2026-12-01T10:00:00+00:00", "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"], QUERY)
+    assert Cursor.decode(cursor, dict(QUERY)) == ["2026-12-01T10:00:00+00:00", "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"]
+
+
+@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", "e30", "eyJhIjogMX0"])
+def test_malformed_cursor_is_rejected(cursor: str) -> None:
+    with pytest.raises(InvalidCursor):
+        Cursor.decode(cursor, QUERY)
+
+
+def test_cursor_replayed_on_another_query_is_rejected() -> None:
+    cursor = Cursor.encode(["x"], QUERY)
+    with pytest.raises(InvalidCursor):
+        Cursor.decode(cursor, {**QUERY, "programme": "resettlement_integration"})
+
+
+def test_page_has_a_cursor_only_when_more_rows_exist() -> None:
+    assert page_of([1, 2], limit=2, sort_key=lambda i: [i], query={}).next_cursor is None
+    page = page_of([1, 2, 3], limit=2, sort_key=lambda i: [i], query={})
+    assert page.items == [1, 2]
+    assert Cursor.decode(page.next_cursor, {}) == [2]
+
+
+def test_if_match_is_required_and_must_name_the_current_version() -> None:
+    with pytest.raises(PreconditionRequired):
+        require_if_match(None, 3)
+    with pytest.raises(PreconditionFailed) as mismatch:
+        require_if_match('"2"', 3)
+    assert mismatch.value.context == {"current_version": 3}
+    require_if_match('"3"', 3)

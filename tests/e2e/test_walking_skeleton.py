@@ -1,0 +1,130 @@
+"""One case opened in Berlin reaches scoring-service and notification-service over Kafka."""
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from scenario import eventually, inbox_items_for, office_headers, open_return_case
+
+from casebridge_common.testing.plugin import bearer
+from casebridge_common.testing.tokens import authorization_code_token
+
+CASE_TOPIC = "casebridge.case.events.v1"
+
+
+def test_case_opened_reaches_scoring_and_notification_only_for_the_owning_office(
+    api: httpx.Client, oidc_issuer: str
+) -> None:
+    case = open_return_case(api, office_headers(oidc_issuer, "de-berlin-system", "case-api"))
+    scoring = office_headers(oidc_issuer, "de-berlin-system", "scoring-api")
+    inbox = office_headers(oidc_issuer, "de-berlin-system", "notification-api")
+
+    def baseline() -> list[dict[str, Any]]:
+        response = api.get("/v1/surveys/schedules", params={"case_id": case["id"]}, headers=scoring)
+        assert response.status_code == 200, response.text
+        return list(response.json())
+
+    schedules = eventually(baseline, what="the baseline survey to be scheduled")
+    assert [(s["administration"], s["instrument"], s["status"]) for s in schedules] == [("baseline", "rss", "due")]
+    items = eventually(lambda: inbox_items_for(api, inbox, case["id"]), what="the inbox item")
+    assert [(i["kind"], i["office_id"]) for i in items] == [("case_opened", "de-berlin")]
+
+    erbil_inbox = office_headers(oidc_issuer, "iq-erbil-system", "notification-api")
+    erbil_scoring = office_headers(oidc_issuer, "iq-erbil-system", "scoring-api")
+    assert inbox_items_for(api, erbil_inbox, case["id"]) == []
+    assert api.get("/v1/surveys/schedules", params={"case_id": case["id"]}, headers=erbil_scoring).json() == []
+    erbil_case = api.get(f"/v1/cases/{case['id']}", headers=office_headers(oidc_issuer, "iq-erbil-system", "case-api"))
+    assert (erbil_case.status_code, erbil_case.json()["code"]) == (404, "case-not-found")
+
+
+async def _case_events_after(kafka_bootstrap: str, start: dict[TopicPartition, int], key: str) -> list[Any]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(start))
+        for partition, offset in start.items():
+            consumer.seek(partition, offset)
+        found: list[Any] = []
+        async with asyncio.timeout(60):
+            while not found:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found += [r for r in records if r.key == key.encode()]
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def _end_offsets(kafka_bootstrap: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(CASE_TOPIC, p) for p in consumer.partitions_for_topic(CASE_TOPIC) or ()]
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+def test_case_opened_is_a_cloudevent_keyed_by_the_case_id(
+    api: httpx.Client, oidc_issuer: str, kafka_bootstrap: str
+) -> None:
+    start = asyncio.run(_end_offsets(kafka_bootstrap))
+    assert start, f"{CASE_TOPIC} has no partitions: were the topics created?"
+    case = open_return_case(api, office_headers(oidc_issuer, "de-berlin-system", "case-api"))
+    records = asyncio.run(_case_events_after(kafka_bootstrap, start, case["id"]))
+    assert len(records) == 1
+    envelope = json.loads(records[0].value)
+    assert dict(records[0].headers)["content-type"] == b"application/cloudevents+json"
+    assert (envelope["specversion"], envelope["type"], envelope["source"], envelope["subject"]) == (
+        "1.0",
+        "casebridge.case.opened.v1",
+        "/casebridge/case-service",
+        case["id"],
+    )
+    assert envelope["data"]["owner_office_id"] == "de-berlin"
+    assert "given_name" not in json.dumps(envelope)  # events carry identifiers, not personal data
+    assert uuid.UUID(envelope["id"])
+
+
+def test_a_field_worker_signs_in_on_mobile_with_pkce_and_sees_the_office_caseload(
+    api: httpx.Client, oidc_issuer: str
+) -> None:
+    case = open_return_case(api, office_headers(oidc_issuer, "de-berlin-system", "case-api"))
+    user_token = authorization_code_token(
+        oidc_issuer, "anna.schmidt", resource="urn:casebridge:case-api", scope="cases:read"
+    )
+    response = api.get(f"/v1/cases/{case['id']}", headers=bearer(user_token))
+    assert response.status_code == 200, response.text
+    assert response.json()["owner_office_id"] == "de-berlin"
+
+
+def test_the_gateway_routes_by_prefix_and_answers_unknown_paths_with_problem_json(
+    api: httpx.Client, oidc_issuer: str
+) -> None:
+    offices = api.get(
+        "/v1/directory/offices",
+        params={"country": "DE"},
+        headers=office_headers(oidc_issuer, "de-berlin-system", "referral-api"),
+    )
+    assert offices.status_code == 200, offices.text
+    assert [o["id"] for o in offices.json()["items"]] == ["de-berlin"]
+    unknown = api.get("/v2/anything")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json()["code"] == "route-not-found"
+
+
+async def _burst(gateway_url: str, token: str, n: int) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=10, limits=httpx.Limits(max_connections=50)) as client:
+        return await asyncio.gather(*(client.get("/v1/cases", headers=bearer(token)) for _ in range(n)))
+
+
+def test_a_client_that_floods_the_gateway_is_rate_limited_with_problem_json(gateway_url: str) -> None:
+    responses = asyncio.run(_burst(gateway_url, f"flood-{uuid.uuid4()}", 600))
+    limited = [r for r in responses if r.status_code == 429]
+    assert limited, f"no 429 among {sorted({r.status_code for r in responses})}"
+    assert limited[0].json()["code"] == "rate-limited"
+    assert limited[0].headers["retry-after"] == "1"
+    assert {r.status_code for r in responses} <= {401, 429}
