@@ -1,6 +1,7 @@
 """Load a small demo caseload through the gateway, as the Berlin host office (make up runs this).
 
-Deterministic Idempotency-Keys make a second run replay the first one's answers instead of adding twins.
+A run against an office that already has cases loads nothing (a second `make up` reuses the data), and
+deterministic Idempotency-Keys make an interrupted first run safe to repeat.
 """
 
 import argparse
@@ -34,6 +35,11 @@ def main() -> None:
     )
     opened = 0
     with httpx.Client(base_url=args.gateway, headers={"Authorization": f"Bearer {token}"}, timeout=10) as api:
+        existing = api.get("/v1/cases", params={"limit": 1})
+        existing.raise_for_status()
+        if existing.json()["items"]:
+            sys.stdout.write("demo: the Berlin office already has cases; nothing loaded\n")
+            return
         for i, (given, family, sex, born_on, nationality, programme) in enumerate(RETURNEES):
             beneficiary = api.post(
                 "/v1/beneficiaries",

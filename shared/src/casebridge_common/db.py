@@ -65,6 +65,9 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
+            # Detach first: a rollback expires every loaded object, and readers use what they loaded after
+            # the block. Nothing uncommitted can leak: the transaction is still undone.
+            self.session.expunge_all()
             await self.session.rollback()  # a no-op after commit(): undo is the default
         finally:
             await self.session.close()

@@ -60,10 +60,24 @@ class Outbox:
         return envelope
 
 
+class PublishTimeout(Exception):
+    """The broker did not acknowledge a batch in time; the batch is rolled back and retried."""
+
+
 async def relay_batch(
-    sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, topics: Topics, *, limit: int = 200
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    topics: Topics,
+    *,
+    limit: int = 200,
+    publish_timeout_s: float = 10.0,
 ) -> int:
-    """Publish the oldest pending rows. Any send failure rolls the batch back, so it is retried whole."""
+    """Publish the oldest pending rows. Any send failure rolls the batch back, so it is retried whole.
+
+    aiokafka's idempotent producer retries forever while the broker is away and never fails a send, so the
+    wait is bounded here: otherwise one outage would hold this transaction, and its row locks, indefinitely.
+    Records of a timed-out batch may still reach Kafka later; consumers de-duplicate on the event id.
+    """
     async with sessions() as session, session.begin():
         rows = (
             await session.scalars(
@@ -74,19 +88,27 @@ async def relay_batch(
                 .with_for_update(skip_locked=True)
             )
         ).all()
-        acks = []
-        for row in rows:
-            parent = propagate.extract({"traceparent": row.event.get("traceparent", "")})
-            with tracer.start_as_current_span(f"publish {row.topic}", context=parent, kind=trace.SpanKind.PRODUCER):
-                acks.append(
-                    await producer.send(
-                        topics.name(row.topic),
-                        key=row.key.encode(),
-                        value=json_bytes(row.event),
-                        headers=kafka_headers(row.event),
-                    )
-                )
-        await asyncio.gather(*acks)
+        if not rows:
+            return 0
+        try:
+            async with asyncio.timeout(publish_timeout_s):
+                acks = []
+                for row in rows:
+                    parent = propagate.extract({"traceparent": row.event.get("traceparent", "")})
+                    with tracer.start_as_current_span(
+                        f"publish {row.topic}", context=parent, kind=trace.SpanKind.PRODUCER
+                    ):
+                        acks.append(
+                            await producer.send(
+                                topics.name(row.topic),
+                                key=row.key.encode(),
+                                value=json_bytes(row.event),
+                                headers=kafka_headers(row.event),
+                            )
+                        )
+                await asyncio.gather(*acks)
+        except TimeoutError as exc:
+            raise PublishTimeout(f"{len(rows)} records not acknowledged within {publish_timeout_s} s") from exc
         now = utc_now()
         for row in rows:
             row.published_at = now

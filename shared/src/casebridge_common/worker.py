@@ -1,6 +1,7 @@
 """The worker process every service runs: outbox relay, event consumers and housekeeping (no HTTP API)."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 import zlib
@@ -93,9 +94,12 @@ async def run_worker(
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    if consumer is not None:
-        await consumer.stop()
-    await producer.stop()
+    # Both stops wait for the broker; during an outage they would wait forever.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            if consumer is not None:
+                await consumer.stop()
+            await producer.stop()
     await engine.dispose()
     failures = [t.exception() for t in done if t is not stopper and not t.cancelled() and t.exception()]
     if failures:
