@@ -2,15 +2,16 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV_VERSION := 0.9.30
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# `python3 -m uv` works right after `pip install uv`, with or without a PATH entry (pyenv shims, ~/.local/bin).
+UV := python3 -m uv
 SERVICES := case-service referral-service scoring-service notification-service
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 install: ## create .venv and install every package (uv, from the lock file), the Kafka jars and the OIDC provider
-	@command -v uv >/dev/null || python3 -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
-	uv sync --all-packages --frozen
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) sync --all-packages --frozen
 	deploy/local/kafka/kafka.sh install
 	deploy/local/oidc/oidc.sh install
 	deploy/local/postgres/postgres.sh install
@@ -28,16 +29,16 @@ logs: ## follow the services' logs
 	deploy/local/stack.sh logs
 
 format: ## format the code
-	uv run ruff format .
-	uv run ruff check --fix .
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
 
 lint: ## ruff and the import-layer contracts
-	uv run ruff check .
-	uv run ruff format --check .
-	uv run lint-imports
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run lint-imports
 
 typecheck: ## mypy (strict)
-	uv run mypy shared/src services/*/src
+	$(UV) run mypy shared/src services/*/src
 
 test: install ## static checks, then unit, integration and api tests per package, then end-to-end tests
 	deploy/local/test.sh all
@@ -53,12 +54,12 @@ $(addprefix test-,$(SERVICES)) test-shared: test-%: install ## tests of one pack
 
 migration: ## autogenerate a migration: make migration SERVICE=case-service MSG="add household"
 	DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:55432/$(subst -,_,$(SERVICE)) \
-	  uv run alembic -c services/$(SERVICE)/alembic.ini revision --autogenerate -m "$(MSG)"
+	  $(UV) run alembic -c services/$(SERVICE)/alembic.ini revision --autogenerate -m "$(MSG)"
 
 compose-check: ## validate docker-compose.yml (needs the docker compose plugin; no engine required)
 	docker compose -f docker-compose.yml config -q
 
 bench: install ## speed targets, each beside a baseline measured in the same run
-	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do uv run python $$b; done || echo "bench: no benchmarks yet"
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(UV) run python $$b; done || echo "bench: no benchmarks yet"
 
 .PHONY: help install up down status logs format lint typecheck test test-unit test-e2e test-shared migration compose-check bench $(addprefix test-,$(SERVICES))

@@ -9,11 +9,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from mechanism_probes import SomethingHappened, TestUnitOfWork
+from opentelemetry import trace
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casebridge_common.kafka import Topics, make_producer
 from casebridge_common.outbox import OutboxMessage, relay_batch
+from casebridge_common.settings import ServiceSettings
+from casebridge_common.telemetry import configure_tracing
 
 TOPIC = "casebridge.case.events.v1"
 
@@ -95,3 +98,45 @@ async def test_relay_publishes_pending_rows_as_cloudevents_in_order_per_key(
     assert envelope["source"] == "/casebridge/test"
     assert UUID(str(envelope["id"]))
     assert {"time", "datacontenttype", "dataschema", "data"} <= envelope.keys()
+
+
+async def test_the_kafka_record_continues_the_trace_of_the_request_that_emitted_the_event(
+    committed_sessions: async_sessionmaker[AsyncSession], kafka_topics: Topics, kafka_bootstrap: str
+) -> None:
+    configure_tracing(
+        ServiceSettings(
+            service_name="trace-test",
+            database_url="postgresql+asyncpg://x/y",  # type: ignore[arg-type]
+            oidc_issuer="http://127.0.0.1:9400",
+            oidc_audience="case-api",
+        )
+    )
+    with trace.get_tracer("test").start_as_current_span("POST /v1/cases") as request_span:
+        await _emit(committed_sessions, [SomethingHappened(thing_id=uuid.uuid4(), n=1)])
+        trace_id = f"{request_span.get_span_context().trace_id:032x}"
+    producer = make_producer(kafka_bootstrap, client_id="trace-test")
+    await producer.start()
+    try:
+        assert await relay_batch(committed_sessions, producer, kafka_topics) == 1
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        kafka_topics.name(TOPIC),
+        bootstrap_servers=kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"g-{uuid.uuid4().hex[:8]}",
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(30):
+            records: list[object] = []
+            while not records:
+                records = [r for batch in (await consumer.getmany(timeout_ms=500)).values() for r in batch]
+    finally:
+        await consumer.stop()
+    headers = dict(records[0].headers)  # type: ignore[attr-defined]
+    stored = json.loads(records[0].value)["traceparent"]  # type: ignore[attr-defined]
+    assert stored.split("-")[1] == trace_id  # the envelope keeps the request's context
+    published = headers["traceparent"].decode().split("-")
+    assert published[1] == trace_id  # same trace ...
+    assert published[2] != stored.split("-")[2]  # ... but the relay's producer span, not the request span

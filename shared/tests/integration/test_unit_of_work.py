@@ -2,11 +2,10 @@
 
 import uuid
 
+from mechanism_probes import Effect, TestUnitOfWork
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
-
-from mechanism_probes import Effect, TestUnitOfWork
 
 
 async def test_leaving_without_commit_undoes_everything(sessions: async_sessionmaker[AsyncSession]) -> None:
