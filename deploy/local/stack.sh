@@ -7,6 +7,7 @@
 #   stack.sh down      stop everything this script started
 #   stack.sh status    what is running
 #   stack.sh logs [N]  follow the services' logs (N: lines of history, default 20)
+#   stack.sh restart SERVICE   restart one service's API and worker (e.g. after a code change)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export VAR_DIR=${VAR_DIR:-$ROOT/var}
@@ -138,11 +139,30 @@ status() {
   "$ROOT/deploy/local/oidc/oidc.sh" status >/dev/null && echo "  running  oidc" || echo "  stopped  oidc"
 }
 
+restart() {  # one service's API and worker, with the rest of the stack left running
+  local wanted=$1 found=""
+  for entry in "${SERVICES[@]}"; do
+    read -r name pkg port <<<"$entry"
+    [ "$name" = "$wanted" ] || continue
+    found=yes
+    halt "$name-worker"; halt "$name"
+    env $(service_env "$name" "$pkg") "$PY" -m casebridge_common.operations migrate --service-dir "$ROOT/services/$name"
+    (cd "$ROOT" && launch "$name" env $(service_env "$name" "$pkg") "$ROOT/.venv/bin/uvicorn" --factory \
+        "$pkg.main:create_app" --host 127.0.0.1 --port "$port" --no-access-log)
+    (cd "$ROOT" && launch "$name-worker" env $(service_env "$name" "$pkg") "$PY" -m "$pkg.worker")
+    wait_ready "$name" "http://127.0.0.1:$port/readyz" 60
+    say "$name restarted"
+  done
+  [ -n "$found" ] || { echo "unknown service: $wanted" >&2; return 2; }
+}
+
 case "${1:-}" in
   up) up ;;
+  restart) "$ROOT/.venv/bin/python" -m casebridge_common.operations topics --bootstrap "$KAFKA_BOOTSTRAP" \
+             --prefix "${KAFKA_TOPIC_PREFIX:-}" && restart "${2:?usage: stack.sh restart SERVICE}" ;;
   infra) infra ;;
   down) down ;;
   status) status ;;
   logs) tail -n "${2:-20}" -F "$LOGS"/*.log ;;
-  *) echo "usage: $0 up|infra|down|status|logs" >&2; exit 2 ;;
+  *) echo "usage: $0 up|infra|down|status|logs|restart SERVICE" >&2; exit 2 ;;
 esac

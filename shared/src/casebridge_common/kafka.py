@@ -29,6 +29,8 @@ class TopicSpec:
     name: str
     partitions: int
     retention_ms: int | None = None
+    producer: str | None = None  # None for dead-letter topics
+    consumers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,13 @@ def load_topic_specs(path: Path) -> list[TopicSpec]:
     """`deploy/kafka/topics.yaml`: the one list of topics for the local stack, compose and Kubernetes."""
     document = yaml.safe_load(path.read_text())
     return [
-        TopicSpec(name=t["name"], partitions=int(t["partitions"]), retention_ms=t.get("retention_ms"))
+        TopicSpec(
+            name=t["name"],
+            partitions=int(t["partitions"]),
+            retention_ms=t.get("retention_ms"),
+            producer=t.get("producer"),
+            consumers=tuple(t.get("consumers") or ()),
+        )
         for t in document["topics"]
     ]
 

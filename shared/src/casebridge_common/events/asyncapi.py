@@ -4,19 +4,16 @@
 """
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from casebridge_common.events.contracts import ALL_EVENTS
 from casebridge_common.events.envelope import CloudEvent, Event
+from casebridge_common.kafka import load_topic_specs
 
-PRODUCERS = {
-    "casebridge.beneficiary.events.v1": "case-service",
-    "casebridge.case.events.v1": "case-service",
-    "casebridge.survey.events.v1": "scoring-service",
-    "casebridge.notification.events.v1": "notification-service",
-}
+TOPICS_FILE = Path(__file__).resolve().parents[4] / "deploy" / "kafka" / "topics.yaml"
 
 
 def _message_name(event: type[Event]) -> str:
@@ -36,7 +33,8 @@ def _schema(model: type[Event], shared: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def document() -> dict[str, Any]:
+def document(topics_file: Path = TOPICS_FILE) -> dict[str, Any]:
+    specs = {t.name: t for t in load_topic_specs(topics_file)}
     envelope = CloudEvent.model_json_schema()
     envelope["properties"]["data"] = {"description": "the event payload: see each message"}
     schemas: dict[str, Any] = {"CloudEvent": envelope}
@@ -82,7 +80,7 @@ def document() -> dict[str, Any]:
             event.topic,
             {
                 "address": event.topic,
-                "description": f"produced by {PRODUCERS[event.topic]}; key = aggregate id",
+                "description": f"produced by {specs[event.topic].producer}; key = aggregate id",
                 "messages": {},
             },
         )
@@ -91,9 +89,9 @@ def document() -> dict[str, Any]:
         operations[f"publish.{topic}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{topic}"},
-            "summary": f"{PRODUCERS[topic]} publishes through its transactional outbox",
+            "summary": f"{specs[topic].producer} publishes through its transactional outbox",
         }
-        for consumer in CONSUMERS.get(topic, []):
+        for consumer in specs[topic].consumers:
             operations[f"{consumer}.receive.{topic}"] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{topic}"},
