@@ -13,9 +13,30 @@ export TEST_GATEWAY_URL=${TEST_GATEWAY_URL:-http://127.0.0.1:${GATEWAY_PORT:-808
 PYTEST=("$ROOT/.venv/bin/python" -m pytest -q -ra)
 PACKAGES=(shared services/case-service services/referral-service services/scoring-service services/notification-service)
 STARTED=""
+SUMMARY=$(mktemp)
 
-cleanup() { if [ -n "$STARTED" ]; then echo "test: stopping the stack this run started"; deploy/local/stack.sh down; fi; }
+cleanup() {
+  local status=$?
+  if [ -n "$STARTED" ]; then echo "test: stopping the stack this run started"; deploy/local/stack.sh down; fi
+  # One closing line over every pytest run: "N passed, N failed" (plus skipped/errors when there are any).
+  if [ -s "$SUMMARY" ]; then
+    awk '{for (i = 1; i < NF; i++) if ($(i+1) ~ /^(passed|failed|skipped|errors?|deselected)/) {
+           k = $(i+1); gsub(/[^a-z]/, "", k); if (k == "error") k = "errors"; n[k] += $i } }
+         END { line = sprintf("%d passed, %d failed", n["passed"], n["failed"] + n["errors"]);
+               if (n["skipped"]) line = line sprintf(", %d skipped", n["skipped"]); print line }' "$SUMMARY"
+  fi
+  rm -f "$SUMMARY"
+  exit $status
+}
 trap cleanup EXIT
+
+pytest_run() {  # pytest with its closing line kept for the total
+  local log; log=$(mktemp)
+  set +e; "${PYTEST[@]}" "$@" | tee "$log"; local status=${PIPESTATUS[0]}; set -e
+  grep -E "^(=+ )?[0-9]+ (passed|failed|skipped|errors?|deselected)" "$log" | tail -n 1 >>"$SUMMARY" || true
+  rm -f "$log"
+  return "$status"
+}
 
 stack_running() { curl -sf -o /dev/null "$TEST_GATEWAY_URL/healthz" && curl -sf -o /dev/null http://127.0.0.1:8101/readyz; }
 
@@ -36,7 +57,7 @@ need_stack() {
 run_package() {  # folder, then the tests folder below it (default: all of tests/)
   local dir=$1 suite=${2:-}
   echo "== $dir ${suite}"
-  "${PYTEST[@]}" "$dir/tests${suite:+/$suite}"
+  pytest_run "$dir/tests${suite:+/$suite}"
 }
 
 static_checks() {
@@ -50,9 +71,9 @@ static_checks() {
 e2e() {
   need_stack
   echo "== end-to-end"
-  "${PYTEST[@]}" tests/e2e -m "not disruptive"
+  pytest_run tests/e2e -m "not disruptive"
   echo "== end-to-end, disruptive (stops and restarts Kafka)"
-  "${PYTEST[@]}" tests/e2e -m disruptive
+  pytest_run tests/e2e -m disruptive
 }
 
 case "${1:-all}" in

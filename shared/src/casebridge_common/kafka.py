@@ -138,9 +138,18 @@ def _is_database_outage(exc: BaseException) -> bool:
     return (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)) or isinstance(exc, ConnectionError)
 
 
+class RetriesExhausted(Exception):
+    """A transient failure outlasted the retry budget; the record is parked with the last error."""
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(f"gave up after {attempts} attempts")
+        self.attempts = attempts
+
+
 async def handle_with_retries(
     handler: Handler[U], event: CloudEvent, new_uow: Callable[[], U], *, attempts: int, base_delay_s: float = 0.2
 ) -> None:
+    """Transient failures are retried with backoff and jitter; anything else propagates at once."""
     attempt = 0
     while True:
         attempt += 1
@@ -149,7 +158,7 @@ async def handle_with_retries(
             return
         except TRANSIENT as exc:
             if attempt >= attempts and not _is_database_outage(exc):
-                raise
+                raise RetriesExhausted(attempt) from exc
             delay = min(30.0, base_delay_s * 2 ** min(attempt, 8)) * random.uniform(0.5, 1.0)  # noqa: S311
             log.warning(
                 "transient failure handling %s (attempt %d); retry in %.2fs: %r", event.type, attempt, delay, exc
@@ -176,12 +185,15 @@ async def consume(
                     await handle_with_retries(handler, event, new_uow, attempts=attempts)
             except asyncio.CancelledError:
                 raise
+            except RetriesExhausted as exc:
+                log.error("event at %s:%d@%d parked: %s", record.topic, record.partition, record.offset, exc)
+                await dead_letters.park(record, exc.__cause__ or exc, attempts=exc.attempts)
             except (ValidationError, ValueError) as exc:
                 log.error("malformed event at %s:%d@%d parked: %s", record.topic, record.partition, record.offset, exc)
                 await dead_letters.park(record, exc, attempts=1)
             except Exception as exc:
-                log.exception("event at %s:%d@%d parked after retries", record.topic, record.partition, record.offset)
-                await dead_letters.park(record, exc, attempts=attempts)
+                log.exception("event at %s:%d@%d parked", record.topic, record.partition, record.offset)
+                await dead_letters.park(record, exc, attempts=1)
         await consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
 
 
