@@ -4,7 +4,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from casebridge_common.db import create_engine, session_factory
+from casebridge_common.db import create_engine, session_factory, utc_now
 from referral_service.schemas import DirectoryImport
 from referral_service.service_layer.directory import load_directory
 from referral_service.settings import Settings
@@ -15,10 +15,10 @@ async def _load(document: DirectoryImport) -> None:
     settings = Settings()
     engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)
     async with ReferralUnitOfWork(session_factory(engine)) as uow:
-        organisations, offices = await load_directory(uow, document)
+        counts = await load_directory(uow, document, now=utc_now())
         await uow.commit()
     await engine.dispose()
-    sys.stdout.write(f"directory: {organisations} organisations, {offices} offices loaded\n")
+    sys.stdout.write("directory loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casebridge_common.db import UnitOfWork
-from referral_service.repositories import Directory
+from referral_service.repositories import Cases, Directory, Referrals
 
 
 class ReferralUnitOfWork(UnitOfWork):
@@ -9,3 +9,5 @@ class ReferralUnitOfWork(UnitOfWork):
 
     def bind(self, session: AsyncSession) -> None:
         self.directory = Directory(session)
+        self.cases = Cases(session)
+        self.referrals = Referrals(session)

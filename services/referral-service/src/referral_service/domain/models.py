@@ -1,13 +1,31 @@
-"""Directory records: organisations and their offices (HSDS `organization` and `location`).
+"""Tables of referral-service: the service directory on Open Referral HSDS 3.x lines, the case-ownership
+projection, and referrals.
 
-Their ids are the `org_id` and `office_id` claims the identity provider puts into access tokens.
+Organisation and office ids are the `org_id` and `office_id` claims the identity provider puts into access
+tokens. HSDS `organization` → Organisation; `location` → Location (an office is a location of kind office);
+`service` (+ `service_capacity`, `language`, eligibility, `service_area`) → Service; `service_at_location`
+→ ServiceAtLocation.
 """
 
+from datetime import datetime
 from enum import StrEnum
+from uuid import UUID, uuid4
 
+from sqlalchemy import Column, DateTime, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from casebridge_common.db import enum_type
+from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.referral import (
+    Deadline,
+    DeclineReason,
+    MhpssLevel,
+    ServiceCategory,
+    ServiceDelivered,
+    Urgency,
+)
+from referral_service.domain.lifecycle import ReferralStatus
 
 
 class OrganisationKind(StrEnum):
@@ -15,6 +33,27 @@ class OrganisationKind(StrEnum):
     GOVERNMENT = "government"
     NGO = "ngo"
     SERVICE_PROVIDER = "service_provider"
+
+
+class ServiceStatus(StrEnum):
+    """HSDS `service.status`."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DEFUNCT = "defunct"
+    TEMPORARILY_CLOSED = "temporarily_closed"
+
+
+class LocationType(StrEnum):
+    PHYSICAL = "physical"
+    POSTAL = "postal"
+    VIRTUAL = "virtual"
+
+
+class CapacitySource(StrEnum):
+    PROVIDER_API = "provider_api"
+    FOCAL_POINT = "focal_point"
+    STAFF_ESTIMATE = "staff_estimate"
 
 
 class Organisation(SQLModel, table=True):
@@ -36,3 +75,177 @@ class Office(SQLModel, table=True):
     country: str = Field(max_length=2, index=True)
     city: str
     languages: str = Field(default="", description="comma-separated BCP 47 tags")
+
+
+def _strings() -> Column[list[str]]:
+    return Column(ARRAY(String), nullable=False, server_default="{}")
+
+
+class Location(SQLModel, table=True):
+    """HSDS `location`: where services are delivered. Coordinates are WGS 84 degrees."""
+
+    __tablename__ = "locations"
+    __table_args__ = (Index("ix_locations_lat_lon", "latitude", "longitude"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    organisation_id: str = Field(foreign_key="organisations.id", index=True)
+    office_id: str | None = Field(default=None, foreign_key="offices.id")
+    name: str
+    location_type: LocationType = Field(default=LocationType.PHYSICAL, sa_type=enum_type(LocationType))
+    address: str | None = None
+    city: str | None = None
+    admin_area: str | None = None
+    country: str = Field(max_length=2)
+    latitude: float | None = None
+    longitude: float | None = None
+    accessibility: str | None = None
+
+
+class Service(SQLModel, table=True):
+    """HSDS `service` with its eligibility, languages, service area and live capacity (`service_capacity`)."""
+
+    __tablename__ = "services"
+    __table_args__ = (
+        Index("ix_services_category_country", "category", "service_area_country", "id"),
+        Index("ix_services_languages", "languages", postgresql_using="gin"),
+        Index("ix_services_admin_areas", "service_area_admin_areas", postgresql_using="gin"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    organisation_id: str = Field(foreign_key="organisations.id", index=True)
+    name: str
+    description: str = ""
+    category: ServiceCategory = Field(sa_type=enum_type(ServiceCategory))
+    status: ServiceStatus = Field(default=ServiceStatus.ACTIVE, sa_type=enum_type(ServiceStatus))
+    url: str | None = None
+    email: str | None = None
+    languages: list[str] = Field(default_factory=list, sa_column=_strings())
+    interpretation_services: str | None = None
+    application_process: str | None = None
+    fees_description: str | None = None
+    eligibility_description: str | None = None
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    eligible_sexes: list[str] = Field(default_factory=list, sa_column=_strings())
+    target_groups: list[str] = Field(default_factory=list, sa_column=_strings())
+    service_area_country: str = Field(max_length=2)
+    service_area_admin_areas: list[str] = Field(default_factory=list, sa_column=_strings())
+    open_for_referrals: bool = True
+    available_places: int | None = None
+    maximum_places: int | None = None
+    waiting_time_days: int | None = None
+    capacity_source: CapacitySource = Field(default=CapacitySource.FOCAL_POINT, sa_type=enum_type(CapacitySource))
+    capacity_updated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    version: int = 1
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+    @property
+    def accepting_referrals(self) -> bool:
+        """referrals.md §2.1: open for referrals and either places left or no capacity data at all."""
+        return (
+            self.status == ServiceStatus.ACTIVE
+            and self.open_for_referrals
+            and (self.available_places is None or self.available_places > 0)
+        )
+
+
+class Pathway(SQLModel, table=True):
+    """A referral pathway for one country and category: the services to refer to first, then the fallbacks,
+    and the consent categories a referral on it needs (referrals.md §4)."""
+
+    __tablename__ = "pathways"
+    __table_args__ = (Index("ix_pathways_country_category", "country", "category", unique=True),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    country: str = Field(max_length=2)
+    category: ServiceCategory = Field(sa_type=enum_type(ServiceCategory))
+    default_urgency: Urgency = Field(default=Urgency.ROUTINE, sa_type=enum_type(Urgency))
+    service_ids: list[str] = Field(default_factory=list, sa_column=_strings())
+    required_consent_categories: list[str] = Field(default_factory=list, sa_column=_strings())
+
+
+class ServiceAtLocation(SQLModel, table=True):
+    __tablename__ = "service_at_locations"
+
+    service_id: str = Field(foreign_key="services.id", primary_key=True)
+    location_id: str = Field(foreign_key="locations.id", primary_key=True, index=True)
+
+
+class CaseProjection(SQLModel, table=True):
+    """What referral-service knows of a case, from `casebridge.case.opened.v1`: ids and its owner only."""
+
+    __tablename__ = "case_projections"
+
+    case_id: UUID = Field(primary_key=True)
+    case_version: int
+    programme: Programme = Field(sa_type=enum_type(Programme))
+    owner_office_id: str = Field(index=True)
+    owner_organisation_id: str | None = None
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Referral(SQLModel, table=True):
+    """A referral of a case to an office, an organisation or a specific service (FHIR Task vocabulary)."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("ix_referrals_outbox", "referring_office_id", "created_at", "id"),
+        Index("ix_referrals_inbox", "destination_organisation_id", "created_at", "id"),
+        Index(
+            "ix_referrals_open_deadlines",
+            "outcome_due_at",
+            postgresql_where=text("status IN ('requested', 'received', 'accepted', 'in_progress')"),
+        ),
+    )
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    case_id: UUID = Field(foreign_key="case_projections.case_id", index=True)
+    programme: Programme = Field(sa_type=enum_type(Programme))
+    referring_office_id: str
+    referring_organisation_id: str | None = None
+    referring_country: str | None = Field(default=None, max_length=2)
+    requested_by: str
+    destination_organisation_id: str = Field(foreign_key="organisations.id")
+    destination_office_id: str | None = Field(default=None, foreign_key="offices.id")
+    destination_service_id: str | None = Field(default=None, foreign_key="services.id")
+    destination_country: str = Field(max_length=2)
+    category: ServiceCategory = Field(sa_type=enum_type(ServiceCategory))
+    urgency: Urgency = Field(sa_type=enum_type(Urgency))
+    mhpss_level: MhpssLevel | None = Field(default=None, sa_type=enum_type(MhpssLevel))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    consent_reference: str | None = None
+    snapshot: dict[str, object] = Field(sa_column=Column(JSONB, nullable=False))
+    status: ReferralStatus = Field(sa_type=enum_type(ReferralStatus))
+    decline_reason: DeclineReason | None = Field(default=None, sa_type=enum_type(DeclineReason))
+    decline_note: str | None = None
+    cancel_reason: str | None = None
+    service_delivered: ServiceDelivered | None = Field(default=None, sa_type=enum_type(ServiceDelivered))
+    outcome_summary: str | None = Field(default=None, sa_column=Column(Text))
+    feedback: str | None = Field(default=None, sa_column=Column(Text))
+    acknowledge_within_s: int | None = None
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    declined_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    completed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    expired_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    acknowledge_due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    first_contact_due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    outcome_due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    version: int = 1
+
+
+class MissedDeadline(SQLModel, table=True):
+    """One row per (referral, deadline): the primary key makes `deadline_missed` fire exactly once."""
+
+    __tablename__ = "missed_deadlines"
+
+    referral_id: UUID = Field(foreign_key="referrals.id", primary_key=True)
+    deadline: Deadline = Field(sa_type=enum_type(Deadline), primary_key=True)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    detected_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,257 @@
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from casebridge_common.auth import Principal
+from casebridge_common.db import utc_now
+from casebridge_common.events.contracts.referral import ServiceCategory, Urgency
+from casebridge_common.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    CursorParam,
+    IdempotencyKeyHeader,
+    IfMatch,
+    InvalidCursor,
+    LimitParam,
+    Page,
+    etag,
+    page_of,
+)
+from casebridge_common.problems import problems
+from referral_service.api.dependencies import (
+    OfficeReferralsRead,
+    Policy,
+    ReferralsRead,
+    ReferralsRespond,
+    ReferralsSend,
+    UoW,
+)
+from referral_service.domain.errors import OrganisationClaimRequired
+from referral_service.domain.lifecycle import Action, ReferralStatus
+from referral_service.domain.models import Referral
+from referral_service.repositories import ReferralFilter
+from referral_service.schemas import CancelReferral, CompleteReferral, CreateReferral, DeclineReferral, ReferralRead
+from referral_service.service_layer import referrals
+
+router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+STATE_CHANGE = problems(401, 403, 404, 409, 412, 422, 428)
+
+
+def _answer(referral: Referral, response: Response) -> ReferralRead:
+    response.headers["ETag"] = etag(referral.version)
+    return ReferralRead.of(referral)
+
+
+@router.post("", status_code=201, response_model=ReferralRead, responses=problems(401, 403, 404, 409, 422))
+async def create_referral(
+    body: CreateReferral,
+    uow: UoW,
+    who: ReferralsSend,
+    policy: Policy,
+    response: Response,
+    key: IdempotencyKeyHeader = None,
+) -> ReferralRead | JSONResponse:
+    """Draft a referral of a case the caller's office owns to an office, an organisation or a directory service.
+
+    The answer carries the `snapshot` that sending will share with the destination: the sender's preview.
+    A case the caller may not see is 404 `case-not-found`; an unknown destination is 422 `unknown-destination`;
+    a service that is not accepting referrals is 409 `service-not-accepting-referrals`.
+    """
+    async with uow:
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        referral = await referrals.create_referral(uow, body, policy=policy, actor=who, now=utc_now())
+        result = ReferralRead.of(referral)
+        await uow.idempotency.remember(status=201, body=result)
+        await uow.commit()
+    response.headers["ETag"] = etag(result.version)
+    return result
+
+
+def _after(cursor: list[object] | None) -> tuple[datetime, UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        created_at, referral_id = cursor
+        return datetime.fromisoformat(str(created_at)), UUID(str(referral_id))
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor(parameter="cursor") from exc
+
+
+def _page(rows: list[Referral], limit: int, query: dict[str, Any]) -> Page[ReferralRead]:
+    return page_of(
+        [ReferralRead.of(r) for r in rows],
+        limit=limit,
+        sort_key=lambda r: [r.created_at.isoformat(), str(r.id)],
+        query=query,
+    )
+
+
+@router.get("/inbox", responses=problems(400, 401, 403, 422))
+async def referral_inbox(
+    uow: UoW,
+    who: ReferralsRead,
+    status: ReferralStatus | None = None,
+    category: ServiceCategory | None = None,
+    urgency: Urgency | None = None,
+    case_id: UUID | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[ReferralRead]:
+    """Referrals sent to the caller: to its organisation, its services, or (with an office token) its office.
+    Newest first."""
+    if who.organisation_id is None:
+        raise OrganisationClaimRequired()
+    filters = ReferralFilter(status=status, category=category, urgency=urgency, case_id=case_id)
+    query = {
+        "box": "in",
+        "org": who.organisation_id,
+        "office": who.office_id,
+        "status": status,
+        "category": category,
+        "urgency": urgency,
+        "case_id": case_id,
+    }
+    async with uow:
+        rows = await referrals.inbox(uow, filters, after=_after(Cursor.decode(cursor, query)), limit=limit, actor=who)
+        await uow.commit()
+    return _page(rows, limit, query)
+
+
+@router.get("/outbox", responses=problems(400, 401, 403, 422))
+async def referral_outbox(
+    uow: UoW,
+    who: OfficeReferralsRead,
+    status: ReferralStatus | None = None,
+    category: ServiceCategory | None = None,
+    urgency: Urgency | None = None,
+    case_id: UUID | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[ReferralRead]:
+    """Referrals the caller's office made, drafts included, newest first."""
+    filters = ReferralFilter(status=status, category=category, urgency=urgency, case_id=case_id)
+    query = {
+        "box": "out",
+        "office": who.office_id,
+        "status": status,
+        "category": category,
+        "urgency": urgency,
+        "case_id": case_id,
+    }
+    async with uow:
+        rows = await referrals.outbox(uow, filters, after=_after(Cursor.decode(cursor, query)), limit=limit, actor=who)
+        await uow.commit()
+    return _page(rows, limit, query)
+
+
+@router.get("/{referral_id}", responses=problems(401, 403, 404))
+async def get_referral(referral_id: UUID, uow: UoW, who: ReferralsRead, response: Response) -> ReferralRead:
+    """A referral, for its referring office or its destination; anyone else gets 404."""
+    async with uow:
+        referral = await referrals.read_referral(uow, referral_id, actor=who)
+        await uow.commit()
+    return _answer(referral, response)
+
+
+@router.post("/{referral_id}/send", responses=STATE_CHANGE)
+async def send_referral(
+    referral_id: UUID, uow: UoW, who: ReferralsSend, policy: Policy, response: Response, if_match: IfMatch = None
+) -> ReferralRead:
+    """Send the draft (status `requested`). Its acknowledgement, first-contact and outcome deadlines are fixed
+    now from its urgency. Emits `casebridge.referral.sent.v1`."""
+    async with uow:
+        referral = await referrals.send_referral(
+            uow, referral_id, policy=policy, if_match=if_match, actor=who, now=utc_now()
+        )
+        await uow.commit()
+    return _answer(referral, response)
+
+
+async def _respond(
+    uow: UoW,
+    referral_id: UUID,
+    action: Action,
+    who: Principal,
+    response: Response,
+    if_match: str | None,
+    *,
+    decline: DeclineReferral | None = None,
+    complete: CompleteReferral | None = None,
+) -> ReferralRead:
+    async with uow:
+        referral = await referrals.respond(
+            uow, referral_id, action, if_match=if_match, actor=who, now=utc_now(), decline=decline, complete=complete
+        )
+        await uow.commit()
+    return _answer(referral, response)
+
+
+@router.post("/{referral_id}/acknowledge", responses=STATE_CHANGE)
+async def acknowledge_referral(
+    referral_id: UUID, uow: UoW, who: ReferralsRespond, response: Response, if_match: IfMatch = None
+) -> ReferralRead:
+    """The destination confirms receipt (`received`). Emits `casebridge.referral.acknowledged.v1`."""
+    return await _respond(uow, referral_id, Action.ACKNOWLEDGE, who, response, if_match)
+
+
+@router.post("/{referral_id}/accept", responses=STATE_CHANGE)
+async def accept_referral(
+    referral_id: UUID, uow: UoW, who: ReferralsRespond, response: Response, if_match: IfMatch = None
+) -> ReferralRead:
+    """The destination accepts (`accepted`). Emits `casebridge.referral.accepted.v1`."""
+    return await _respond(uow, referral_id, Action.ACCEPT, who, response, if_match)
+
+
+@router.post("/{referral_id}/decline", responses=STATE_CHANGE)
+async def decline_referral(
+    referral_id: UUID,
+    body: DeclineReferral,
+    uow: UoW,
+    who: ReferralsRespond,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """The destination declines with a reason code (`rejected`). Emits `casebridge.referral.declined.v1`."""
+    return await _respond(uow, referral_id, Action.DECLINE, who, response, if_match, decline=body)
+
+
+@router.post("/{referral_id}/start", responses=STATE_CHANGE)
+async def start_referral(
+    referral_id: UUID, uow: UoW, who: ReferralsRespond, response: Response, if_match: IfMatch = None
+) -> ReferralRead:
+    """The destination made first contact and started the service (`in_progress`)."""
+    return await _respond(uow, referral_id, Action.START, who, response, if_match)
+
+
+@router.post("/{referral_id}/complete", responses=STATE_CHANGE)
+async def complete_referral(
+    referral_id: UUID,
+    body: CompleteReferral,
+    uow: UoW,
+    who: ReferralsRespond,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """The destination reports the outcome and its feedback to the referring office (`completed`).
+    Emits `casebridge.referral.completed.v1`."""
+    return await _respond(uow, referral_id, Action.COMPLETE, who, response, if_match, complete=body)
+
+
+@router.post("/{referral_id}/cancel", responses=STATE_CHANGE)
+async def cancel_referral(
+    referral_id: UUID,
+    body: CancelReferral,
+    uow: UoW,
+    who: ReferralsSend,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """The referring office withdraws the referral before delivery (`cancelled`)."""
+    async with uow:
+        referral = await referrals.cancel_referral(uow, referral_id, body, if_match=if_match, actor=who, now=utc_now())
+        await uow.commit()
+    return _answer(referral, response)

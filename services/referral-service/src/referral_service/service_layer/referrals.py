@@ -1,0 +1,352 @@
+"""Referral use cases. Each loads under a row lock, asks the domain, emits in the same transaction, never commits."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from casebridge_common.audit import AuditAction
+from casebridge_common.auth import Principal
+from casebridge_common.events.contracts.referral import (
+    ReferralAccepted,
+    ReferralAcknowledged,
+    ReferralCancelled,
+    ReferralCompleted,
+    ReferralDeadlineMissed,
+    ReferralDeclined,
+    ReferralEvent,
+    ReferralExpired,
+    ReferralSent,
+    ReferralStarted,
+    ServiceCategory,
+    Urgency,
+)
+from casebridge_common.http import require_if_match
+from referral_service.domain.access import relation_to
+from referral_service.domain.deadlines import (
+    DueDates,
+    SlaProfile,
+    due_dates,
+    is_expired,
+    missed_deadlines,
+    resolve_urgency,
+)
+from referral_service.domain.errors import (
+    CaseNotFound,
+    CategoryRequired,
+    DeadlineOverrideNotAllowed,
+    NotReferralDestination,
+    NotReferralSender,
+    ReferralNotFound,
+    SelfReferral,
+    ServiceNotAcceptingReferrals,
+    UnknownDestination,
+)
+from referral_service.domain.lifecycle import Action, ReferralStatus, Side, next_status
+from referral_service.domain.models import Referral
+from referral_service.domain.snapshot import build_snapshot
+from referral_service.repositories import ReferralFilter
+from referral_service.repositories.referrals import addressed_to
+from referral_service.schemas import CancelReferral, CompleteReferral, CreateReferral, DeclineReferral
+from referral_service.unit_of_work import ReferralUnitOfWork
+
+RESOURCE = "referral"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlinePolicy:
+    profiles: dict[Urgency, SlaProfile]
+    expiry: timedelta
+    allow_overrides: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    organisation_id: str
+    office_id: str | None
+    service_id: str | None
+    country: str
+    category: ServiceCategory | None
+
+
+async def _resolve_destination(uow: ReferralUnitOfWork, body: CreateReferral) -> _Resolved:
+    target = body.destination
+    if target.service_id is not None:
+        service = await uow.directory.service(target.service_id)
+        if service is None:
+            raise UnknownDestination(pointer="#/destination/service_id", service_id=target.service_id)
+        if not service.accepting_referrals:
+            raise ServiceNotAcceptingReferrals(service_id=service.id, status=str(service.status))
+        return _Resolved(service.organisation_id, None, service.id, service.service_area_country, service.category)
+    if target.office_id is not None:
+        office = await uow.directory.office(target.office_id)
+        if office is None:
+            raise UnknownDestination(pointer="#/destination/office_id", office_id=target.office_id)
+        return _Resolved(office.organisation_id, office.id, None, office.country, None)
+    organisation = await uow.directory.organisation(str(target.organisation_id))
+    if organisation is None:
+        raise UnknownDestination(pointer="#/destination/organisation_id", organisation_id=target.organisation_id)
+    return _Resolved(organisation.id, None, None, organisation.country, None)
+
+
+async def create_referral(
+    uow: ReferralUnitOfWork, body: CreateReferral, *, policy: DeadlinePolicy, actor: Principal, now: datetime
+) -> Referral:
+    """A draft referral of a case the caller's office owns, with the snapshot it would send (the preview)."""
+    case = await uow.cases.get(body.case_id)
+    if case is None or case.owner_office_id != actor.office_id:
+        raise CaseNotFound(case_id=body.case_id)  # until the consent policy: only the owning office may refer
+    if body.acknowledge_within_s is not None and not policy.allow_overrides:
+        raise DeadlineOverrideNotAllowed(pointer="#/acknowledge_within_s")
+    destination = await _resolve_destination(uow, body)
+    if destination.office_id is not None and destination.office_id == actor.office_id:
+        raise SelfReferral()
+    category = body.category or destination.category
+    if category is None:
+        raise CategoryRequired(pointer="#/category")
+    urgency = resolve_urgency(body.urgency, body.mhpss_level, category)
+    referral = Referral(
+        case_id=case.case_id,
+        programme=case.programme,
+        referring_office_id=str(actor.office_id),
+        referring_organisation_id=actor.organisation_id,
+        referring_country=actor.country,
+        requested_by=actor.subject,
+        destination_organisation_id=destination.organisation_id,
+        destination_office_id=destination.office_id,
+        destination_service_id=destination.service_id,
+        destination_country=destination.country,
+        category=category,
+        urgency=urgency,
+        mhpss_level=body.mhpss_level,
+        reason=body.reason,
+        consent_reference=body.consent_reference,
+        snapshot=build_snapshot(
+            case_id=case.case_id,
+            programme=case.programme,
+            category=category,
+            urgency=urgency,
+            mhpss_level=body.mhpss_level,
+            reason=body.reason,
+            consent_reference=body.consent_reference,
+            destination_organisation_id=destination.organisation_id,
+        ),
+        status=ReferralStatus.DRAFT,
+        acknowledge_within_s=body.acknowledge_within_s,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.referrals.add(referral)
+    uow.audit.record(actor, AuditAction.CREATE, resource_type=RESOURCE, resource_id=referral.id)
+    return referral
+
+
+def _facts(referral: Referral) -> dict[str, object]:
+    return {
+        "referral_id": referral.id,
+        "case_id": referral.case_id,
+        "referral_version": referral.version,
+        "referring_office_id": referral.referring_office_id,
+        "destination_organisation_id": referral.destination_organisation_id,
+        "destination_office_id": referral.destination_office_id,
+        "destination_service_id": referral.destination_service_id,
+    }
+
+
+def _side(referral: Referral, actor: Principal) -> Side | None:
+    return relation_to(
+        status=referral.status,
+        referring_office_id=referral.referring_office_id,
+        destination_organisation_id=referral.destination_organisation_id,
+        destination_office_id=referral.destination_office_id,
+        caller_organisation_id=actor.organisation_id,
+        caller_office_id=actor.office_id,
+    )
+
+
+async def read_referral(uow: ReferralUnitOfWork, referral_id: UUID, *, actor: Principal) -> Referral:
+    referral = await uow.referrals.get(referral_id)
+    if referral is None or _side(referral, actor) is None:
+        raise ReferralNotFound(referral_id=referral_id)
+    uow.audit.record(actor, AuditAction.VIEW, resource_type=RESOURCE, resource_id=referral.id)
+    return referral
+
+
+async def _load_for(
+    uow: ReferralUnitOfWork, referral_id: UUID, side: Side, *, if_match: str | None, actor: Principal
+) -> Referral:
+    referral = await uow.referrals.get(referral_id, for_update=True)
+    relation = None if referral is None else _side(referral, actor)
+    if referral is None or relation is None:
+        raise ReferralNotFound(referral_id=referral_id)
+    if relation != side:
+        raise (NotReferralDestination if side == Side.DESTINATION else NotReferralSender)(referral_id=referral_id)
+    require_if_match(if_match, referral.version)
+    return referral
+
+
+def _advance(referral: Referral, action: Action, *, now: datetime) -> None:
+    referral.status = next_status(referral.status, action)
+    referral.version += 1  # bumped under the row lock: writers serialise and events leave in commit order
+    referral.updated_at = now
+
+
+async def send_referral(
+    uow: ReferralUnitOfWork,
+    referral_id: UUID,
+    *,
+    policy: DeadlinePolicy,
+    if_match: str | None,
+    actor: Principal,
+    now: datetime,
+) -> Referral:
+    """Sends the draft; the deadlines for its urgency are fixed now. Emits `casebridge.referral.sent.v1`."""
+    referral = await _load_for(uow, referral_id, Side.SENDER, if_match=if_match, actor=actor)
+    _advance(referral, Action.SEND, now=now)
+    override = timedelta(seconds=referral.acknowledge_within_s) if referral.acknowledge_within_s else None
+    due = due_dates(now, policy.profiles[referral.urgency], acknowledge_within=override)
+    referral.sent_at = now
+    referral.acknowledge_due_at, referral.first_contact_due_at = due.acknowledge, due.first_contact
+    referral.outcome_due_at = due.outcome
+    uow.outbox.emit(
+        ReferralSent.model_validate(
+            _facts(referral)
+            | {
+                "category": referral.category,
+                "urgency": referral.urgency,
+                "mhpss_level": referral.mhpss_level,
+                "cross_border": referral.referring_country != referral.destination_country,
+                "acknowledge_due_at": due.acknowledge,
+                "first_contact_due_at": due.first_contact,
+                "outcome_due_at": due.outcome,
+            }
+        )
+    )
+    uow.audit.record(actor, AuditAction.UPDATE, resource_type=RESOURCE, resource_id=referral.id, purpose="referral")
+    return referral
+
+
+async def respond(
+    uow: ReferralUnitOfWork,
+    referral_id: UUID,
+    action: Action,
+    *,
+    if_match: str | None,
+    actor: Principal,
+    now: datetime,
+    decline: DeclineReferral | None = None,
+    complete: CompleteReferral | None = None,
+) -> Referral:
+    """The destination's steps: acknowledge, accept, decline (with a reason), start, complete (outcome + feedback)."""
+    referral = await _load_for(uow, referral_id, Side.DESTINATION, if_match=if_match, actor=actor)
+    _advance(referral, action, now=now)
+    event: ReferralEvent
+    if action == Action.ACKNOWLEDGE:
+        referral.acknowledged_at = now
+        event = ReferralAcknowledged.model_validate(_facts(referral))
+    elif action == Action.ACCEPT:
+        referral.accepted_at = now
+        event = ReferralAccepted.model_validate(_facts(referral))
+    elif action == Action.DECLINE:
+        assert decline is not None  # noqa: S101 - the router passes the body
+        referral.declined_at, referral.decline_reason, referral.decline_note = now, decline.reason, decline.note
+        event = ReferralDeclined.model_validate(_facts(referral) | {"reason": decline.reason})
+    elif action == Action.START:
+        referral.started_at = now
+        event = ReferralStarted.model_validate(_facts(referral))
+    else:
+        assert complete is not None  # noqa: S101 - the router passes the body
+        referral.completed_at = now
+        referral.service_delivered = complete.service_delivered
+        referral.outcome_summary, referral.feedback = complete.outcome_summary, complete.feedback
+        event = ReferralCompleted.model_validate(_facts(referral) | {"service_delivered": complete.service_delivered})
+    uow.outbox.emit(event)
+    uow.audit.record(actor, AuditAction.UPDATE, resource_type=RESOURCE, resource_id=referral.id, purpose="referral")
+    return referral
+
+
+async def cancel_referral(
+    uow: ReferralUnitOfWork,
+    referral_id: UUID,
+    body: CancelReferral,
+    *,
+    if_match: str | None,
+    actor: Principal,
+    now: datetime,
+) -> Referral:
+    """The referring office withdraws the referral before delivery. Emits `casebridge.referral.cancelled.v1`
+    unless it was still a draft (the destination never saw it)."""
+    referral = await _load_for(uow, referral_id, Side.SENDER, if_match=if_match, actor=actor)
+    was_draft = referral.status == ReferralStatus.DRAFT
+    _advance(referral, Action.CANCEL, now=now)
+    referral.cancelled_at, referral.cancel_reason = now, body.reason
+    if not was_draft:
+        uow.outbox.emit(ReferralCancelled.model_validate(_facts(referral)))
+    uow.audit.record(actor, AuditAction.UPDATE, resource_type=RESOURCE, resource_id=referral.id, purpose="referral")
+    return referral
+
+
+async def inbox(
+    uow: ReferralUnitOfWork,
+    filters: ReferralFilter,
+    *,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+    actor: Principal,
+) -> list[Referral]:
+    """Referrals addressed to the caller's organisation or office (never drafts)."""
+    rows = await uow.referrals.page(
+        addressed_to(str(actor.organisation_id), actor.office_id), filters, after=after, limit=limit
+    )
+    uow.audit.record(actor, AuditAction.LIST, resource_type=RESOURCE, resource_id=None, purpose="referral")
+    return rows
+
+
+async def outbox(
+    uow: ReferralUnitOfWork,
+    filters: ReferralFilter,
+    *,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+    actor: Principal,
+) -> list[Referral]:
+    """Referrals the caller's office made, drafts included."""
+    rows = await uow.referrals.page(
+        Referral.referring_office_id == actor.office_id,  # type: ignore[arg-type]
+        filters,
+        after=after,
+        limit=limit,
+    )
+    uow.audit.record(actor, AuditAction.LIST, resource_type=RESOURCE, resource_id=None, purpose="referral")
+    return rows
+
+
+def _due(referral: Referral) -> DueDates | None:
+    if referral.acknowledge_due_at is None or referral.first_contact_due_at is None or referral.outcome_due_at is None:
+        return None
+    return DueDates(referral.acknowledge_due_at, referral.first_contact_due_at, referral.outcome_due_at)
+
+
+async def review_deadlines(uow: ReferralUnitOfWork, *, policy: DeadlinePolicy, now: datetime, limit: int = 200) -> int:
+    """The worker's timer: emit `deadline_missed` once per (referral, deadline) and expire unanswered referrals.
+
+    Exactly once: the (referral, deadline) primary key is claimed in the same transaction as the event row.
+    """
+    emitted = 0
+    for referral in await uow.referrals.due_for_review(now=now, expiry=policy.expiry, limit=limit):
+        due = _due(referral)
+        for deadline in missed_deadlines(referral.status, due, now=now):
+            assert due is not None  # noqa: S101 - nothing is missed without due dates
+            if await uow.referrals.record_missed(referral.id, deadline, due_at=due.of(deadline), now=now):
+                uow.outbox.emit(
+                    ReferralDeadlineMissed.model_validate(
+                        _facts(referral)
+                        | {"deadline": deadline, "due_at": due.of(deadline), "urgency": referral.urgency}
+                    )
+                )
+                emitted += 1
+        if is_expired(referral.status, referral.sent_at, policy.expiry, now=now):
+            _advance(referral, Action.EXPIRE, now=now)
+            referral.expired_at = now
+            uow.outbox.emit(ReferralExpired.model_validate(_facts(referral)))
+            emitted += 1
+    return emitted

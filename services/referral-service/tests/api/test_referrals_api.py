@@ -1,0 +1,334 @@
+"""The referral and directory APIs over HTTP: real tokens, real PostgreSQL, problem+json and no side effect."""
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from casebridge_common.db import session_factory, utc_now
+from casebridge_common.events.contracts.case import CaseOpened, Programme
+from casebridge_common.events.envelope import CloudEvent
+from casebridge_common.outbox import OutboxMessage
+from casebridge_common.testing.plugin import TokenFor, bearer
+from referral_service.consumers import on_case_opened
+from referral_service.domain.models import Referral
+from referral_service.main import create_app
+from referral_service.schemas import DirectoryImport
+from referral_service.service_layer.directory import load_directory
+from referral_service.settings import Settings
+from referral_service.unit_of_work import ReferralUnitOfWork
+
+DEMO = Path(__file__).resolve().parents[4] / "deploy" / "demo" / "directory.json"
+
+
+class Seeded:
+    """A private database with the demo directory and one case owned by the Berlin office."""
+
+    def __init__(self, url: str, berlin_case: UUID) -> None:
+        self.url, self.berlin_case = url, berlin_case
+
+
+@pytest.fixture
+async def seeded(fresh_database: str) -> Seeded:
+    engine = create_async_engine(fresh_database)
+    sessions = session_factory(engine)
+    async with ReferralUnitOfWork(sessions) as uow:
+        await load_directory(uow, DirectoryImport.model_validate_json(DEMO.read_text()), now=utc_now())
+        await uow.commit()
+    case_id = uuid4()
+    opened = CaseOpened(
+        case_id=case_id,
+        case_version=1,
+        beneficiary_id=uuid4(),
+        programme=Programme.RETURN_REINTEGRATION,
+        owner_office_id="de-berlin",
+        owner_organisation_id="iom-germany",
+        opened_at=utc_now(),
+    )
+    await on_case_opened(CloudEvent.wrap(opened, source="/casebridge/case-service"), ReferralUnitOfWork(sessions))
+    await engine.dispose()
+    return Seeded(fresh_database, case_id)
+
+
+@pytest.fixture
+async def client(seeded: Seeded, oidc_issuer: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The referral API in-process on a private database, validating real tokens from the local IdP."""
+    settings = Settings(database_url=seeded.url, oidc_issuer=oidc_issuer, environment="test")
+    async with LifespanManager(create_app(settings)) as manager:
+        transport = httpx.ASGITransport(manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://referral-service") as client:
+            yield client
+
+
+SEND = "referrals:read referrals:send directory:read"
+RESPOND = "referrals:read referrals:respond directory:read directory:write"
+SERVICE = "cfp-dakar-tvet-dakar"
+FALLBACK = "cfp-dakar-apprenticeship-thies"
+
+
+def berlin(token: TokenFor) -> dict[str, str]:
+    return bearer(token("de-berlin-system", "referral-api", SEND))
+
+
+def partner(token: TokenFor) -> dict[str, str]:
+    return bearer(token("cfp-dakar-partner", "referral-api", RESPOND))
+
+
+async def count(url: str, model: type) -> int:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        result = int(await conn.scalar(select(func.count()).select_from(model)) or 0)
+    await engine.dispose()
+    return result
+
+
+def referral_body(seeded: Seeded, **extra: Any) -> dict[str, Any]:
+    return {"case_id": str(seeded.berlin_case), "destination": {"service_id": SERVICE}, "reason": "Training"} | extra
+
+
+async def test_creating_a_referral_twice_with_one_idempotency_key_makes_one_draft(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    headers = berlin(token) | {"Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post("/v1/referrals", json=referral_body(seeded), headers=headers)
+    second = await client.post("/v1/referrals", json=referral_body(seeded), headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.headers["idempotent-replayed"] == "true"
+    assert first.json()["id"] == second.json()["id"]
+    assert first.headers["etag"] == '"1"'
+    assert await count(seeded.url, Referral) == 1
+    reused = await client.post("/v1/referrals", json=referral_body(seeded, reason="Other"), headers=headers)
+    assert reused.json()["code"] == "idempotency-key-reused"
+
+
+async def test_bad_referrals_are_refused_with_a_clear_code_and_no_side_effect(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    events_before = await count(seeded.url, OutboxMessage)
+    cases = [
+        (referral_body(seeded, destination={"service_id": "no-such-service"}), 422, "unknown-destination"),
+        (referral_body(seeded, destination={"office_id": "no-such-office"}), 422, "unknown-destination"),
+        (referral_body(seeded, destination={"organisation_id": "iom-senegal"}), 422, "category-required"),
+        (referral_body(seeded, destination={}), 422, "validation-error"),
+        (referral_body(seeded, case_id=str(uuid.uuid4())), 404, "case-not-found"),
+        (
+            referral_body(seeded, destination={"service_id": "cfp-dakar-apprenticeship-thies"}),
+            409,
+            "service-not-accepting-referrals",
+        ),
+        (referral_body(seeded, destination={"office_id": "de-berlin"}, category="legal_justice"), 422, "self-referral"),
+        (referral_body(seeded, mhpss_level="level_1_immediate_life_saving"), 422, "mhpss-level-needs-mhpss-category"),
+        (
+            referral_body(
+                seeded,
+                destination={"service_id": "de-berlin-psz-counselling"},
+                mhpss_level="level_2_psychological_counselling",
+                urgency="routine",
+            ),
+            422,
+            "urgency-below-mhpss-level",
+        ),
+    ]
+    for body, status, code in cases:
+        response = await client.post("/v1/referrals", json=body, headers=berlin(token))
+        assert (response.status_code, response.json()["code"]) == (status, code), body
+        assert response.headers["content-type"] == "application/problem+json"
+    erbil = bearer(token("iq-erbil-system", "referral-api", SEND))
+    foreign = await client.post("/v1/referrals", json=referral_body(seeded), headers=erbil)
+    assert (foreign.status_code, foreign.json()["code"]) == (404, "case-not-found")
+    assert await count(seeded.url, Referral) == 0
+    assert await count(seeded.url, OutboxMessage) == events_before
+
+
+async def test_state_changes_need_the_current_etag_the_right_side_and_a_legal_transition(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    draft = (await client.post("/v1/referrals", json=referral_body(seeded), headers=berlin(token))).json()
+    path = f"/v1/referrals/{draft['id']}"
+    assert (await client.post(f"{path}/send", headers=berlin(token))).status_code == 428
+    stale = await client.post(f"{path}/send", headers=berlin(token) | {"If-Match": '"7"'})
+    assert (stale.status_code, stale.json()["code"]) == (412, "version-mismatch")
+    assert (await client.get(path, headers=partner(token))).status_code == 404  # a draft is the sender's only
+    sent = await client.post(f"{path}/send", headers=berlin(token) | {"If-Match": '"1"'})
+    assert sent.status_code == 200
+    assert sent.headers["etag"] == '"2"'
+    early = await client.post(f"{path}/accept", headers=partner(token) | {"If-Match": '"2"'})
+    assert early.status_code == 409
+    assert (early.json()["code"], early.json()["action"], early.json()["from_status"]) == (
+        "illegal-referral-transition",
+        "accept",
+        "requested",
+    )
+    wrong_side = await client.post(
+        f"{path}/acknowledge",
+        headers=bearer(token("de-berlin-system", "referral-api", "referrals:respond")) | {"If-Match": '"2"'},
+    )
+    assert (wrong_side.status_code, wrong_side.json()["code"]) == (403, "not-referral-destination")
+    acknowledged = await client.post(f"{path}/acknowledge", headers=partner(token) | {"If-Match": '"2"'})
+    declined = await client.post(
+        f"{path}/decline", json={"reason": "no_capacity"}, headers=partner(token) | {"If-Match": '"3"'}
+    )
+    assert (acknowledged.status_code, declined.status_code) == (200, 200)
+    assert (declined.json()["status"], declined.json()["decline_reason"]) == ("rejected", "no_capacity")
+    cancel = await client.post(
+        f"{path}/cancel", json={"reason": "changed plan"}, headers=berlin(token) | {"If-Match": '"4"'}
+    )
+    assert cancel.status_code == 409
+
+
+async def test_the_inbox_and_outbox_show_each_side_its_referrals_in_pages(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    for _ in range(3):
+        draft = (await client.post("/v1/referrals", json=referral_body(seeded), headers=berlin(token))).json()
+        await client.post(f"/v1/referrals/{draft['id']}/send", headers=berlin(token) | {"If-Match": '"1"'})
+    await client.post("/v1/referrals", json=referral_body(seeded), headers=berlin(token))  # a draft stays out
+    first = (await client.get("/v1/referrals/inbox", params={"limit": 2}, headers=partner(token))).json()
+    second = (
+        await client.get(
+            "/v1/referrals/inbox", params={"limit": 2, "cursor": first["next_cursor"]}, headers=partner(token)
+        )
+    ).json()
+    assert len(first["items"]) == 2
+    assert len(second["items"]) == 1
+    assert second["next_cursor"] is None
+    outbox = (await client.get("/v1/referrals/outbox", headers=berlin(token))).json()
+    assert sorted(r["status"] for r in outbox["items"]) == ["draft", "requested", "requested", "requested"]
+    senegal = bearer(token("sn-dakar-system", "referral-api", SEND))
+    assert (await client.get("/v1/referrals/inbox", headers=senegal)).json()["items"] == []
+    replayed = await client.get("/v1/referrals/outbox", params={"cursor": first["next_cursor"]}, headers=berlin(token))
+    assert (replayed.status_code, replayed.json()["code"]) == (400, "invalid-cursor")
+
+
+async def test_a_provider_updates_only_its_own_capacity_and_the_change_is_an_event(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    current = await client.get(f"/v1/directory/services/{SERVICE}", headers=partner(token))
+    version = current.headers["etag"]
+    events_before = await count(seeded.url, OutboxMessage)
+    body = {"open_for_referrals": True, "available_places": 0, "waiting_time_days": 30}
+    assert (
+        await client.put(f"/v1/directory/services/{SERVICE}/capacity", json=body, headers=partner(token))
+    ).status_code == 428
+    updated = await client.put(
+        f"/v1/directory/services/{SERVICE}/capacity", json=body, headers=partner(token) | {"If-Match": version}
+    )
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["capacity"]["accepting_referrals"] is False
+    assert await count(seeded.url, OutboxMessage) == events_before + 1
+    other = await client.put(
+        "/v1/directory/services/de-berlin-psz-counselling/capacity",
+        json=body,
+        headers=partner(token) | {"If-Match": '"1"'},
+    )
+    assert (other.status_code, other.json()["code"]) == (404, "service-not-found")
+    full = await client.get(
+        "/v1/directory/services", params={"category": "tvet", "accepting_referrals": "true"}, headers=partner(token)
+    )
+    assert full.json()["items"] == []
+
+
+async def _walk(client: httpx.AsyncClient, token: TokenFor, seeded: Seeded, steps: list[tuple[str, Any]]) -> None:
+    draft = (await client.post("/v1/referrals", json=referral_body(seeded), headers=berlin(token))).json()
+    for version, (action, body) in enumerate([("send", None), *steps], start=1):
+        headers = (berlin(token) if action == "send" else partner(token)) | {"If-Match": f'"{version}"'}
+        response = await client.post(f"/v1/referrals/{draft['id']}/{action}", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+
+
+async def test_a_provider_scorecard_counts_how_it_answered_its_referrals(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    outcome = {"service_delivered": "partial", "outcome_summary": "Attended half the course"}
+    await _walk(
+        client, token, seeded, [("acknowledge", None), ("accept", None), ("start", None), ("complete", outcome)]
+    )
+    await _walk(client, token, seeded, [("acknowledge", None), ("decline", {"reason": "not_eligible"})])
+    await _walk(client, token, seeded, [])
+    card = await client.get("/v1/directory/organisations/cfp-dakar/scorecard", headers=berlin(token))
+    assert card.status_code == 200, card.text
+    body = card.json()
+    assert (body["sent"], body["acknowledged"], body["accepted"], body["declined"], body["completed"]) == (
+        3,
+        2,
+        1,
+        1,
+        1,
+    )
+    assert (body["acknowledgement_rate"], body["acceptance_rate"], body["completion_rate"]) == (0.6667, 0.5, 1.0)
+    assert body["median_hours_to_acknowledge"] is not None
+    unknown = await client.get("/v1/directory/organisations/nobody/scorecard", headers=berlin(token))
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "organisation-not-found")
+
+
+async def test_suggestions_follow_the_pathway_and_skip_ahead_of_a_full_first_choice(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    pathways = await client.get("/v1/directory/pathways", params={"country": "SN"}, headers=partner(token))
+    assert [p["id"] for p in pathways.json()["items"]] == ["sn-mhpss-level-1", "sn-tvet"]
+    params: dict[str, str | int] = {"country": "SN", "category": "tvet", "age": 25, "language": "wo"}
+    first = (await client.get("/v1/directory/suggestions", params=params, headers=berlin(token))).json()
+    assert first["pathway"]["id"] == "sn-tvet"
+    assert [i["service"]["id"] for i in first["items"]] == ["cfp-dakar-tvet-dakar", "cfp-dakar-apprenticeship-thies"]
+    assert first["items"][1]["reasons"] == [
+        "eligible",
+        "not-accepting-referrals",
+        "pathway-fallback",
+        "speaks-language",
+    ]
+    for service_id, capacity in [(SERVICE, {"open_for_referrals": False}), (FALLBACK, {"open_for_referrals": True})]:
+        current = await client.get(f"/v1/directory/services/{service_id}", headers=partner(token))
+        updated = await client.put(
+            f"/v1/directory/services/{service_id}/capacity",
+            json=capacity | {"available_places": 5},
+            headers=partner(token) | {"If-Match": current.headers["etag"]},
+        )
+        assert updated.status_code == 200, updated.text
+    then = (await client.get("/v1/directory/suggestions", params=params, headers=berlin(token))).json()
+    assert [i["service"]["id"] for i in then["items"]] == [FALLBACK, SERVICE]
+    older = (await client.get("/v1/directory/suggestions", params=params | {"age": 40}, headers=berlin(token))).json()
+    assert [i["service"]["id"] for i in older["items"]] == [SERVICE, FALLBACK]
+    assert older["items"][1]["eligible"] is False  # the apprenticeships take people up to 35
+
+
+async def test_an_hsds_export_loads_back_unchanged_and_a_bad_row_rejects_the_whole_document(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    exported = await client.get(
+        "/v1/directory/hsds/services", params={"organisation_id": "cfp-dakar"}, headers=partner(token)
+    )
+    rows = exported.json()["items"]
+    assert [r["id"] for r in rows] == ["cfp-dakar-apprenticeship-thies", "cfp-dakar-business-start", SERVICE]
+    assert rows[2]["attributes"] == [{"taxonomy_term": {"code": "tvet", "taxonomy": "casebridge-service-types"}}]
+    assert rows[2]["capacities"][0]["available"] == 12
+    again = await client.post("/v1/directory/hsds", json={"services": rows}, headers=partner(token))
+    assert again.json() == {"services_received": 3, "services_changed": 0}
+
+    events_before = await count(seeded.url, OutboxMessage)
+    changed = rows[2] | {"name": "Vocational training in Dakar (renamed)"}
+    foreign = rows[0] | {"organization_id": "de-berlin-psz"}
+    bad_category = rows[1] | {"attributes": [{"taxonomy_term": {"code": "astrology"}}]}
+    no_place = changed | {"id": "cfp-new", "service_at_locations": [{"location_id": "nowhere"}]}
+    malformed = {"id": "Not An Id", "name": "x"}
+    refused = await client.post(
+        "/v1/directory/hsds",
+        json={"services": [changed, foreign, bad_category, no_place, malformed]},
+        headers=partner(token),
+    )
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "hsds-import-rejected"
+    assert sorted({r["row"] for r in refused.json()["rejections"]}) == [1, 2, 3, 4]
+    assert await count(seeded.url, OutboxMessage) == events_before
+    kept = await client.get(f"/v1/directory/services/{SERVICE}", headers=partner(token))
+    assert kept.json()["name"] == rows[2]["name"]
+
+    renamed = await client.post("/v1/directory/hsds", json={"services": [changed]}, headers=partner(token))
+    assert renamed.json() == {"services_received": 1, "services_changed": 1}
+    assert await count(seeded.url, OutboxMessage) == events_before + 1
