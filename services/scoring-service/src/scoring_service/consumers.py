@@ -14,7 +14,7 @@ def handlers(*, baseline_window_days: int) -> dict[str, Handler[ScoringUnitOfWor
         async with uow:
             if not await uow.inbox.claim(consumer="scoring-service.on_case_opened", event_id=event.id):
                 return  # a redelivery: the first delivery's effects are committed
-            surveys.schedule_baseline(uow, opened, window_days=baseline_window_days, now=utc_now())
+            await surveys.schedule_baseline(uow, opened, window_days=baseline_window_days, now=utc_now())
             await uow.commit()
 
     return {CaseOpened.type: on_case_opened}

@@ -1,10 +1,26 @@
+from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import and_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from scoring_service.domain.models import SurveySchedule
+from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.scoring import Administration, ScoreKind
+from scoring_service.domain.indicators import ScoreFact
+from scoring_service.domain.instruments import InstrumentDocument
+from scoring_service.domain.models import (
+    CaseRecord,
+    InstrumentRecord,
+    ScheduleStatus,
+    Score,
+    Survey,
+    SurveySchedule,
+)
+
+# Instrument versions are immutable, so a parsed document stays valid for the life of the process.
+_PARSED: dict[tuple[str, str, str], InstrumentDocument] = {}
 
 
 class SurveySchedules:
@@ -21,3 +37,196 @@ class SurveySchedules:
         return list(
             (await self._session.scalars(query.order_by(col(SurveySchedule.due_on), col(SurveySchedule.id)))).all()
         )
+
+    async def open_for_case(self, case_id: UUID) -> list[SurveySchedule]:
+        """Schedules not yet completed, locked: a concurrent submission for the same case waits."""
+        query = (
+            select(SurveySchedule)
+            .where(
+                col(SurveySchedule.case_id) == case_id,
+                col(SurveySchedule.status).in_([ScheduleStatus.DUE, ScheduleStatus.OVERDUE]),
+            )
+            .order_by(col(SurveySchedule.due_on), col(SurveySchedule.id))
+            .with_for_update()
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def administrations_of(self, case_id: UUID) -> set[tuple[Administration, date]]:
+        query = select(col(SurveySchedule.administration), col(SurveySchedule.due_on)).where(
+            col(SurveySchedule.case_id) == case_id
+        )
+        return {(row.administration, row.due_on) for row in (await self._session.execute(query)).all()}
+
+    async def find_overdue(self, *, today: date, limit: int = 500) -> list[SurveySchedule]:
+        query = (
+            select(SurveySchedule)
+            .where(col(SurveySchedule.status) == ScheduleStatus.DUE, col(SurveySchedule.due_on) < today)
+            .order_by(col(SurveySchedule.due_on), col(SurveySchedule.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self._session.scalars(query)).all())
+
+
+class Cases:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_if_absent(self, case: CaseRecord) -> None:
+        values = case.model_dump()
+        await self._session.execute(insert(CaseRecord).values(**values).on_conflict_do_nothing())
+
+    async def get(self, case_id: UUID) -> CaseRecord | None:
+        return await self._session.get(CaseRecord, case_id)
+
+
+class Instruments:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_if_absent(self, record: InstrumentRecord) -> bool:
+        inserted = await self._session.scalar(
+            insert(InstrumentRecord)
+            .values(**record.model_dump())
+            .on_conflict_do_nothing()
+            .returning(col(InstrumentRecord.code))
+        )
+        return inserted is not None
+
+    async def get(self, code: str, version: str) -> InstrumentRecord | None:
+        return await self._session.get(InstrumentRecord, (code, version))
+
+    async def document(self, code: str, version: str) -> InstrumentDocument | None:
+        record = await self.get(code, version)
+        if record is None:
+            return None
+        key = (code, version, record.checksum)
+        if key not in _PARSED:
+            _PARSED[key] = InstrumentDocument.model_validate(record.document)
+        return _PARSED[key]
+
+    async def page(self, *, code: str | None, after: list[str] | None, limit: int) -> list[InstrumentRecord]:
+        query = select(InstrumentRecord)
+        if code is not None:
+            query = query.where(col(InstrumentRecord.code) == code)
+        if after is not None:
+            query = query.where(tuple_(col(InstrumentRecord.code), col(InstrumentRecord.version)) > tuple(after))
+        query = query.order_by(col(InstrumentRecord.code), col(InstrumentRecord.version)).limit(limit + 1)
+        return list((await self._session.scalars(query)).all())
+
+
+class Surveys:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, survey: Survey) -> None:
+        self._session.add(survey)
+
+    async def get(self, survey_id: UUID) -> Survey | None:
+        return await self._session.get(Survey, survey_id)
+
+    async def page(self, case_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int) -> list[Survey]:
+        query = select(Survey).where(col(Survey.case_id) == case_id)
+        if after is not None:
+            query = query.where(tuple_(col(Survey.created_at), col(Survey.id)) > after)
+        query = query.order_by(col(Survey.created_at), col(Survey.id)).limit(limit + 1)
+        return list((await self._session.scalars(query)).all())
+
+    async def all_for_case(self, case_id: UUID) -> list[Survey]:
+        query = select(Survey).where(col(Survey.case_id) == case_id).order_by(col(Survey.created_at), col(Survey.id))
+        return list((await self._session.scalars(query)).all())
+
+
+class Scores:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, score: Score) -> None:
+        self._session.add(score)
+
+    async def for_surveys(self, survey_ids: list[UUID]) -> list[Score]:
+        if not survey_ids:
+            return []
+        query = (
+            select(Score).where(col(Score.survey_id).in_(survey_ids)).order_by(col(Score.computed_at), col(Score.id))
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def latest_primary(self, case_id: UUID, *, instrument_code: str) -> Score | None:
+        query = (
+            select(Score)
+            .where(
+                col(Score.case_id) == case_id,
+                col(Score.instrument_code) == instrument_code,
+                col(Score.kind) == ScoreKind.PRIMARY,
+            )
+            .order_by(col(Score.computed_at).desc(), col(Score.id).desc())
+            .limit(1)
+        )
+        return (await self._session.scalars(query)).first()
+
+    async def exists(self, survey_id: UUID, *, instrument_code: str, instrument_version: str) -> Score | None:
+        query = select(Score).where(
+            col(Score.survey_id) == survey_id,
+            col(Score.instrument_code) == instrument_code,
+            col(Score.instrument_version) == instrument_version,
+        )
+        return (await self._session.scalars(query)).first()
+
+
+class IndicatorFacts:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def facts(
+        self,
+        *,
+        organisation_id: str,
+        instrument_code: str,
+        programme: Programme | None,
+        interviewed_from: date | None,
+        interviewed_to: date | None,
+    ) -> list[ScoreFact]:
+        """The organisation's administrations of one instrument with their primary scores; no answers, no ids."""
+        primary = and_(col(Score.survey_id) == col(Survey.id), col(Score.kind) == ScoreKind.PRIMARY)
+        query = (
+            select(Survey, Score, col(CaseRecord.programme))
+            .join(CaseRecord, col(CaseRecord.case_id) == col(Survey.case_id))
+            .outerjoin(Score, primary)
+            .where(
+                col(CaseRecord.owner_organisation_id) == organisation_id,
+                col(Survey.instrument_code) == instrument_code,
+            )
+        )
+        if programme is not None:
+            query = query.where(col(CaseRecord.programme) == programme)
+        if interviewed_from is not None:
+            query = query.where(col(Survey.interviewed_on) >= interviewed_from)
+        if interviewed_to is not None:
+            query = query.where(col(Survey.interviewed_on) <= interviewed_to)
+        facts = []
+        for survey, score, case_programme in (await self._session.execute(query)).all():
+            facts.append(
+                ScoreFact(
+                    programme=str(case_programme),
+                    office=survey.owner_office_id,
+                    administration=str(survey.administration),
+                    interviewed_on=survey.interviewed_on,
+                    instrument_version=survey.instrument_version,
+                    discarded=score is None,
+                    composite=None if score is None else score.composite,
+                    target_reached=None if score is None else score.target_reached,
+                    low_accuracy=False if score is None else score.low_accuracy_flag,
+                    dimensions=()
+                    if score is None
+                    else tuple(
+                        (
+                            str(d["dimension"]),
+                            d["score"] if isinstance(d["score"], float | int) else None,
+                            d["band"] if isinstance(d["band"], str) else None,
+                        )
+                        for d in score.dimensions
+                    ),
+                )
+            )
+        return facts

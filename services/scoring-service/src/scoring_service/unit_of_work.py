@@ -1,7 +1,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casebridge_common.db import UnitOfWork
-from scoring_service.repositories import SurveySchedules
+from scoring_service.repositories import Cases, IndicatorFacts, Instruments, Scores, Surveys, SurveySchedules
 
 
 class ScoringUnitOfWork(UnitOfWork):
@@ -9,3 +9,8 @@ class ScoringUnitOfWork(UnitOfWork):
 
     def bind(self, session: AsyncSession) -> None:
         self.surveys = SurveySchedules(session)
+        self.cases = Cases(session)
+        self.instruments = Instruments(session)
+        self.administrations = Surveys(session)
+        self.scores = Scores(session)
+        self.indicators = IndicatorFacts(session)

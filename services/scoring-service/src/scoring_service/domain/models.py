@@ -1,24 +1,29 @@
-"""Survey schedules: which administration of which instrument is due for a case, and by when."""
+"""Tables of scoring-service: the cases it has heard of, instruments, schedules, surveys and their scores."""
 
+import calendar
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Float, Index, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from casebridge_common.db import enum_type
 from casebridge_common.events.contracts.case import Programme
-from casebridge_common.events.contracts.scoring import Administration
+from casebridge_common.events.contracts.scoring import Administration, ScoreKind
+from scoring_service.domain.instruments import SchedulePlan
 
 
 class Instrument(StrEnum):
     RSS = "rss"  # IOM Reintegration Sustainability Survey (return & reintegration)
     INTEGRATION = "integration"  # Indicators of Integration instrument (resettlement & integration)
+    DOMV = "domv"  # Determinants of Migrant Vulnerability screening
 
 
 class ScheduleStatus(StrEnum):
     DUE = "due"
+    OVERDUE = "overdue"
     COMPLETED = "completed"
 
 
@@ -30,8 +35,10 @@ BASELINE_INSTRUMENT: dict[Programme, Instrument] = {
 
 class SurveySchedule(SQLModel, table=True):
     __tablename__ = "survey_schedules"
-    # One baseline per case, whatever the number of deliveries of case.opened.
-    __table_args__ = (UniqueConstraint("case_id", "administration", name="uq_survey_schedules_case_administration"),)
+    # One baseline per case, whatever the number of deliveries of case.opened; repeats differ by due date.
+    __table_args__ = (
+        UniqueConstraint("case_id", "administration", "due_on", name="uq_survey_schedules_case_administration_due"),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     case_id: UUID = Field(index=True)
@@ -41,7 +48,11 @@ class SurveySchedule(SQLModel, table=True):
     instrument: Instrument = Field(sa_type=enum_type(Instrument))
     status: ScheduleStatus = Field(default=ScheduleStatus.DUE, sa_type=enum_type(ScheduleStatus))
     due_on: date
+    opens_on: date | None = None
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    survey_id: UUID | None = None
+    completed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    overdue_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 def baseline_for(
@@ -60,3 +71,159 @@ def baseline_for(
         due_on=opened_at.date() + timedelta(days=window_days),
         created_at=now,
     )
+
+
+class CaseRecord(SQLModel, table=True):
+    """What scoring-service knows of a case, from `case.opened`: enough to decide which office may see it."""
+
+    __tablename__ = "cases"
+
+    case_id: UUID = Field(primary_key=True)
+    beneficiary_id: UUID | None = None
+    owner_office_id: str = Field(index=True)
+    owner_organisation_id: str | None = None
+    programme: Programme = Field(sa_type=enum_type(Programme))
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class InstrumentRecord(SQLModel, table=True):
+    """One immutable instrument version; `document` is the validated instrument document."""
+
+    __tablename__ = "instruments"
+
+    code: str = Field(primary_key=True)
+    version: str = Field(primary_key=True)
+    kind: str
+    title: str
+    status: str
+    document: dict[str, object] = Field(sa_column=Column(JSONB, nullable=False))
+    checksum: str
+    loaded_by_organisation_id: str | None = None
+    loaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SurveyStatus(StrEnum):
+    SCORED = "scored"
+    DISCARDED = "discarded"  # interrupted: the answers are discarded entirely and nothing is scored
+
+
+class InterviewMode(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+    PARTNER = "partner"
+
+
+class ConsentForm(StrEnum):
+    WRITTEN = "written"
+    VERBAL_PHONE = "verbal_phone"
+
+
+class Survey(SQLModel, table=True):
+    """One administration of an instrument for a case. Immutable once stored."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (Index("ix_surveys_case_created", "case_id", "created_at", "id"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    case_id: UUID
+    owner_office_id: str
+    administration: Administration = Field(sa_type=enum_type(Administration))
+    instrument_code: str
+    instrument_version: str
+    routing_version: str | None = None
+    status: SurveyStatus = Field(sa_type=enum_type(SurveyStatus))
+    answers: dict[str, object] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    interviewed_on: date
+    mode: InterviewMode = Field(sa_type=enum_type(InterviewMode))
+    consent_form: ConsentForm = Field(sa_type=enum_type(ConsentForm))
+    interviewer_independent_of_case: bool
+    schedule_id: UUID | None = None
+    submitted_by: str
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Score(SQLModel, table=True):
+    """An immutable score of one survey under one instrument version."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "instrument_code", "instrument_version", name="uq_scores_survey_id_version"),
+        Index("ix_scores_case_computed", "case_id", "computed_at", "id"),
+    )
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    survey_id: UUID = Field(index=True)
+    case_id: UUID
+    owner_office_id: str
+    kind: ScoreKind = Field(sa_type=enum_type(ScoreKind))
+    instrument_code: str
+    instrument_version: str
+    composite: float | None = Field(default=None, sa_column=Column(Float(precision=53), nullable=True))
+    composite_band: str | None = None
+    composite_dimension_mean: float | None = Field(default=None, sa_column=Column(Float(precision=53), nullable=True))
+    dimensions: list[dict[str, object]] = Field(sa_column=Column(JSONB, nullable=False))
+    contributions: list[dict[str, object]] = Field(sa_column=Column(JSONB, nullable=False))
+    dk_dwa_count: int
+    low_accuracy_flag: bool
+    target_reached: bool | None = None
+    red_flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    previous_score_id: UUID | None = None
+    change: dict[str, object] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    computed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it is shorter (31 Jan + 1 month = 28/29 Feb)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def follow_ups(
+    plan: SchedulePlan,
+    *,
+    case: CaseRecord,
+    instrument: Instrument,
+    administered: Administration,
+    administered_on: date,
+    existing: set[tuple[Administration, date]],
+    open_repeat: bool,
+    now: datetime,
+) -> list[SurveySchedule]:
+    """What becomes due after a scored administration (rss-survey.md, timing).
+
+    A repeat falls due `repeat_every_months` after each administration ("ideally every three months"); the
+    intermediary and final windows are counted from return, which scoring-service knows only as the case's
+    opening (CB-DEFAULT, as for the baseline), and are scheduled once, after the baseline.
+    """
+    schedules: list[SurveySchedule] = []
+
+    def due(administration: Administration, opens_on: date | None, due_on: date) -> None:
+        if (administration, due_on) in existing:
+            return  # two administrations on one day: the next one is already scheduled
+        schedules.append(
+            SurveySchedule(
+                case_id=case.case_id,
+                owner_office_id=case.owner_office_id,
+                programme=case.programme,
+                administration=administration,
+                instrument=instrument,
+                opens_on=opens_on,
+                due_on=due_on,
+                created_at=now,
+            )
+        )
+
+    if plan.repeat_every_months is not None and not open_repeat:
+        due(Administration.REPEAT, None, add_months(administered_on, plan.repeat_every_months))
+    if administered is Administration.BASELINE:
+        returned_on = case.opened_at.date()
+        for window in plan.windows:
+            if window.administration not in {administration for administration, _ in existing}:
+                due(
+                    window.administration,
+                    add_months(returned_on, window.opens_after_months),
+                    add_months(returned_on, window.due_after_months),
+                )
+    return schedules

@@ -1,23 +1,44 @@
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
+from casebridge_common.audit import AuditAction
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseOpened
-from casebridge_common.events.contracts.scoring import SurveyDue
-from scoring_service.domain.models import SurveySchedule, baseline_for
+from casebridge_common.events.contracts.scoring import (
+    ScoreComputed,
+    ScoreKind,
+    ScoreThresholdCrossed,
+    SurveyDue,
+    SurveyOverdue,
+)
+from casebridge_common.problems import DomainError
+from scoring_service.domain.errors import (
+    CaseNotFound,
+    InstrumentNotApplicable,
+    InstrumentVersionUnknown,
+    SurveyNotFound,
+    SurveyNotScored,
+)
+from scoring_service.domain.instruments import InstrumentDocument
+from scoring_service.domain.models import (
+    CaseRecord,
+    Instrument,
+    ScheduleStatus,
+    Score,
+    Survey,
+    SurveySchedule,
+    SurveyStatus,
+    baseline_for,
+    follow_ups,
+)
+from scoring_service.domain.scoring import COMPOSITE, Answers, ScoreResult, score
+from scoring_service.schemas import SubmitSurvey
 from scoring_service.unit_of_work import ScoringUnitOfWork
 
+CATEGORIES = ["survey_answers", "scores"]
 
-def schedule_baseline(uow: ScoringUnitOfWork, opened: CaseOpened, *, window_days: int, now: datetime) -> SurveySchedule:
-    """Record the baseline survey as due. Emits `survey.due`."""
-    schedule = baseline_for(
-        case_id=opened.case_id,
-        owner_office_id=opened.owner_office_id,
-        programme=opened.programme,
-        opened_at=opened.opened_at,
-        window_days=window_days,
-        now=now,
-    )
+
+def _due(uow: ScoringUnitOfWork, schedule: SurveySchedule) -> None:
     uow.surveys.add(schedule)
     uow.outbox.emit(
         SurveyDue(
@@ -29,9 +50,323 @@ def schedule_baseline(uow: ScoringUnitOfWork, opened: CaseOpened, *, window_days
             due_on=schedule.due_on,
         )
     )
+
+
+async def schedule_baseline(
+    uow: ScoringUnitOfWork, opened: CaseOpened, *, window_days: int, now: datetime
+) -> SurveySchedule:
+    """Remember the case and its owning office, and record the baseline survey as due. Emits `survey.due`."""
+    await uow.cases.add_if_absent(
+        CaseRecord(
+            case_id=opened.case_id,
+            beneficiary_id=opened.beneficiary_id,
+            owner_office_id=opened.owner_office_id,
+            owner_organisation_id=opened.owner_organisation_id,
+            programme=opened.programme,
+            opened_at=opened.opened_at,
+        )
+    )
+    schedule = baseline_for(
+        case_id=opened.case_id,
+        owner_office_id=opened.owner_office_id,
+        programme=opened.programme,
+        opened_at=opened.opened_at,
+        window_days=window_days,
+        now=now,
+    )
+    _due(uow, schedule)
     return schedule
 
 
 async def schedules_for_case(uow: ScoringUnitOfWork, case_id: UUID, *, actor: Principal) -> list[SurveySchedule]:
     """Only the office that owns the case sees its schedules; for any other office the list is empty."""
     return await uow.surveys.for_case(case_id, office_id=actor.office_id)
+
+
+async def visible_case(uow: ScoringUnitOfWork, case_id: UUID, *, actor: Principal) -> CaseRecord:
+    """A case another office owns, or one never announced by `case.opened`, does not exist for the caller."""
+    case = await uow.cases.get(case_id)
+    if case is None or case.owner_office_id != actor.office_id:
+        raise CaseNotFound(case_id=case_id)
+    return case
+
+
+async def _instrument(uow: ScoringUnitOfWork, code: str, version: str, case: CaseRecord) -> InstrumentDocument:
+    document = await uow.instruments.document(code, version)
+    if document is None:
+        raise InstrumentVersionUnknown(instrument=code, instrument_version=version, pointer="#/instrument_version")
+    if case.programme not in document.programmes:
+        raise InstrumentNotApplicable(instrument=code, programme=case.programme, pointer="#/instrument")
+    return document
+
+
+def _score_row(
+    result: ScoreResult,
+    *,
+    survey: Survey,
+    document: InstrumentDocument,
+    kind: ScoreKind,
+    previous: Score | None,
+    now: datetime,
+) -> Score:
+    dimensions: list[dict[str, object]] = [
+        {"dimension": d.dimension, "score": d.score, "band": d.band} for d in result.dimensions
+    ]
+    change: dict[str, object] | None = None
+    if previous is not None:
+        before = {str(d["dimension"]): d["score"] for d in previous.dimensions}
+        before[COMPOSITE] = previous.composite
+        after = {d.dimension: d.score for d in result.dimensions}
+        after[COMPOSITE] = result.composite
+        change = {
+            name: (value - old if isinstance(value, float) and isinstance(old, float) else None)
+            for name, value in after.items()
+            for old in [before.get(name)]
+        }
+    return Score(
+        survey_id=survey.id,
+        case_id=survey.case_id,
+        owner_office_id=survey.owner_office_id,
+        kind=kind,
+        instrument_code=document.code,
+        instrument_version=document.version,
+        composite=result.composite,
+        composite_band=result.composite_band,
+        composite_dimension_mean=result.composite_dimension_mean,
+        dimensions=dimensions,
+        contributions=[
+            {
+                "question": c.question,
+                "dimension": c.dimension,
+                "indicator": c.indicator,
+                "value": c.value,
+                "weight": c.weight,
+                "contribution": c.contribution,
+            }
+            for c in result.contributions
+        ],
+        dk_dwa_count=result.dk_dwa_count,
+        low_accuracy_flag=result.low_accuracy_flag,
+        target_reached=result.target_reached,
+        red_flags=list(result.red_flags),
+        previous_score_id=previous.id if previous is not None else None,
+        change=change,
+        computed_at=now,
+    )
+
+
+def _threshold_events(row: Score, previous: Score | None) -> list[ScoreThresholdCrossed]:
+    """A band change against the previous administration; a first score only when it starts in a need band."""
+    before: dict[str, tuple[object, object]] = {}
+    if previous is not None:
+        before = {str(d["dimension"]): (d["band"], d["score"]) for d in previous.dimensions}
+        before[COMPOSITE] = (previous.composite_band, previous.composite)
+    now = {str(d["dimension"]): (d["band"], d["score"]) for d in row.dimensions}
+    now[COMPOSITE] = (row.composite_band, row.composite)
+    events = []
+    for scope, (band, value) in now.items():
+        old_band, old_value = before.get(scope, (None, None))
+        if not isinstance(band, str) or not isinstance(value, float) or band == old_band:
+            continue
+        if previous is None and band not in ("intensified", "high"):
+            continue
+        events.append(
+            ScoreThresholdCrossed(
+                score_id=row.id,
+                survey_id=row.survey_id,
+                case_id=row.case_id,
+                owner_office_id=row.owner_office_id,
+                instrument=row.instrument_code,
+                instrument_version=row.instrument_version,
+                scope=scope,
+                previous_band=old_band if isinstance(old_band, str) else None,
+                band=band,
+                previous_score=old_value if isinstance(old_value, float) else None,
+                score=value,
+            )
+        )
+    return events
+
+
+async def submit_survey(
+    uow: ScoringUnitOfWork, body: SubmitSurvey, *, actor: Principal, now: datetime
+) -> tuple[Survey, Score | None]:
+    """Store a completed administration and its immutable score, or an interrupted one as discarded.
+
+    Emits `score.computed` (and `score.threshold_crossed` for a band change), completes the matching schedule and
+    schedules the next administrations (each a `survey.due`). Invalid answers raise before anything is stored.
+    """
+    case = await visible_case(uow, body.case_id, actor=actor)
+    document = await _instrument(uow, body.instrument, body.instrument_version, case)
+    answers: Answers = body.answers
+    survey = Survey(
+        case_id=case.case_id,
+        owner_office_id=case.owner_office_id,
+        administration=body.administration,
+        instrument_code=document.code,
+        instrument_version=document.version,
+        routing_version=document.routing_version,
+        status=SurveyStatus.DISCARDED if body.interrupted else SurveyStatus.SCORED,
+        # An interrupted survey is discarded entirely (rss-survey.md section 3.2): no answers are kept.
+        answers=None if body.interrupted else dict(sorted(body.answers.items())),
+        interviewed_on=body.interviewed_on,
+        mode=body.mode,
+        consent_form=body.consent_form,
+        interviewer_independent_of_case=body.interviewer_independent_of_case,
+        submitted_by=actor.client_id,
+        created_at=now,
+    )
+    if body.interrupted:
+        uow.administrations.add(survey)
+        uow.audit.record(
+            actor, AuditAction.CREATE, resource_type="survey", resource_id=survey.id, categories=CATEGORIES
+        )
+        return survey, None
+    result = score(document, answers)  # raises on any problem, before anything is added
+    uow.audit.record(actor, AuditAction.CREATE, resource_type="survey", resource_id=survey.id, categories=CATEGORIES)
+    previous = await uow.scores.latest_primary(case.case_id, instrument_code=document.code)
+    row = _score_row(result, survey=survey, document=document, kind=ScoreKind.PRIMARY, previous=previous, now=now)
+    open_schedules = await uow.surveys.open_for_case(case.case_id)
+    matching = next(
+        (s for s in open_schedules if s.administration == body.administration and s.instrument == document.code),
+        None,
+    )
+    if matching is not None:
+        matching.status, matching.survey_id, matching.completed_at = ScheduleStatus.COMPLETED, survey.id, now
+        survey.schedule_id = matching.id
+    uow.administrations.add(survey)
+    uow.scores.add(row)
+    uow.outbox.emit(
+        ScoreComputed(
+            score_id=row.id,
+            survey_id=survey.id,
+            case_id=case.case_id,
+            owner_office_id=case.owner_office_id,
+            administration=survey.administration,
+            instrument=document.code,
+            instrument_version=document.version,
+            kind=ScoreKind.PRIMARY,
+            composite=row.composite,
+            dimensions={d.dimension: d.score for d in result.dimensions},
+            dk_dwa_count=row.dk_dwa_count,
+            low_accuracy_flag=row.low_accuracy_flag,
+            computed_at=now,
+        )
+    )
+    for event in _threshold_events(row, previous):
+        uow.outbox.emit(event)
+    if document.code in set(Instrument):
+        still_open = [s for s in open_schedules if s is not matching]
+        for schedule in follow_ups(
+            document.schedule,
+            case=case,
+            instrument=Instrument(document.code),
+            administered=body.administration,
+            administered_on=body.interviewed_on,
+            existing=await uow.surveys.administrations_of(case.case_id),
+            open_repeat=any(s.administration == "repeat" and s.instrument == document.code for s in still_open),
+            now=now,
+        ):
+            _due(uow, schedule)
+    return survey, row
+
+
+async def rescore(
+    uow: ScoringUnitOfWork, survey_id: UUID, *, instrument_version: str, actor: Principal, now: datetime
+) -> Score:
+    """A what-if score under another version of the same instrument: a new labelled record, never an overwrite."""
+    survey = await uow.administrations.get(survey_id)
+    if survey is None or survey.owner_office_id != actor.office_id:
+        raise SurveyNotFound(survey_id=survey_id)
+    case = await visible_case(uow, survey.case_id, actor=actor)
+    if survey.status is SurveyStatus.DISCARDED or survey.answers is None:
+        raise SurveyNotScored(survey_id=survey_id)
+    document = await _instrument(uow, survey.instrument_code, instrument_version, case)
+    existing = await uow.scores.exists(survey.id, instrument_code=document.code, instrument_version=document.version)
+    if existing is not None:
+        return existing  # the same version scores the same answers the same way: the stored record stands
+    answers = {k: v for k, v in survey.answers.items() if isinstance(v, str)} | {
+        k: [str(c) for c in v] for k, v in survey.answers.items() if isinstance(v, list)
+    }
+    row = _score_row(
+        score(document, answers), survey=survey, document=document, kind=ScoreKind.WHAT_IF, previous=None, now=now
+    )
+    uow.scores.add(row)
+    uow.audit.record(actor, AuditAction.CREATE, resource_type="score", resource_id=row.id, categories=CATEGORIES)
+    return row
+
+
+async def history(
+    uow: ScoringUnitOfWork,
+    case_id: UUID,
+    *,
+    actor: Principal,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> tuple[list[Survey], list[Score]]:
+    """The case's administrations in the order they were submitted, with every score of each."""
+    await visible_case(uow, case_id, actor=actor)
+    surveys = await uow.administrations.page(case_id, after=after, limit=limit)
+    scores = await uow.scores.for_surveys([s.id for s in surveys[:limit]])
+    uow.audit.record(actor, AuditAction.LIST, resource_type="survey", resource_id=case_id, categories=CATEGORIES)
+    return surveys, scores
+
+
+async def scored_history(
+    uow: ScoringUnitOfWork, case_id: UUID, *, instrument: Instrument, actor: Principal
+) -> list[tuple[Survey, Score]]:
+    """Every scored administration of the case with its primary score, oldest first (for the chart)."""
+    await visible_case(uow, case_id, actor=actor)
+    surveys = [s for s in await uow.administrations.all_for_case(case_id) if s.instrument_code == instrument]
+    primary = {
+        s.survey_id: s for s in await uow.scores.for_surveys([s.id for s in surveys]) if s.kind is ScoreKind.PRIMARY
+    }
+    uow.audit.record(actor, AuditAction.VIEW, resource_type="score", resource_id=case_id, categories=["scores"])
+    return [(s, primary[s.id]) for s in surveys if s.id in primary]
+
+
+async def get_survey(uow: ScoringUnitOfWork, survey_id: UUID, *, actor: Principal) -> tuple[Survey, list[Score]]:
+    survey = await uow.administrations.get(survey_id)
+    if survey is None or survey.owner_office_id != actor.office_id:
+        raise SurveyNotFound(survey_id=survey_id)
+    uow.audit.record(actor, AuditAction.VIEW, resource_type="survey", resource_id=survey_id, categories=CATEGORIES)
+    return survey, await uow.scores.for_surveys([survey.id])
+
+
+async def mark_overdue(uow: ScoringUnitOfWork, *, today: date, now: datetime) -> int:
+    """Due schedules past their date become overdue, once each. Emits `survey.overdue`."""
+    overdue = await uow.surveys.find_overdue(today=today)
+    for schedule in overdue:
+        schedule.status, schedule.overdue_at = ScheduleStatus.OVERDUE, now
+        uow.outbox.emit(
+            SurveyOverdue(
+                survey_schedule_id=schedule.id,
+                case_id=schedule.case_id,
+                owner_office_id=schedule.owner_office_id,
+                administration=schedule.administration,
+                instrument=schedule.instrument,
+                due_on=schedule.due_on,
+            )
+        )
+    return len(overdue)
+
+
+async def submit_batch(
+    uow: ScoringUnitOfWork, items: list[SubmitSurvey], *, actor: Principal, now: datetime
+) -> list[tuple[Survey, Score | None] | DomainError]:
+    """Import many administrations at once: each item is stored and scored, or answered with its own problem.
+
+    Items are processed per case in interview order, so each score's change refers to the administration before
+    it. A refused item stores nothing, as a single submission would.
+    """
+    results: list[tuple[Survey, Score | None] | DomainError] = [DomainError()] * len(items)
+    order = sorted(range(len(items)), key=lambda i: (str(items[i].case_id), items[i].interviewed_on, i))
+    for position, index in enumerate(order):
+        try:
+            # Distinct processing times keep "the previous administration" unambiguous within one batch.
+            results[index] = await submit_survey(
+                uow, items[index], actor=actor, now=now + timedelta(microseconds=position)
+            )
+        except DomainError as refused:
+            results[index] = refused
+    return results

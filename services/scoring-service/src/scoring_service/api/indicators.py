@@ -1,0 +1,130 @@
+import csv
+import io
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from casebridge_common.auth import Principal, Scope, requires
+from casebridge_common.events.contracts.case import Programme
+from casebridge_common.problems import problems
+from scoring_service.api.dependencies import UoW
+from scoring_service.domain.indicators import GroupBy
+from scoring_service.domain.models import Instrument
+from scoring_service.schemas import IndicatorReport
+from scoring_service.service_layer import indicators
+
+router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
+AggregatesRead = Annotated[Principal, requires(Scope.AGGREGATES_READ)]
+GroupByParam = Annotated[
+    list[GroupBy], Query(description="disaggregate by these facts; the period is the calendar quarter")
+]
+MinimumParam = Annotated[
+    int | None, Query(ge=2, description="suppress cells below this count; never below the service's minimum")
+]
+
+
+async def _report(
+    request: Request,
+    uow: UoW,
+    who: Principal,
+    instrument: Instrument,
+    group_by: list[GroupBy],
+    programme: Programme | None,
+    interviewed_from: date | None,
+    interviewed_to: date | None,
+    minimum_count: int | None,
+) -> IndicatorReport:
+    floor: int = request.state.settings.indicators_minimum_cell_count
+    async with uow:
+        return await indicators.score_indicators(
+            uow,
+            actor=who,
+            instrument=instrument,
+            group_by=list(dict.fromkeys(group_by)),
+            programme=programme,
+            interviewed_from=interviewed_from,
+            interviewed_to=interviewed_to,
+            minimum_count=max(floor, minimum_count or floor),
+        )
+
+
+@router.get("/scores", responses=problems(401, 403, 422))
+async def score_indicators(
+    request: Request,
+    uow: UoW,
+    who: AggregatesRead,
+    instrument: Instrument = Instrument.RSS,
+    group_by: GroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
+    programme: Programme | None = None,
+    interviewed_from: date | None = None,
+    interviewed_to: date | None = None,
+    minimum_count: MinimumParam = None,
+) -> IndicatorReport:
+    """Programme indicators over the caller's organisation's stored scores (RSS-1 to RSS-4, RSS-7, RSS-8).
+
+    Per cell: administrations, discarded (interrupted) surveys, the share reaching the composite target (0.5 for
+    the RSS), mean composite and mean score per dimension, the share in each band, and the share flagged for low
+    accuracy. A cell with fewer administrations than the minimum count is `suppressed` and shows no figures.
+    """
+    return await _report(
+        request, uow, who, instrument, group_by, programme, interviewed_from, interviewed_to, minimum_count
+    )
+
+
+CSV_COLUMNS = [
+    "administrations",
+    "discarded",
+    "share_target_reached",
+    "mean_composite",
+    "share_low_accuracy",
+]
+
+
+def _csv(report: IndicatorReport) -> str:
+    dimensions = sorted({d for cell in report.cells for d in cell.mean_by_dimension})
+    bands = sorted({(d, b) for cell in report.cells for d, shares in cell.share_by_band.items() for b in shares})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [g.value for g in report.group_by]
+        + ["suppressed", *CSV_COLUMNS]
+        + [f"mean_{d}" for d in dimensions]
+        + [f"share_{d}_{b}" for d, b in bands]
+    )
+
+    def text(value: float | int | None) -> str:
+        return "" if value is None else str(value)
+
+    for cell in report.cells:
+        writer.writerow(
+            [cell.group.get(g.value, "") for g in report.group_by]
+            + [str(cell.suppressed).lower()]
+            + [text(getattr(cell, c)) for c in CSV_COLUMNS]
+            + [text(cell.mean_by_dimension.get(d)) for d in dimensions]
+            + [text(cell.share_by_band.get(d, {}).get(b)) for d, b in bands]
+        )
+    return out.getvalue()
+
+
+@router.get(
+    "/scores.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **problems(401, 403, 422)},
+)
+async def score_indicators_csv(
+    request: Request,
+    uow: UoW,
+    who: AggregatesRead,
+    instrument: Instrument = Instrument.RSS,
+    group_by: GroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
+    programme: Programme | None = None,
+    interviewed_from: date | None = None,
+    interviewed_to: date | None = None,
+    minimum_count: MinimumParam = None,
+) -> Response:
+    """The same indicators as `/v1/indicators/scores`, one CSV row per cell; suppressed cells have empty figures."""
+    report = await _report(
+        request, uow, who, instrument, group_by, programme, interviewed_from, interviewed_to, minimum_count
+    )
+    return Response(_csv(report), media_type="text/csv; charset=utf-8")

@@ -1,0 +1,53 @@
+from datetime import date
+
+from casebridge_common.auth import Principal
+from casebridge_common.events.contracts.case import Programme
+from scoring_service.domain.indicators import GroupBy, aggregate
+from scoring_service.domain.models import Instrument
+from scoring_service.schemas import IndicatorCell, IndicatorReport
+from scoring_service.unit_of_work import ScoringUnitOfWork
+
+
+async def score_indicators(
+    uow: ScoringUnitOfWork,
+    *,
+    actor: Principal,
+    instrument: Instrument,
+    group_by: list[GroupBy],
+    programme: Programme | None,
+    interviewed_from: date | None,
+    interviewed_to: date | None,
+    minimum_count: int,
+) -> IndicatorReport:
+    """Aggregates only, never a row per person: not audited as a read of personal data."""
+    facts = (
+        []
+        if actor.organisation_id is None
+        else await uow.indicators.facts(
+            organisation_id=actor.organisation_id,
+            instrument_code=instrument,
+            programme=programme,
+            interviewed_from=interviewed_from,
+            interviewed_to=interviewed_to,
+        )
+    )
+    cells = aggregate(facts, group_by=group_by, minimum_count=minimum_count)
+    return IndicatorReport(
+        instrument=instrument,
+        group_by=group_by,
+        minimum_count=minimum_count,
+        cells=[
+            IndicatorCell(
+                group=dict(c.group),
+                suppressed=c.suppressed,
+                administrations=c.administrations,
+                discarded=c.discarded,
+                share_target_reached=c.share_target_reached,
+                mean_composite=c.mean_composite,
+                mean_by_dimension=c.mean_by_dimension,
+                share_by_band=c.share_by_band,
+                share_low_accuracy=c.share_low_accuracy,
+            )
+            for c in cells
+        ],
+    )
