@@ -1,7 +1,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casebridge_common.db import UnitOfWork
-from notification_service.repositories import InboxItems
+from notification_service.repositories import Deliveries, InboxItems, Mails, Preferences, Subscriptions
 
 
 class NotificationUnitOfWork(UnitOfWork):
@@ -9,3 +9,7 @@ class NotificationUnitOfWork(UnitOfWork):
 
     def bind(self, session: AsyncSession) -> None:
         self.inbox_items = InboxItems(session)
+        self.subscriptions = Subscriptions(session)
+        self.deliveries = Deliveries(session)
+        self.preferences = Preferences(session)
+        self.mails = Mails(session)

@@ -1,33 +1,149 @@
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
+from casebridge_common.audit import AuditAction
 from casebridge_common.auth import Principal
-from casebridge_common.events.contracts.case import CaseOpened
 from casebridge_common.events.contracts.notification import InboxItemCreated
-from notification_service.domain.models import InboxItem, item_for_case_opened
+from casebridge_common.http import require_if_match
+from notification_service.domain.emails import Schedule, preference_key, render
+from notification_service.domain.errors import InboxItemNotFound
+from notification_service.domain.models import Channel, EmailMessage, InboxItem, InboxKind, MailStatus
+from notification_service.domain.rules import Notice, notices_for
+from notification_service.repositories import addressee_lock_key
 from notification_service.unit_of_work import NotificationUnitOfWork
 
 
-def notify_case_opened(uow: NotificationUnitOfWork, opened: CaseOpened, *, event_id: str, now: datetime) -> InboxItem:
-    """Tell the owning office. Emits `notification.inbox_item_created`."""
-    item = item_for_case_opened(opened, event_id=event_id, now=now)
-    uow.inbox_items.add(item)
-    uow.outbox.emit(
-        InboxItemCreated(inbox_item_id=item.id, office_id=item.office_id, kind=item.kind, source_event_id=event_id)
+async def deliver_notices(
+    uow: NotificationUnitOfWork, notices: list[Notice], *, source_event_id: str, now: datetime
+) -> list[InboxItem]:
+    """Create the inbox items, and the e-mails their addressees' preferences ask for (sent later by the
+    mailer). Emits `notification.inbox_item_created` for each office-addressed item."""
+    items = []
+    keys = sorted({addressee_lock_key(n.office_id, n.organisation_id) for n in notices})
+    for key in keys:  # a fixed order: two writers never wait on each other's locks crosswise
+        await uow.inbox_items.lock_addressee(key)
+    for notice in notices:
+        item = InboxItem(
+            office_id=notice.office_id,
+            organisation_id=notice.organisation_id,
+            recipient_subject=notice.recipient_subject,
+            kind=notice.kind,
+            title=notice.title,
+            case_id=notice.case_id,
+            source_event_id=source_event_id,
+            created_at=now,
+        )
+        uow.inbox_items.add(item)
+        items.append(item)
+        await _queue_mail(uow, notice, item, now=now)
+        if item.office_id is not None:
+            uow.outbox.emit(
+                InboxItemCreated(
+                    inbox_item_id=item.id,
+                    office_id=item.office_id,
+                    kind=item.kind,
+                    source_event_id=source_event_id,
+                    recipient_subject=item.recipient_subject,
+                )
+            )
+    return items
+
+
+async def _queue_mail(uow: NotificationUnitOfWork, notice: Notice, item: InboxItem, *, now: datetime) -> None:
+    key = preference_key(notice.office_id, notice.organisation_id, notice.recipient_subject)
+    preference = await uow.preferences.get(key)
+    if preference is None or Channel.EMAIL.value not in preference.channels or not preference.email_address:
+        return
+    mail = render(notice.kind, preference.language, {"title": notice.title, **notice.params})
+    schedule = Schedule(
+        timezone=preference.timezone,
+        quiet_start=preference.quiet_hours_start,
+        quiet_end=preference.quiet_hours_end,
+        digest=preference.digest,
     )
-    return item
+    uow.mails.add(
+        EmailMessage(
+            inbox_item_id=item.id,
+            to_address=preference.email_address,
+            language=preference.language,
+            kind=notice.kind,
+            subject=mail.subject,
+            text_body=mail.text,
+            html_body=mail.html,
+            digest=preference.digest,
+            status=MailStatus.PENDING,
+            next_attempt_at=schedule.send_at(now),
+            created_at=now,
+        )
+    )
 
 
-async def office_inbox(
+async def apply_rules(
+    uow: NotificationUnitOfWork, event_type: str, data: Mapping[str, object], *, event_id: str, now: datetime
+) -> list[InboxItem]:
+    """Tell whoever the rules for this event type name."""
+    return await deliver_notices(uow, notices_for(event_type, data), source_event_id=event_id, now=now)
+
+
+async def list_items(
     uow: NotificationUnitOfWork,
     *,
     actor: Principal,
     unread: bool | None,
+    kind: InboxKind | None,
     case_id: UUID | None,
+    archived: bool,
     after: tuple[datetime, UUID] | None,
     limit: int,
 ) -> list[InboxItem]:
-    assert actor.office_id is not None  # noqa: S101 - the router requires an office claim
-    return await uow.inbox_items.page_for_office(
-        actor.office_id, unread=unread, case_id=case_id, after=after, limit=limit
+    uow.audit.record(actor, AuditAction.LIST, resource_type="inbox_item", resource_id=None)
+    return await uow.inbox_items.page(
+        actor, unread=unread, kind=kind, case_id=case_id, archived=archived, after=after, limit=limit
     )
+
+
+async def read_item(uow: NotificationUnitOfWork, item_id: UUID, *, actor: Principal) -> InboxItem:
+    item = await uow.inbox_items.get(actor, item_id)
+    if item is None:
+        raise InboxItemNotFound(item_id=item_id)
+    uow.audit.record(actor, AuditAction.VIEW, resource_type="inbox_item", resource_id=item_id)
+    return item
+
+
+async def unread_counts(uow: NotificationUnitOfWork, *, actor: Principal) -> dict[InboxKind, int]:
+    return await uow.inbox_items.unread_counts(actor)
+
+
+async def change_state(
+    uow: NotificationUnitOfWork,
+    item_id: UUID,
+    *,
+    read: bool | None,
+    archived: bool | None,
+    if_match: str | None,
+    actor: Principal,
+    now: datetime,
+) -> InboxItem:
+    """Mark read/unread, archive/unarchive. The version is compared under the addressee's lock."""
+    # Every item the actor sees is addressed to the actor's office (or organisation): lock that first.
+    await uow.inbox_items.lock_addressee(
+        addressee_lock_key(actor.office_id, None if actor.office_id else actor.organisation_id)
+    )
+    item = await uow.inbox_items.get(actor, item_id)
+    if item is None:
+        raise InboxItemNotFound(item_id=item_id)
+    require_if_match(if_match, item.version)
+    read_at = item.read_at if read is None else (item.read_at or now) if read else None
+    archived_at = item.archived_at if archived is None else (item.archived_at or now) if archived else None
+    if (read_at, archived_at) == (item.read_at, item.archived_at):
+        return item
+    uow.audit.record(actor, AuditAction.UPDATE, resource_type="inbox_item", resource_id=item_id)
+    return await uow.inbox_items.set_state(item, read_at=read_at, archived_at=archived_at)
+
+
+async def changes_since(
+    uow: NotificationUnitOfWork, *, actor: Principal, after_seq: int, limit: int
+) -> list[InboxItem]:
+    uow.audit.record(actor, AuditAction.LIST, resource_type="inbox_item", resource_id=None, purpose="mobile_sync")
+    return await uow.inbox_items.changes(actor, after_seq=after_seq, limit=limit)

@@ -1,0 +1,1 @@
+"""Outbound channels (HTTP webhooks): the only code of this service that talks to partner systems."""

@@ -1,0 +1,26 @@
+"""Kafka handlers. One generic handler per consumed event type: inbox rules, then webhook fan-out, in one
+transaction with the claim of the event id, so a redelivery changes nothing and a crash loses nothing."""
+
+from casebridge_common.db import utc_now
+from casebridge_common.events.envelope import CloudEvent
+from casebridge_common.kafka import Handler
+from notification_service.service_layer import inbox, subscriptions
+from notification_service.service_layer.catalogue import CONSUMED_TOPICS as TOPICS
+from notification_service.service_layer.catalogue import SUBSCRIBABLE
+from notification_service.unit_of_work import NotificationUnitOfWork
+
+CONSUMER = "notification-service.on_event"
+
+
+async def on_event(event: CloudEvent, uow: NotificationUnitOfWork) -> None:
+    async with uow:
+        if not await uow.inbox.claim(consumer=CONSUMER, event_id=event.id):
+            return  # a redelivery: the first delivery's effects are committed
+        now = utc_now()
+        await inbox.apply_rules(uow, event.type, event.data, event_id=event.id, now=now)
+        await subscriptions.fan_out(uow, event, now=now)
+        await uow.commit()
+
+
+HANDLERS: dict[str, Handler[NotificationUnitOfWork]] = dict.fromkeys(SUBSCRIBABLE, on_event)
+CONSUMED_TOPICS = list(TOPICS)

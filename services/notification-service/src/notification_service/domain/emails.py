@@ -1,0 +1,151 @@
+"""E-mail texts per inbox kind and language, and when a mail may go out (quiet hours, daily digest).
+
+Templates are Jinja2 strings rendered from identifiers and non-sensitive facts only, never names. Arabic is
+written right to left: the HTML part carries `dir="rtl"`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, StrictUndefined
+
+from notification_service.domain.models import InboxKind, Language
+
+RTL = frozenset({Language.AR})
+
+# (subject, text) per kind and language; `title` is the inbox title, the rest are the notice's parameters.
+TEMPLATES: dict[InboxKind, dict[Language, tuple[str, str]]] = {
+    InboxKind.CASE_OPENED: {
+        Language.EN: ("New case opened", "A new {{ programme }} case was opened for your office.\nCase: {{ case_id }}"),
+        Language.FR: (
+            "Nouveau dossier ouvert",
+            "Un nouveau dossier ({{ programme }}) a été ouvert pour votre bureau.\nDossier : {{ case_id }}",
+        ),
+        Language.AR: ("تم فتح ملف جديد", "تم فتح ملف جديد ({{ programme }}) لمكتبكم.\nالملف: {{ case_id }}"),  # noqa: RUF001 - Arabic text
+    },
+    InboxKind.SURVEY_DUE: {
+        Language.EN: (
+            "Survey due by {{ due_on }}",
+            "The {{ administration }} {{ instrument }} survey is due by {{ due_on }}.\nCase: {{ case_id }}",
+        ),
+        Language.FR: (
+            "Enquête à réaliser avant le {{ due_on }}",
+            "L'enquête {{ instrument }} ({{ administration }}) est à réaliser avant le {{ due_on }}.\n"
+            "Dossier : {{ case_id }}",
+        ),
+        Language.AR: (
+            "استبيان مستحق قبل {{ due_on }}",
+            "استبيان {{ instrument }} ({{ administration }}) مستحق قبل {{ due_on }}.\nالملف: {{ case_id }}",  # noqa: RUF001 - Arabic text
+        ),
+    },
+    InboxKind.WEBHOOK_PAUSED: {
+        Language.EN: ("Webhook paused", "{{ title }}.\nResume it with PATCH /v1/subscriptions/{{ subscription_id }}."),
+        Language.FR: (
+            "Webhook suspendu",
+            "{{ title }}.\nRéactivez-le avec PATCH /v1/subscriptions/{{ subscription_id }}.",
+        ),
+        Language.AR: (
+            "تم إيقاف الويب هوك",
+            "{{ title }}.\nأعد تفعيله عبر PATCH /v1/subscriptions/{{ subscription_id }}.",
+        ),
+    },
+}
+DIGEST_SUBJECT = {
+    Language.EN: "CaseBridge: {{ count }} notifications",
+    Language.FR: "CaseBridge : {{ count }} notifications",
+    Language.AR: "CaseBridge: {{ count }} إشعارات",
+}
+HTML_LAYOUT = """<!DOCTYPE html>
+<html lang="{{ lang }}" dir="{{ dir }}"><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="font-family: sans-serif" dir="{{ dir }}">
+{% for section in sections %}<h2>{{ section.subject }}</h2>
+{% for line in section.text.splitlines() %}<p>{{ line }}</p>
+{% endfor %}{% endfor %}</body></html>
+"""
+
+_text = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701 - plain text
+_html = Environment(undefined=StrictUndefined, autoescape=True)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    subject: str
+    text: str
+
+
+def _html_of(language: Language, subject: str, sections: list[_Section]) -> str:
+    return _html.from_string(HTML_LAYOUT).render(
+        lang=language.value, dir="rtl" if language in RTL else "ltr", subject=subject, sections=sections
+    )
+
+
+def render(kind: InboxKind, language: Language, params: dict[str, str]) -> RenderedMail:
+    subject_template, text_template = TEMPLATES[kind][language]
+    subject = _text.from_string(subject_template).render(**params).strip()
+    text = _text.from_string(text_template).render(**params)
+    return RenderedMail(subject=subject, text=text, html=_html_of(language, subject, [_Section(subject, text)]))
+
+
+def render_digest(language: Language, mails: list[RenderedMail]) -> RenderedMail:
+    """One mail for several notices, in the order they happened."""
+    subject = _text.from_string(DIGEST_SUBJECT[language]).render(count=len(mails))
+    text = "\n\n".join(f"{m.subject}\n{m.text}" for m in mails)
+    return RenderedMail(
+        subject=subject, text=text, html=_html_of(language, subject, [_Section(m.subject, m.text) for m in mails])
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A recipient's delivery window: quiet hours (local time; may span midnight) and an optional daily digest."""
+
+    timezone: str = "UTC"
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    digest: bool = False
+    digest_at: time = time(7, 0)
+
+    def _in_quiet_hours(self, local: time) -> bool:
+        if self.quiet_start is None or self.quiet_end is None or self.quiet_start == self.quiet_end:
+            return False
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= local < self.quiet_end
+        return local >= self.quiet_start or local < self.quiet_end
+
+    def send_at(self, now: datetime) -> datetime:
+        """Now, or the end of quiet hours, or the next digest time: the earliest moment the mail may go."""
+        zone = ZoneInfo(self.timezone)
+        local = now.astimezone(zone)
+        if self.digest:
+            candidate = datetime.combine(local.date(), self.digest_at, tzinfo=zone)
+            return (
+                candidate
+                if candidate > local
+                else datetime.combine(local.date() + timedelta(days=1), self.digest_at, tzinfo=zone)
+            )
+        if not self._in_quiet_hours(local.timetz().replace(tzinfo=None)):
+            return now
+        assert self.quiet_end is not None  # noqa: S101 - in quiet hours, so both ends are set
+        end = datetime.combine(local.date(), self.quiet_end, tzinfo=zone)
+        return end if end > local else datetime.combine(local.date() + timedelta(days=1), self.quiet_end, tzinfo=zone)
+
+
+def preference_key(office_id: str | None, organisation_id: str | None, subject: str | None) -> str:
+    base = f"office:{office_id}" if office_id is not None else f"organisation:{organisation_id}"
+    return base if subject is None else f"{base}|user:{subject}"
+
+
+def valid_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError):
+        return False
+    return True
