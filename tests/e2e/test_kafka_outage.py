@@ -23,8 +23,8 @@ def test_a_case_opened_during_a_kafka_outage_reaches_the_inbox_after_recovery(
     finally:
         subprocess.run([str(KAFKA), "start"], check=True)
     items = eventually(
-        lambda: inbox_items_for(api, inbox, case["id"]),
+        lambda: [i for i in inbox_items_for(api, inbox, case["id"]) if i["kind"] == "case_opened"],
         timeout_s=180,
         what="the case opened during the outage to reach the inbox",
     )
-    assert [i["kind"] for i in items] == ["case_opened"]
+    assert len(items) == 1

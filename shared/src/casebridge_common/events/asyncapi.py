@@ -20,11 +20,6 @@ def _message_name(event: type[Event]) -> str:
     return event.type.removeprefix("casebridge.")
 
 
-CONSUMERS = {
-    "casebridge.case.events.v1": ["scoring-service", "notification-service"],
-}
-
-
 def _schema(model: type[Event], shared: dict[str, Any]) -> dict[str, Any]:
     """The payload schema; nested definitions (enums) move to components.schemas, where the refs point."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
