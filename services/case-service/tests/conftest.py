@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+import case_service.domain.assessments
+import case_service.domain.assistance
 import case_service.domain.models  # noqa: F401 - this service's tables, before any database is built
 
 

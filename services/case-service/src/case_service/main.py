@@ -1,6 +1,6 @@
 from fastapi import FastAPI
 
-from case_service.api import beneficiaries, cases
+from case_service.api import assistance, beneficiaries, cases, lifecycle
 from case_service.settings import Settings
 from casebridge_common.app import create_service_app
 
@@ -11,7 +11,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="CaseBridge case-service",
         description="Returnees and refugees, their cases from first counselling to closure.",
-        routers=[beneficiaries.router, cases.router],
+        routers=[beneficiaries.router, cases.router, lifecycle.router, assistance.router],
         openapi_tags=[
             {"name": "beneficiaries", "description": "Returnees and refugees registered by an office"},
             {"name": "cases", "description": "Cases through their lifecycle"},

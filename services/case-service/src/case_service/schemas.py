@@ -1,11 +1,30 @@
 """Request and response bodies of the case API."""
 
 from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from case_service.domain.models import Sex, Stage
+from case_service.domain.assessments import (
+    AssessmentKind,
+    BestInterestsDecision,
+    ClosureReason,
+    ClosureType,
+    DraftedIn,
+    HealthReturnDecision,
+    HowAcquired,
+    PlanStatus,
+    ScreeningPhase,
+    ScreeningType,
+    VulnerabilityCategory,
+    VulnerabilityNature,
+)
+from case_service.domain.assistance import AssistanceStatus, AssistanceType, Dimension, Modality
+from case_service.domain.models import Sex
+from case_service.domain.stages import Attestation, ClosureStartReason, ReassessmentReason, Stage, Track, TrackStage
 from casebridge_common.events.contracts.case import Programme
 
 
@@ -80,3 +99,438 @@ class CaseRead(BaseModel):
     assigned_worker: str | None
     opened_at: datetime
     version: int
+    stage_changed_at: datetime | None
+    held_from_stage: Stage | None
+    hold_reason: str | None
+    health_track: TrackStage | None
+    pdo_track: TrackStage | None
+    documents_track: TrackStage | None
+    vulnerability_categories: list[str]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class CloseCase(_Command):
+    """The closure record (reintegration.md §11): reason, type, exit review and hand-off."""
+
+    closure_reason: ClosureReason
+    closure_type: ClosureType
+    early_exit_reason: Text | None = None
+    exit_interview_on: date | None = None
+    closing_assessment: Text | None = None
+    plan_review: Text | None = None
+    hand_off: Text | None = Field(default=None, description="onward referrals for a warm hand-off")
+    best_interests_determination_reference: Name | None = None
+
+
+class ChangeStage(_Command):
+    """Move the case to `to_stage`, or one sub-track of a resettlement case (`track`) to `to_track_stage`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+                {"track": "health", "to_track_stage": "cleared"},
+                {
+                    "to_stage": "closed",
+                    "closure": {
+                        "closure_reason": "support_duration_ended",
+                        "closure_type": "planned",
+                        "exit_interview_on": "2027-11-02",
+                        "closing_assessment": "Stable income from the tailoring shop.",
+                    },
+                },
+            ]
+        },
+    )
+
+    to_stage: Stage | None = None
+    track: Track | None = None
+    to_track_stage: TrackStage | None = None
+    reason: Text | None = Field(default=None, description="free-text reason; required to put a case on hold")
+    attestations: list[Attestation] = Field(default_factory=list, max_length=20)
+    reassessment_reason: ReassessmentReason | None = None
+    closure_start_reason: ClosureStartReason | None = None
+    closure: CloseCase | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "ChangeStage":
+        if (self.to_stage is None) == (self.track is None and self.to_track_stage is None):
+            raise ValueError("give either to_stage, or track with to_track_stage")
+        if (self.track is None) != (self.to_track_stage is None):
+            raise ValueError("track and to_track_stage go together")
+        return self
+
+
+class VulnerabilityScreening(_Command):
+    kind: Literal[AssessmentKind.VULNERABILITY_SCREENING]
+    assessment_type: ScreeningType
+    phase: ScreeningPhase
+    categories: list[VulnerabilityCategory] = Field(max_length=40)
+    vulnerability_nature: list[VulnerabilityNature] = Field(default_factory=list, max_length=2)
+    requires_immediate_intervention: bool = False
+    requires_long_term_response: bool = False
+    followup_screening_due_on: date | None = None
+    shared_with_origin_consent: bool = False
+    notes: Text | None = None
+
+
+class NeedsAssessment(_Command):
+    kind: Literal[AssessmentKind.NEEDS]
+    economic: Text | None = None
+    social: Text | None = None
+    psychosocial: Text | None = None
+    legal: Text | None = None
+    immediate_needs: Text | None = None
+
+    @model_validator(mode="after")
+    def _some_need(self) -> "NeedsAssessment":
+        if not any((self.economic, self.social, self.psychosocial, self.legal, self.immediate_needs)):
+            raise ValueError("a needs assessment records at least one dimension")
+        return self
+
+
+class Skill(_Command):
+    skill: Name
+    how_acquired: HowAcquired
+
+
+class WorkExperience(_Command):
+    occupation: Name
+    years: float = Field(ge=0, le=80)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+
+class SkillsAssessment(_Command):
+    kind: Literal[AssessmentKind.SKILLS]
+    education_level_isced: int | None = Field(default=None, ge=0, le=8)
+    work_experience: list[WorkExperience] = Field(default_factory=list, max_length=50)
+    skills: list[Skill] = Field(default_factory=list, max_length=100)
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(default_factory=list, max_length=20)
+    aspirations: Text | None = None
+    fit_to_work: bool = True
+
+
+class HealthSummary(_Command):
+    """Sensitive (C3): readable only with `cases.sensitive:read`."""
+
+    kind: Literal[AssessmentKind.HEALTH]
+    summary: Text
+    return_decision: HealthReturnDecision | None = None
+    needs_continuity_of_care: bool = False
+    life_saving_treatment_unavailable_in_origin: bool = False
+
+
+class RiskAssessment(_Command):
+    """R14: risk assessment with the individual security plan."""
+
+    kind: Literal[AssessmentKind.RISK]
+    risks: list[Text] = Field(min_length=1, max_length=50)
+    mitigation: Text
+    security_plan: Text
+    responsible: Name
+    review_on: date | None = None
+
+
+class BestInterestsDetermination(_Command):
+    kind: Literal[AssessmentKind.BEST_INTERESTS_DETERMINATION]
+    determined_on: date
+    decision: BestInterestsDecision
+    child_views_recorded: bool
+    reference: Name
+
+
+RecordAssessment = Annotated[
+    VulnerabilityScreening
+    | NeedsAssessment
+    | SkillsAssessment
+    | HealthSummary
+    | RiskAssessment
+    | BestInterestsDetermination,
+    Field(discriminator="kind"),
+]
+
+
+class AssessmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    case_id: UUID
+    kind: AssessmentKind
+    version: int
+    is_sensitive: bool
+    data: dict[str, object] | None = Field(description="null when sensitive and the caller lacks cases.sensitive:read")
+    recorded_by: str
+    recorded_at: datetime
+
+
+class PlanAssistanceType(StrEnum):
+    """Annex 3 section 2, longer-term assistance."""
+
+    CASH_FOR_WORK = "cash_for_work"
+    INCOME_GENERATING_ACTIVITY = "income_generating_activity"
+    JOB_PLACEMENT = "job_placement"
+    VOCATIONAL_TRAINING = "vocational_training"
+    HOUSING_SUPPORT = "housing_support"
+    MEDICAL_SUPPORT = "medical_support"
+    EDUCATIONAL_SUPPORT = "educational_support"
+    SKILLS_DEVELOPMENT = "skills_development"
+    LEGAL_SERVICES = "legal_services"
+    SOCIAL_PROTECTION_SCHEMES = "social_protection_schemes"
+    CHILD_CARE = "child_care"
+    SPECIAL_SECURITY_MEASURES = "special_security_measures"
+    INDIVIDUAL_AND_FAMILY_LEVEL_ACTIVITIES = "individual_and_family_level_activities"
+    COMMUNITY_LEVEL_ACTIVITIES = "community_level_activities"
+    OTHER = "other"
+
+
+class IncomeGeneratingSubType(StrEnum):
+    INDIVIDUAL_MICROBUSINESS = "individual_microbusiness"
+    COLLECTIVE_PROJECT = "collective_project"
+    COMMUNITY_PROJECT = "community_project"
+    OTHER = "other"
+
+
+class ImmediateAssistance(_Command):
+    cash_assistance: bool = False
+    basic_needs: bool = False
+    accommodation: bool = False
+    medical: bool = False
+    other: Name | None = None
+
+
+class PlanItem(_Command):
+    type: PlanAssistanceType
+    income_generating_sub_type: IncomeGeneratingSubType | None = None
+    medical_target: list[Literal["returnee", "family"]] = Field(default_factory=list, max_length=2)
+    needs_referral: bool = False
+    specify: Text | None = None
+
+
+class GrantLine(_Command):
+    description: Name
+    estimated_cost: float = Field(ge=0)
+
+
+class PlanReferral(_Command):
+    agency: Name
+    assistance_to_be_provided: Text
+    referral_id: UUID | None = Field(default=None, description="the referral in referral-service, once sent")
+
+
+class BaselineScores(_Command):
+    economic: float = Field(ge=0, le=1)
+    social: float = Field(ge=0, le=1)
+    psychosocial: float = Field(ge=0, le=1)
+    composite: float = Field(ge=0, le=1)
+
+
+class CommunityMember(_Command):
+    name: Name
+    role: Name
+
+
+class Signature(_Command):
+    name: Name
+    signed_on: date
+
+
+class PlanContent(_Command):
+    """The Annex 3 reintegration plan template, plus the plan content the handbook asks for elsewhere (§8.2)."""
+
+    place_of_return: Name
+    summary_economic: Text | None = None
+    summary_social: Text | None = None
+    summary_psychosocial: Text | None = None
+    immediate_assistance: ImmediateAssistance = Field(default_factory=ImmediateAssistance)
+    items: list[PlanItem] = Field(default_factory=list, max_length=50)
+    grant_currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217")
+    grant_lines: list[GrantLine] = Field(default_factory=list, max_length=100)
+    referrals: list[PlanReferral] = Field(default_factory=list, max_length=50)
+    baseline_scores: BaselineScores | None = None
+    community_roster: list[CommunityMember] = Field(default_factory=list, max_length=200)
+    objectives: Text | None = None
+    monitoring_arrangements: Text | None = None
+    information_sharing_arrangements: Text | None = None
+    estimated_duration_months: int | None = Field(default=None, ge=1, le=60)
+    exit_strategy: Text | None = None
+    mainstream_transition: Text | None = None
+    done_on: date | None = None
+    done_in: Name | None = None
+    returnee_signature: Signature | None = None
+    staff_or_partner_signature: Signature | None = None
+
+    @model_validator(mode="after")
+    def _currency_with_grant(self) -> "PlanContent":
+        if self.grant_lines and self.grant_currency is None:
+            raise ValueError("grant_currency is required with grant_lines")
+        return self
+
+
+class DraftPlan(_Command):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "drafted_in": "origin",
+                    "content": {
+                        "place_of_return": "Thiès",
+                        "summary_economic": "Tailoring micro-business",
+                        "items": [{"type": "income_generating_activity", "needs_referral": True}],
+                        "grant_currency": "XOF",
+                        "grant_lines": [{"description": "Sewing machine", "estimated_cost": 250000}],
+                        "estimated_duration_months": 12,
+                        "exit_strategy": "Self-sufficient once the shop covers rent and stock",
+                    },
+                }
+            ]
+        },
+    )
+
+    drafted_in: DraftedIn
+    content: PlanContent
+
+
+class PlanRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    case_id: UUID
+    version: int
+    status: PlanStatus
+    drafted_in: DraftedIn
+    content: dict[str, object]
+    grant_total: float
+    drafted_by: str
+    drafted_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class PlanChange(BaseModel):
+    pointer: str
+    before: object
+    after: object
+
+
+class PlanDiff(BaseModel):
+    from_version: int
+    to_version: int
+    changes: list[PlanChange]
+
+
+class ClosureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: UUID
+    closure_reason: ClosureReason
+    closure_type: ClosureType
+    early_exit_reason: str | None
+    exit_interview_on: date | None
+    closing_assessment: str | None
+    plan_review: str | None
+    hand_off: str | None
+    best_interests_determination_reference: str | None
+    closed_by: str
+    closed_at: datetime
+
+
+class PlanTranche(_Command):
+    amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    due_on: date
+
+
+class AddAssistance(_Command):
+    """An assistance item: a catalogue type, its modality, the amount in an ISO 4217 currency and its tranches."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "assistance_type": "income_generating_activity",
+                    "modality": "cash",
+                    "amount": "300000",
+                    "currency": "XOF",
+                    "provider": "CFP Dakar",
+                    "tranches": [
+                        {"amount": "200000", "due_on": "2027-01-15"},
+                        {"amount": "100000", "due_on": "2027-04-15"},
+                    ],
+                }
+            ]
+        },
+    )
+
+    assistance_type: AssistanceType
+    modality: Modality
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217")
+    provider: Name | None = None
+    tranches: list[PlanTranche] = Field(min_length=1, max_length=24)
+
+    @model_validator(mode="after")
+    def _amounts_add_up(self) -> "AddAssistance":
+        if self.modality in {Modality.CASH, Modality.VOUCHER} and (self.amount is None or self.currency is None):
+            raise ValueError("cash and voucher assistance need an amount and a currency")
+        if self.amount is not None and sum(t.amount for t in self.tranches) != self.amount:
+            raise ValueError("the tranches must add up to the amount")
+        return self
+
+
+class RecordDelivery(_Command):
+    tranche_number: int = Field(ge=1)
+    delivered_on: date
+
+
+class CloseAssistance(_Command):
+    status: Literal[AssistanceStatus.CANCELLED, AssistanceStatus.UNMET_NEED]
+    reason: Text
+
+
+class TrancheRead(BaseModel):
+    number: int
+    amount: Decimal
+    due_on: date
+    delivered_on: date | None
+
+
+class AssistanceRead(BaseModel):
+    id: UUID
+    case_id: UUID
+    assistance_type: AssistanceType
+    dimension: Dimension
+    modality: Modality
+    amount: Decimal | None
+    currency: str | None
+    provider: str | None
+    status: AssistanceStatus
+    tranches: list[TrancheRead]
+    created_at: datetime
+
+
+class WriteNote(_Command):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Returnee reached by phone; shop opened", "is_confidential": False}]},
+    )
+
+    body: Text
+    is_confidential: bool = False
+
+
+class NoteRead(BaseModel):
+    id: UUID
+    case_id: UUID
+    body: str | None = Field(description="null for a confidential note unless the token has cases.sensitive:read")
+    is_confidential: bool
+    author: str
+    written_at: datetime

@@ -1,11 +1,13 @@
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from case_service.api.dependencies import CasesRead, CasesWrite, UoW
-from case_service.domain.models import Stage
+from case_service.domain.assessments import VulnerabilityCategory
+from case_service.domain.stages import Stage
 from case_service.schemas import CaseRead, OpenCase
 from case_service.service_layer import cases
 from casebridge_common.db import utc_now
@@ -67,14 +69,32 @@ async def list_cases(
     who: CasesRead,
     programme: Programme | None = None,
     stage: Stage | None = None,
+    vulnerability: VulnerabilityCategory | None = None,
+    assigned_worker: Annotated[str | None, Query(max_length=200)] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[CaseRead]:
-    """The caller's office's cases, newest first, in pages (`next_cursor`)."""
-    query = {"programme": programme, "stage": stage, "office": who.office_id}
+    """The caller's office's cases, newest first, in pages (`next_cursor`). Filters combine: `stage`,
+    `programme`, `vulnerability` (a category of the latest vulnerability screening), `assigned_worker`."""
+    query = {
+        "programme": programme,
+        "stage": stage,
+        "office": who.office_id,
+        "vulnerability": vulnerability,
+        "assigned_worker": assigned_worker,
+    }
     after = _after(Cursor.decode(cursor, query))
     async with uow:
-        rows = await cases.list_cases(uow, actor=who, programme=programme, stage=stage, after=after, limit=limit)
+        rows = await cases.list_cases(
+            uow,
+            actor=who,
+            programme=programme,
+            stage=stage,
+            after=after,
+            limit=limit,
+            vulnerability=vulnerability,
+            assigned_worker=assigned_worker,
+        )
         await uow.commit()
     return page_of(
         [CaseRead.model_validate(r) for r in rows],

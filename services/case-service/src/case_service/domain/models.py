@@ -4,9 +4,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import Column, DateTime, Index, String
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
+from case_service.domain.stages import FIRST_STAGE, FIRST_TRACK_STAGE, Stage, Track, TrackStage
 from casebridge_common.db import enum_type
 from casebridge_common.events.contracts.case import Programme
 
@@ -16,19 +18,6 @@ class Sex(StrEnum):
     MALE = "male"
     OTHER = "other"
     UNKNOWN = "unknown"
-
-
-class Stage(StrEnum):
-    """Where a case stands. Each programme starts in its first stage (reintegration.md, resettlement.md)."""
-
-    PRE_DEPARTURE_COUNSELLING = "pre_departure_counselling"
-    REFERRAL_SUBMISSION = "referral_submission"
-
-
-FIRST_STAGE: dict[Programme, Stage] = {
-    Programme.RETURN_REINTEGRATION: Stage.PRE_DEPARTURE_COUNSELLING,
-    Programme.RESETTLEMENT_INTEGRATION: Stage.REFERRAL_SUBMISSION,
-}
 
 
 class Beneficiary(SQLModel, table=True):
@@ -62,6 +51,29 @@ class Case(SQLModel, table=True):
     assigned_worker: str | None = None
     opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     version: int = 1
+    held_from_stage: Stage | None = Field(default=None, sa_type=enum_type(Stage))
+    hold_reason: str | None = None
+    health_track: TrackStage | None = Field(default=None, sa_type=enum_type(TrackStage))
+    pdo_track: TrackStage | None = Field(default=None, sa_type=enum_type(TrackStage))
+    documents_track: TrackStage | None = Field(default=None, sa_type=enum_type(TrackStage))
+    # the latest vulnerability screening's categories, kept on the case so lists can filter on them
+    vulnerability_categories: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}")
+    )
+    stage_changed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+    def track(self, track: Track) -> TrackStage | None:
+        return {Track.HEALTH: self.health_track, Track.PDO: self.pdo_track, Track.DOCUMENTS: self.documents_track}[
+            track
+        ]
+
+    def move_track(self, track: Track, to: TrackStage) -> None:
+        if track is Track.HEALTH:
+            self.health_track = to
+        elif track is Track.PDO:
+            self.pdo_track = to
+        else:
+            self.documents_track = to
 
 
 def open_case_for(
@@ -73,7 +85,7 @@ def open_case_for(
     assigned_worker: str | None,
     now: datetime,
 ) -> Case:
-    return Case(
+    case = Case(
         beneficiary_id=beneficiary.id,
         programme=programme,
         stage=FIRST_STAGE[programme],
@@ -81,4 +93,18 @@ def open_case_for(
         owner_organisation_id=organisation_id,
         assigned_worker=assigned_worker,
         opened_at=now,
+        stage_changed_at=now,
     )
+    if programme is Programme.RESETTLEMENT_INTEGRATION:
+        for track in Track:
+            case.move_track(track, FIRST_TRACK_STAGE[track])
+    return case
+
+
+def is_minor(born_on: date, today: date) -> bool:
+    """Under 18 on `today` (a 29 February birthday comes of age on 1 March)."""
+    try:
+        majority = born_on.replace(year=born_on.year + 18)
+    except ValueError:
+        majority = date(born_on.year + 18, 3, 1)
+    return today < majority

@@ -2,7 +2,8 @@ from datetime import datetime
 from uuid import UUID
 
 from case_service.domain.errors import BeneficiaryNotFound, CaseNotFound
-from case_service.domain.models import Case, Stage, open_case_for
+from case_service.domain.models import Case, open_case_for
+from case_service.domain.stages import Stage
 from case_service.schemas import OpenCase
 from case_service.unit_of_work import CaseUnitOfWork
 from casebridge_common.audit import AuditAction
@@ -57,10 +58,18 @@ async def list_cases(
     stage: Stage | None,
     after: tuple[datetime, UUID] | None,
     limit: int,
+    vulnerability: str | None = None,
+    assigned_worker: str | None = None,
 ) -> list[Case]:
     assert actor.office_id is not None  # noqa: S101
     cases = await uow.cases.page_visible(
-        office_id=actor.office_id, programme=programme, stage=stage, after=after, limit=limit
+        office_id=actor.office_id,
+        programme=programme,
+        stage=stage,
+        after=after,
+        limit=limit,
+        vulnerability=vulnerability,
+        assigned_worker=assigned_worker,
     )
     uow.audit.record(actor, AuditAction.LIST, resource_type="case", resource_id=None)
     return cases

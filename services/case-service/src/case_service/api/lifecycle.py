@@ -1,0 +1,191 @@
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Response
+from fastapi.responses import JSONResponse
+
+from case_service.api.dependencies import CasesRead, CasesWrite, UoW
+from case_service.domain.assessments import AssessmentKind
+from case_service.domain.errors import ClosureNotFound
+from case_service.schemas import (
+    AssessmentRead,
+    CaseRead,
+    ChangeStage,
+    ClosureRead,
+    DraftPlan,
+    NoteRead,
+    PlanDiff,
+    PlanRead,
+    RecordAssessment,
+    WriteNote,
+)
+from case_service.service_layer import lifecycle
+from casebridge_common.db import utc_now
+from casebridge_common.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    CursorParam,
+    IdempotencyKeyHeader,
+    IfMatch,
+    InvalidCursor,
+    LimitParam,
+    Page,
+    etag,
+    page_of,
+)
+from casebridge_common.problems import problems
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+
+@router.post("/{case_id}/stage-transitions", responses=problems(401, 403, 404, 409, 412, 422, 428))
+async def change_stage(
+    case_id: UUID, body: ChangeStage, uow: UoW, who: CasesWrite, response: Response, if_match: IfMatch = None
+) -> CaseRead:
+    """Move the case to another stage of its programme, or a resettlement sub-track (`track`) to another state.
+
+    Needs `If-Match` with the case's ETag. A stage the programme cannot reach from here is 409
+    `illegal-transition`; a handbook guard that is not met is 409 `stage-guard-failed` with the guard's name in
+    `guard`. Emits `casebridge.case.stage_changed.v1`, and `casebridge.case.closed.v1` on closure.
+    """
+    async with uow:
+        case = await lifecycle.change_stage(uow, case_id, body, actor=who, if_match=if_match, now=utc_now())
+        result = CaseRead.model_validate(case)
+        await uow.commit()
+    response.headers["ETag"] = etag(result.version)
+    return result
+
+
+@router.post(
+    "/{case_id}/assessments",
+    status_code=201,
+    response_model=AssessmentRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def record_assessment(
+    case_id: UUID,
+    body: Annotated[RecordAssessment, Body()],
+    uow: UoW,
+    who: CasesWrite,
+    key: IdempotencyKeyHeader = None,
+) -> AssessmentRead | JSONResponse:
+    """Record a new version of an assessment (`kind`): vulnerability screening, needs, skills, health summary,
+    risk assessment with security plan, or best-interests determination. Earlier versions stay in the history.
+    Emits `casebridge.case.assessment_recorded.v1`."""
+    async with uow:
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        assessment = await lifecycle.record_assessment(uow, case_id, body, actor=who, now=utc_now())
+        result = lifecycle.assessment_read(assessment, who)
+        await uow.idempotency.remember(status=201, body=result)
+        await uow.commit()
+    return result
+
+
+@router.get("/{case_id}/assessments", responses=problems(401, 403, 404, 422))
+async def assessment_history(
+    case_id: UUID, uow: UoW, who: CasesRead, kind: AssessmentKind | None = None
+) -> Page[AssessmentRead]:
+    """Every version of the case's assessments, newest version first per kind. Health, vulnerability and
+    best-interests findings are `null` unless the token carries `cases.sensitive:read`."""
+    async with uow:
+        rows = await lifecycle.assessment_history(uow, case_id, kind, actor=who)
+        await uow.commit()
+    return Page(items=rows)
+
+
+@router.post("/{case_id}/plans", status_code=201, response_model=PlanRead, responses=problems(401, 403, 404, 409, 422))
+async def draft_plan(
+    case_id: UUID, body: DraftPlan, uow: UoW, who: CasesWrite, key: IdempotencyKeyHeader = None
+) -> PlanRead | JSONResponse:
+    """Draft a new version of the reintegration (or integration) plan with the Annex 3 template fields."""
+    async with uow:
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        result = lifecycle.plan_read(await lifecycle.draft_plan(uow, case_id, body, actor=who, now=utc_now()))
+        await uow.idempotency.remember(status=201, body=result)
+        await uow.commit()
+    return result
+
+
+@router.get("/{case_id}/plans", responses=problems(401, 403, 404))
+async def list_plans(case_id: UUID, uow: UoW, who: CasesRead) -> Page[PlanRead]:
+    """Every plan version, newest first."""
+    async with uow:
+        rows = await lifecycle.list_plans(uow, case_id, actor=who)
+        await uow.commit()
+    return Page(items=rows)
+
+
+@router.get("/{case_id}/plans/{version}", responses=problems(401, 403, 404))
+async def read_plan(case_id: UUID, version: int, uow: UoW, who: CasesRead) -> PlanRead:
+    """One plan version."""
+    async with uow:
+        result = await lifecycle.read_plan(uow, case_id, version, actor=who)
+        await uow.commit()
+    return result
+
+
+@router.post("/{case_id}/plans/{version}/approval", responses=problems(401, 403, 404, 409))
+async def approve_plan(case_id: UUID, version: int, uow: UoW, who: CasesWrite) -> PlanRead:
+    """A supervisor (role `supervisor`) approves the latest draft version; the previous versions become
+    superseded. Without a recorded needs assessment this is 409 `stage-guard-failed`
+    (`needs-assessment-recorded`). Emits `casebridge.case.plan_approved.v1`."""
+    async with uow:
+        result = lifecycle.plan_read(await lifecycle.approve_plan(uow, case_id, version, actor=who, now=utc_now()))
+        await uow.commit()
+    return result
+
+
+@router.get("/{case_id}/plans/{version}/diff", responses=problems(401, 403, 404, 422))
+async def diff_plans(
+    case_id: UUID, version: int, uow: UoW, who: CasesRead, against: Annotated[int, Query(ge=1)]
+) -> PlanDiff:
+    """What changed from plan version `against` to `version`: one JSON pointer per changed field."""
+    async with uow:
+        result = await lifecycle.diff_plans(uow, case_id, version, against, actor=who)
+        await uow.commit()
+    return result
+
+
+@router.get("/{case_id}/closure", responses=problems(401, 403, 404))
+async def read_closure(case_id: UUID, uow: UoW, who: CasesRead) -> ClosureRead:
+    """The closure record of a closed case: reason, type, exit review and hand-off."""
+    async with uow:
+        closure = await lifecycle.read_closure(uow, case_id, actor=who)
+        await uow.commit()
+    if closure is None:
+        raise ClosureNotFound(case_id=case_id)
+    return ClosureRead.model_validate(closure)
+
+
+@router.post("/{case_id}/notes", status_code=201, response_model=NoteRead, responses=problems(401, 403, 404, 422))
+async def write_note(
+    case_id: UUID, body: WriteNote, uow: UoW, who: CasesWrite, key: IdempotencyKeyHeader = None
+) -> NoteRead | JSONResponse:
+    """Add a case note; mark it `is_confidential` to show it only to callers with `cases.sensitive:read`."""
+    async with uow:
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        result = lifecycle.note_read(await lifecycle.write_note(uow, case_id, body, actor=who, now=utc_now()), who)
+        await uow.idempotency.remember(status=201, body=result)
+        await uow.commit()
+    return result
+
+
+@router.get("/{case_id}/notes", responses=problems(400, 401, 403, 404, 422))
+async def list_notes(
+    case_id: UUID, uow: UoW, who: CasesRead, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
+) -> Page[NoteRead]:
+    """The case's notes, newest first, in pages (`next_cursor`)."""
+    query = {"case": str(case_id), "office": who.office_id}
+    raw = Cursor.decode(cursor, query)
+    try:
+        after = None if raw is None else (datetime.fromisoformat(str(raw[0])), UUID(str(raw[1])))
+    except (ValueError, TypeError, IndexError) as exc:
+        raise InvalidCursor(parameter="cursor") from exc
+    async with uow:
+        rows = await lifecycle.list_notes(uow, case_id, actor=who, after=after, limit=limit)
+        await uow.commit()
+    return page_of(rows, limit=limit, sort_key=lambda n: [n.written_at.isoformat(), str(n.id)], query=query)
