@@ -59,7 +59,7 @@ migration: ## autogenerate a migration: make migration SERVICE=case-service MSG=
 compose-check: ## validate docker-compose.yml (needs the docker compose plugin; no engine required)
 	docker compose -f docker-compose.yml config -q
 
-bench: install ## speed targets, each beside a baseline measured in the same run
-	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(UV) run python $$b; done || echo "bench: no benchmarks yet"
+bench: install ## speed targets, each beside a baseline measured in the same run (needs `make up`)
+	@set -e; for b in bench/*.py; do echo "== $$b"; .venv/bin/python $$b; done
 
 .PHONY: help install up down status logs format lint typecheck test test-unit test-e2e test-shared migration compose-check bench $(addprefix test-,$(SERVICES))

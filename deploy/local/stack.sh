@@ -44,10 +44,14 @@ halt() {
   rm -f "$RUN/$name.pid"
 }
 
+SMTP_PORT=${SMTP_PORT:-8025}
+
 service_env() {  # service name, package → environment of its processes
   local db=${2}
   echo "SERVICE_NAME=$1 ENVIRONMENT=local DATABASE_URL=${PG_ADMIN_URL/postgresql:/postgresql+asyncpg:}/$db" \
        "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP OIDC_ISSUER=$OIDC_ISSUER KAFKA_TOPIC_PREFIX=${KAFKA_TOPIC_PREFIX:-}"
+  # notification-service mails through the local SMTP sink (mails land in var/mail as .eml files)
+  if [ "$1" = notification-service ]; then echo "SMTP_HOST=127.0.0.1 SMTP_PORT=$SMTP_PORT"; fi
 }
 
 infra() {
@@ -73,6 +77,8 @@ up() {
     read -r name pkg _ <<<"$entry"
     env $(service_env "$name" "$pkg") "$PY" -m casebridge_common.operations migrate --service-dir "$ROOT/services/$name"
   done
+  (cd "$ROOT" && launch smtp-sink env SMTP_SINK_PORT="$SMTP_PORT" SMTP_SINK_DIR="$VAR_DIR/mail" \
+      "$PY" -m notification_service.smtp_sink)
   for entry in "${SERVICES[@]}"; do
     read -r name pkg port <<<"$entry"
     (cd "$ROOT" && launch "$name" env $(service_env "$name" "$pkg") "$ROOT/.venv/bin/uvicorn" --factory \
@@ -99,6 +105,7 @@ CaseBridge is up.
   OIDC provider           $OIDC_ISSUER/.well-known/openid-configuration
   PostgreSQL              $PG_ADMIN_URL    Kafka  $KAFKA_BOOTSTRAP
   logs                    make logs   (files in $LOGS)
+  e-mail (SMTP sink)      127.0.0.1:$SMTP_PORT, every mail kept as .eml in $VAR_DIR/mail
 
 Get a token for the Berlin office and list its cases:
   TOKEN=\$(curl -s -u de-berlin-system:de-berlin-system-localdev-secret $OIDC_ISSUER/token \\
@@ -123,6 +130,7 @@ gateway_start() {
 
 down() {
   halt gateway
+  halt smtp-sink
   for entry in "${SERVICES[@]}"; do read -r name _ _ <<<"$entry"; halt "$name-worker"; halt "$name"; done
   "$ROOT/deploy/local/oidc/oidc.sh" stop
   "$ROOT/deploy/local/kafka/kafka.sh" stop
@@ -130,7 +138,7 @@ down() {
 }
 
 status() {
-  for name in gateway case-service case-service-worker referral-service referral-service-worker scoring-service \
+  for name in gateway smtp-sink case-service case-service-worker referral-service referral-service-worker scoring-service \
       scoring-service-worker notification-service notification-service-worker; do
     if alive "$name"; then echo "  running  $name (pid $(cat "$RUN/$name.pid"))"; else echo "  stopped  $name"; fi
   done
