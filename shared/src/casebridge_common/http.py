@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
 from fastapi import Header, Query
 from fastapi.responses import JSONResponse
@@ -58,6 +59,17 @@ class Cursor:
         if query_hash != cls._query_hash(query) or not isinstance(after, list):
             raise InvalidCursor("This cursor was issued for a different query.", parameter="cursor")
         return after
+
+
+def time_and_id(after: list[Any] | None) -> tuple[datetime, UUID] | None:
+    """The keyset position of a list sorted by (timestamp, id), from a decoded cursor."""
+    if after is None:
+        return None
+    try:
+        at, row_id = after
+        return datetime.fromisoformat(str(at)), UUID(str(row_id))
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor(parameter="cursor") from exc
 
 
 CursorParam = Annotated[str | None, Query(description="`next_cursor` of the previous page", max_length=2048)]

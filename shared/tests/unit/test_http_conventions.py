@@ -1,6 +1,9 @@
+from datetime import UTC, datetime
+from uuid import UUID
+
 import pytest
 
-from casebridge_common.http import Cursor, InvalidCursor, page_of, require_if_match
+from casebridge_common.http import Cursor, InvalidCursor, page_of, require_if_match, time_and_id
 from casebridge_common.problems import PreconditionFailed, PreconditionRequired
 
 QUERY = {"programme": "return_reintegration", "office": "de-berlin"}
@@ -37,3 +40,12 @@ def test_if_match_is_required_and_must_name_the_current_version() -> None:
         require_if_match('"2"', 3)
     assert mismatch.value.context == {"current_version": 3}
     require_if_match('"3"', 3)
+
+
+def test_a_time_and_id_cursor_decodes_to_its_keyset_position() -> None:
+    at, row_id = time_and_id(["2026-12-01T10:00:00+00:00", "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"]) or (None, None)
+    assert (at, row_id) == (datetime(2026, 12, 1, 10, tzinfo=UTC), UUID("7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"))
+    assert time_and_id(None) is None
+    for bad in (["yesterday", "x"], ["2026-12-01T10:00:00+00:00"], [1, 2, 3]):
+        with pytest.raises(InvalidCursor):
+            time_and_id(bad)

@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -12,10 +11,10 @@ from casebridge_common.http import (
     Cursor,
     CursorParam,
     IdempotencyKeyHeader,
-    InvalidCursor,
     LimitParam,
     Page,
     page_of,
+    time_and_id,
 )
 from casebridge_common.problems import DomainError, problems
 from scoring_service.api.dependencies import ScoresRead, SurveysRead, SurveysSubmit, UoW
@@ -127,16 +126,6 @@ async def submit_survey_batch(
     return result
 
 
-def _after(cursor: list[object] | None) -> tuple[datetime, UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        created_at, survey_id = cursor
-        return datetime.fromisoformat(str(created_at)), UUID(str(survey_id))
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor(parameter="cursor") from exc
-
-
 @router.get("", responses=problems(400, 401, 403, 404, 422))
 async def list_surveys(
     uow: UoW,
@@ -148,7 +137,7 @@ async def list_surveys(
     """A case's score history, oldest first: each administration with its score, the change since the previous
     administration, and any what-if re-scores."""
     query = {"case_id": case_id, "office": who.office_id}
-    after = _after(Cursor.decode(cursor, query))
+    after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
         rows, scores = await surveys.history(uow, case_id, actor=who, after=after, limit=limit)
         await uow.commit()
