@@ -1,18 +1,19 @@
 """The FastAPI application shell every service shares: lifespan resources, problem handlers, health, telemetry."""
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 
 from casebridge_common.auth import JwksCache, TokenVerifier, discovery_key_loader
 from casebridge_common.db import create_engine, session_factory
+from casebridge_common.http import REQUEST_TARGET
 from casebridge_common.problems import install_problem_handlers, problem_response
 from casebridge_common.settings import ServiceSettings
 from casebridge_common.telemetry import configure_logging, configure_tracing
@@ -61,6 +62,16 @@ def create_service_app(
         servers=[{"url": "http://127.0.0.1:8080", "description": "local gateway (make up)"}],
     )
     install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def remember_request_target(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        token = REQUEST_TARGET.set(f"{request.method} {request.url.path}")
+        try:
+            return await call_next(request)
+        finally:
+            REQUEST_TARGET.reset(token)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

@@ -4,6 +4,7 @@ import base64
 import binascii
 import hashlib
 import json
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
@@ -22,6 +23,8 @@ from casebridge_common.problems import BadRequest, Invalid, PreconditionFailed, 
 T = TypeVar("T")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 IDEMPOTENCY_TTL = timedelta(hours=24)
+# "METHOD /path" of the request being handled; set by the app shell's middleware (casebridge_common.app).
+REQUEST_TARGET: ContextVar[str] = ContextVar("casebridge_request_target", default="")
 
 
 class Page(BaseModel, Generic[T]):
@@ -144,7 +147,8 @@ class IdempotencyKeys:
         if key is None:
             return None
         principal = self._principal(who)
-        request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+        # The target is part of the request: the same key and body sent to another case is another request.
+        request_hash = hashlib.sha256(f"{REQUEST_TARGET.get()}\n{request.model_dump_json()}".encode()).hexdigest()
         inserted = await self._session.scalar(
             insert(IdempotencyRecord)
             .values(principal=principal, key=key, request_hash=request_hash)
