@@ -142,3 +142,20 @@ def test_the_worker_delivers_a_signed_webhook_for_a_new_case(
         assert eventually(succeeded, what="the delivery to be recorded")[0]["attempts"] == 1
     finally:
         api.delete(f"/v1/subscriptions/{subscription['id']}", headers=subscriptions)
+
+
+def test_templates_are_reachable_through_the_gateway_and_a_broken_one_is_refused(
+    api: httpx.Client, oidc_issuer: str
+) -> None:
+    headers = notification_headers(oidc_issuer, "inbox:read inbox:write")
+    url = "/v1/inbox/templates/survey_due/ar"
+    before = api.get(url, headers=headers)
+    assert before.status_code == 200, before.text
+    assert "due_on" in before.json()["placeholders"]
+    broken = api.put(
+        url,
+        json={"subject": "{{ due_on", "text": "ok"},
+        headers={**headers, "If-Match": before.headers["ETag"]},
+    )
+    assert (broken.status_code, broken.json()["code"]) == (422, "template-syntax-error")
+    assert api.get(url, headers=headers).headers["ETag"] == before.headers["ETag"]

@@ -1,7 +1,7 @@
 from fastapi import FastAPI
 
 from casebridge_common.app import create_service_app
-from notification_service.api import inbox, preferences, subscriptions
+from notification_service.api import inbox, preferences, subscriptions, templates
 from notification_service.settings import Settings
 
 
@@ -11,10 +11,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="CaseBridge notification-service",
         description="In-app inbox, e-mail and signed webhooks to partner systems, driven by the platform's events.",
-        routers=[preferences.router, inbox.router, subscriptions.router],
+        routers=[preferences.router, templates.router, inbox.router, subscriptions.router],
         openapi_tags=[
             {"name": "inbox", "description": "In-app inbox per office, organisation and user; mobile delta sync"},
             {"name": "preferences", "description": "Channels, language, quiet hours and digest per office or user"},
+            {"name": "templates", "description": "E-mail templates per kind and language, per office or organisation"},
             {"name": "subscriptions", "description": "Webhook subscriptions of partner systems and their deliveries"},
         ],
     )

@@ -11,10 +11,13 @@ from casebridge_common.auth import Principal
 from notification_service.domain.models import (
     DeliveryStatus,
     EmailMessage,
+    EmailTemplate,
     InboxItem,
     InboxKind,
+    Language,
     MailStatus,
     NotificationPreference,
+    SmsMessage,
     Subscription,
     SubscriptionStatus,
     WebhookDelivery,
@@ -268,4 +271,47 @@ class Mails:
 
     async def for_item(self, inbox_item_id: UUID) -> list[EmailMessage]:
         query = select(EmailMessage).where(col(EmailMessage.inbox_item_id) == inbox_item_id)
+        return list((await self._session.scalars(query)).all())
+
+
+class Templates:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(
+        self, owner_key: str, kind: InboxKind, language: Language, *, for_update: bool = False
+    ) -> EmailTemplate | None:
+        query = select(EmailTemplate).where(
+            col(EmailTemplate.owner_key) == owner_key,
+            col(EmailTemplate.kind) == kind,
+            col(EmailTemplate.language) == language,
+        )
+        if for_update:
+            query = query.with_for_update()
+        return (await self._session.scalars(query)).one_or_none()
+
+    def add(self, template: EmailTemplate) -> None:
+        self._session.add(template)
+
+
+class Texts:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, message: SmsMessage) -> None:
+        self._session.add(message)
+
+    async def due(self, now: datetime, *, limit: int) -> list[SmsMessage]:
+        """Skip-locked: several senders never take the same row."""
+        query = (
+            select(SmsMessage)
+            .where(col(SmsMessage.status) == MailStatus.PENDING, col(SmsMessage.next_attempt_at) <= now)
+            .order_by(col(SmsMessage.next_attempt_at), col(SmsMessage.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def get_many(self, message_ids: list[UUID]) -> list[SmsMessage]:
+        query = select(SmsMessage).where(col(SmsMessage.id).in_(message_ids)).with_for_update()
         return list((await self._session.scalars(query)).all())

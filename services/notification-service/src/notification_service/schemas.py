@@ -156,6 +156,7 @@ class PreferencesRead(BaseModel):
 
     channels: list[Channel]
     email_address: str | None
+    phone_number: str | None
     language: Language
     timezone: str
     quiet_hours_start: time | None
@@ -184,6 +185,7 @@ class SetPreferences(BaseModel):
 
     channels: list[Channel] = Field(min_length=1, description="the inbox is always on")
     email_address: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone_number: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164, for SMS")
     language: Language = Language.EN
     timezone: str = Field(default="UTC", max_length=64, description="IANA name; quiet hours are local to it")
     quiet_hours_start: time | None = Field(default=None, description="no mail from this local time…")
@@ -195,3 +197,26 @@ class SetPreferences(BaseModel):
         if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
             raise ValueError("set both quiet_hours_start and quiet_hours_end, or neither")
         return self
+
+
+class TemplateRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: InboxKind
+    language: Language
+    subject: str
+    text: str = Field(description="the plain-text part; the HTML part is laid out from it")
+    version: int = Field(description="0: the shipped template, not edited yet")
+    placeholders: list[str] = Field(default_factory=list, description="what `{{ … }}` may name")
+
+
+class SetTemplate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"subject": "Case opened", "text": "A {{ programme }} case was opened.\nCase: {{ case_id }}"}]
+        },
+    )
+
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20000)]

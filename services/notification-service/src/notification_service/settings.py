@@ -18,3 +18,8 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "CaseBridge <no-reply@casebridge.local>"
     smtp_timeout_s: float = Field(default=30.0, gt=0)
+    sms_provider_url: str | None = Field(
+        default=None, description="SMS is off unless set: the provider's JSON endpoint"
+    )
+    sms_api_key: SecretStr | None = Field(default=None, description="sent as a bearer token to the SMS provider")
+    sms_timeout_s: float = Field(default=10.0, gt=0)

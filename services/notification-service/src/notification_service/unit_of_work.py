@@ -1,7 +1,15 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casebridge_common.db import UnitOfWork
-from notification_service.repositories import Deliveries, InboxItems, Mails, Preferences, Subscriptions
+from notification_service.repositories import (
+    Deliveries,
+    InboxItems,
+    Mails,
+    Preferences,
+    Subscriptions,
+    Templates,
+    Texts,
+)
 
 
 class NotificationUnitOfWork(UnitOfWork):
@@ -13,3 +21,5 @@ class NotificationUnitOfWork(UnitOfWork):
         self.deliveries = Deliveries(session)
         self.preferences = Preferences(session)
         self.mails = Mails(session)
+        self.templates = Templates(session)
+        self.texts = Texts(session)

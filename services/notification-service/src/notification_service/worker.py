@@ -4,11 +4,15 @@ import asyncio
 import contextlib
 import logging
 
+import httpx
+
 from casebridge_common.db import create_engine, session_factory
 from casebridge_common.worker import run_worker
 from notification_service.channels.email import SmtpServer
+from notification_service.channels.sms import HttpSmsProvider
 from notification_service.consumers import CONSUMED_TOPICS, HANDLERS
 from notification_service.consumers.mail import run_mailer
+from notification_service.consumers.texts import run_sms_sender
 from notification_service.consumers.webhooks import run_dispatcher
 from notification_service.domain.webhooks import RetryPolicy
 from notification_service.settings import Settings
@@ -51,6 +55,11 @@ async def _run(settings: Settings) -> None:
     ]
     if (server := smtp_server(settings)) is not None:
         jobs.append(asyncio.create_task(run_mailer(sessions, server, policy=retry_policy(settings)), name="mailer"))
+    sms_client = httpx.AsyncClient(timeout=settings.sms_timeout_s)
+    if settings.sms_provider_url is not None:
+        key = settings.sms_api_key.get_secret_value() if settings.sms_api_key else None
+        provider = HttpSmsProvider(sms_client, url=settings.sms_provider_url, api_key=key)
+        jobs.append(asyncio.create_task(run_sms_sender(sessions, provider, policy=retry_policy(settings)), name="sms"))
     try:
         await run_worker(settings, new_uow=NotificationUnitOfWork, handlers=HANDLERS, consumed_topics=CONSUMED_TOPICS)
     finally:
@@ -58,6 +67,7 @@ async def _run(settings: Settings) -> None:
             job.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await job
+        await sms_client.aclose()
         await engine.dispose()
 
 

@@ -51,6 +51,8 @@ async def test_setting_preferences_needs_if_match_and_keeps_the_inbox_on(
         ({**EMAIL, "language": "de"}, "validation-error"),
         ({**EMAIL, "quiet_hours_start": "22:00:00"}, "validation-error"),
         ({**EMAIL, "channels": ["pigeon"]}, "validation-error"),
+        ({**EMAIL, "channels": ["sms"]}, "phone-number-required"),
+        ({**EMAIL, "channels": ["sms"], "phone_number": "0151 123"}, "validation-error"),
     ],
 )
 async def test_invalid_preferences_are_refused_and_store_nothing(
@@ -73,3 +75,10 @@ async def test_a_users_preferences_are_their_own(
 async def test_changing_preferences_needs_inbox_write(client: httpx.AsyncClient, token: TokenFor) -> None:
     response = await client.put(URL, json=EMAIL, headers={**office(token, "inbox:read"), "If-Match": '"0"'})
     assert (response.status_code, response.json()["code"]) == (403, "insufficient-scope")
+
+
+async def test_the_sms_channel_keeps_its_phone_number(client: httpx.AsyncClient, token: TokenFor) -> None:
+    body = {**EMAIL, "channels": ["sms", "email"], "phone_number": "+221771234567"}
+    stored = await client.put(URL, json=body, headers={**office(token), "If-Match": '"0"'})
+    assert stored.status_code == 200, stored.text
+    assert (stored.json()["channels"], stored.json()["phone_number"]) == (["email", "inbox", "sms"], "+221771234567")

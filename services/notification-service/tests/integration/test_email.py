@@ -24,9 +24,9 @@ from casebridge_common.outbox import OutboxMessage
 from notification_service.channels.email import SmtpServer
 from notification_service.consumers.events import on_event
 from notification_service.consumers.mail import mail_round
-from notification_service.domain.models import Channel, EmailMessage, Language, MailStatus
+from notification_service.domain.models import Channel, EmailMessage, InboxKind, Language, MailStatus
 from notification_service.domain.webhooks import RetryPolicy
-from notification_service.service_layer import preferences
+from notification_service.service_layer import preferences, templates
 from notification_service.unit_of_work import NotificationUnitOfWork
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -195,3 +195,29 @@ async def test_without_the_email_channel_nothing_is_queued(sessions: Sessions, b
             berlin, unread=None, kind=None, case_id=case_id, archived=False, after=None, limit=5
         )
         assert await uow.mails.for_item(item.id) == []
+
+
+async def test_the_mail_uses_the_offices_edited_template_over_the_shipped_one(
+    sessions: Sessions, smtp: tuple[Inbox, SmtpServer], berlin: Principal
+) -> None:
+    received, server = smtp
+    await prefer(sessions, berlin, language=Language.FR)
+    async with NotificationUnitOfWork(sessions) as uow:
+        await templates.set_template(
+            uow,
+            InboxKind.SURVEY_DUE,
+            Language.FR,
+            subject="À faire : {{ instrument }} ({{ due_on }})",
+            text="Dossier {{ case_id }}",
+            if_match='"0"',
+            actor=berlin,
+            now=utc_now(),
+        )
+        await uow.commit()
+    case_id = await survey_due(sessions)
+    assert await mail_round(sessions, server, policy=POLICY, now=utc_now()) == 1
+    [(_, mail)] = received.mails
+    assert mail["Subject"] == "À faire : rss (2027-01-03)"
+    text = mail.get_body(("plain",))
+    assert text is not None
+    assert text.get_content().strip() == f"Dossier {case_id}"

@@ -37,6 +37,7 @@ async def set_preferences(
             uow,
             channels=body.channels,
             email_address=body.email_address,
+            phone_number=body.phone_number,
             language=body.language,
             timezone=body.timezone,
             quiet_hours=quiet,

@@ -4,12 +4,15 @@ Templates are Jinja2 strings rendered from identifiers and non-sensitive facts o
 written right to left: the HTML part carries `dir="rtl"`.
 """
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, TemplateError, meta
+from jinja2.sandbox import SandboxedEnvironment
 
+from notification_service.domain.errors import TemplateSyntaxError, UnknownTemplatePlaceholder
 from notification_service.domain.models import InboxKind, Language
 
 RTL = frozenset({Language.AR})
@@ -66,6 +69,37 @@ HTML_LAYOUT = """<!DOCTYPE html>
 
 _text = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701 - plain text
 _html = Environment(undefined=StrictUndefined, autoescape=True)
+# Office-edited templates: sandboxed, so a template can reach no attribute or call outside plain values.
+_edited = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def placeholders(kind: InboxKind) -> frozenset[str]:
+    """What a template of this kind may use: the inbox title and every parameter its shipped templates use."""
+    names = {"title"}
+    for subject, text in TEMPLATES[kind].values():
+        for source in (subject, text):
+            names |= meta.find_undeclared_variables(_text.parse(source))
+    return frozenset(names)
+
+
+def validate_template(kind: InboxKind, subject: str, text: str) -> None:
+    """Raises `TemplateSyntaxError` or `UnknownTemplatePlaceholder`; also renders once with sample values."""
+    allowed = placeholders(kind)
+    for field, source in (("subject", subject), ("text", text)):
+        try:
+            used = meta.find_undeclared_variables(_edited.parse(source))
+        except TemplateError as exc:
+            raise TemplateSyntaxError(f"{field}: {exc}", pointer=f"#/{field}") from exc
+        unknown = sorted(used - allowed)
+        if unknown:
+            raise UnknownTemplatePlaceholder(
+                f"{field}: unknown placeholder(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+                pointer=f"#/{field}",
+            )
+        try:
+            _edited.from_string(source).render(**dict.fromkeys(allowed, "x"))
+        except TemplateError as exc:
+            raise TemplateSyntaxError(f"{field}: {exc}", pointer=f"#/{field}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +121,25 @@ def _html_of(language: Language, subject: str, sections: list[_Section]) -> str:
     )
 
 
-def render(kind: InboxKind, language: Language, params: dict[str, str]) -> RenderedMail:
+def _texts(
+    kind: InboxKind, language: Language, params: dict[str, str], edited: tuple[str, str] | None
+) -> tuple[str, str]:
+    if edited is not None:
+        with suppress(TemplateError):  # an edited template that no longer renders falls back to the shipped one
+            return _edited.from_string(edited[0]).render(**params).strip(), _edited.from_string(edited[1]).render(
+                **params
+            )
     subject_template, text_template = TEMPLATES[kind][language]
-    subject = _text.from_string(subject_template).render(**params).strip()
-    text = _text.from_string(text_template).render(**params)
+    return _text.from_string(subject_template).render(**params).strip(), _text.from_string(text_template).render(
+        **params
+    )
+
+
+def render(
+    kind: InboxKind, language: Language, params: dict[str, str], *, edited: tuple[str, str] | None = None
+) -> RenderedMail:
+    """From `edited` (an office's own subject and text) when given and it renders, else the shipped template."""
+    subject, text = _texts(kind, language, params, edited)
     return RenderedMail(subject=subject, text=text, html=_html_of(language, subject, [_Section(subject, text)]))
 
 

@@ -31,3 +31,15 @@ class EmailAddressRequired(Invalid):
 
 class UnknownTimezone(Invalid):
     code, title = "unknown-timezone", "Not an IANA time zone name"
+
+
+class TemplateSyntaxError(Invalid):
+    code, title = "template-syntax-error", "The template is not valid Jinja2"
+
+
+class UnknownTemplatePlaceholder(Invalid):
+    code, title = "unknown-template-placeholder", "The template uses a placeholder this kind of notice does not have"
+
+
+class PhoneNumberRequired(Invalid):
+    code, title = "phone-number-required", "The SMS channel needs a phone number"

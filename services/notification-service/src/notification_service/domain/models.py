@@ -113,6 +113,7 @@ class Language(StrEnum):
 class Channel(StrEnum):
     INBOX = "inbox"
     EMAIL = "email"
+    SMS = "sms"
 
 
 class NotificationPreference(SQLModel, table=True):
@@ -126,6 +127,7 @@ class NotificationPreference(SQLModel, table=True):
     subject: str | None = Field(default=None)
     channels: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))  # Channel values
     email_address: str | None = Field(default=None)
+    phone_number: str | None = Field(default=None)  # E.164, for the SMS channel
     language: Language = Field(default=Language.EN, sa_type=enum_type(Language))
     timezone: str = Field(default="UTC")
     quiet_hours_start: time | None = Field(default=None, sa_column=Column(Time, nullable=True))
@@ -156,6 +158,39 @@ class EmailMessage(SQLModel, table=True):
     text_body: str = Field(sa_column=Column(Text, nullable=False))
     html_body: str = Field(sa_column=Column(Text, nullable=False))
     digest: bool = Field(default=False)
+    status: MailStatus = Field(sa_type=enum_type(MailStatus))
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class EmailTemplate(SQLModel, table=True):
+    """An office's (or organisation's) own e-mail text for one inbox kind and language, used over the shipped one."""
+
+    __tablename__ = "email_templates"
+
+    owner_key: str = Field(primary_key=True)  # "office:<id>" or "organisation:<id>"
+    kind: InboxKind = Field(primary_key=True, sa_type=enum_type(InboxKind))
+    language: Language = Field(primary_key=True, sa_type=enum_type(Language))
+    subject: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    version: int = Field(default=1)
+    updated_by: str
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SmsMessage(SQLModel, table=True):
+    """A text message waiting for the SMS sender; written in the transaction that created its inbox item."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (Index("ix_sms_messages_due", "status", "next_attempt_at"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    inbox_item_id: UUID
+    to_number: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
     status: MailStatus = Field(sa_type=enum_type(MailStatus))
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -8,7 +8,15 @@ from casebridge_common.events.contracts.notification import InboxItemCreated
 from casebridge_common.http import require_if_match
 from notification_service.domain.emails import Schedule, preference_key, render
 from notification_service.domain.errors import InboxItemNotFound
-from notification_service.domain.models import Channel, EmailMessage, InboxItem, InboxKind, MailStatus
+from notification_service.domain.models import (
+    Channel,
+    EmailMessage,
+    InboxItem,
+    InboxKind,
+    MailStatus,
+    NotificationPreference,
+    SmsMessage,
+)
 from notification_service.domain.rules import Notice, notices_for
 from notification_service.repositories import addressee_lock_key
 from notification_service.unit_of_work import NotificationUnitOfWork
@@ -50,12 +58,46 @@ async def deliver_notices(
     return items
 
 
+def _queue_text(
+    uow: NotificationUnitOfWork, notice: Notice, item: InboxItem, preference: NotificationPreference, *, now: datetime
+) -> None:
+    """One short text (the mail's subject and the case id), held through quiet hours; never part of a digest."""
+    assert preference.phone_number is not None  # noqa: S101 - checked by the caller
+    mail = render(notice.kind, preference.language, {"title": notice.title, **notice.params})
+    text = mail.subject if item.case_id is None else f"{mail.subject} ({item.case_id})"
+    schedule = Schedule(
+        timezone=preference.timezone, quiet_start=preference.quiet_hours_start, quiet_end=preference.quiet_hours_end
+    )
+    uow.texts.add(
+        SmsMessage(
+            inbox_item_id=item.id,
+            to_number=preference.phone_number,
+            text=text[:480],
+            status=MailStatus.PENDING,
+            next_attempt_at=schedule.send_at(now),
+            created_at=now,
+        )
+    )
+
+
 async def _queue_mail(uow: NotificationUnitOfWork, notice: Notice, item: InboxItem, *, now: datetime) -> None:
     key = preference_key(notice.office_id, notice.organisation_id, notice.recipient_subject)
     preference = await uow.preferences.get(key)
-    if preference is None or Channel.EMAIL.value not in preference.channels or not preference.email_address:
+    if preference is None:
         return
-    mail = render(notice.kind, preference.language, {"title": notice.title, **notice.params})
+    if Channel.SMS.value in preference.channels and preference.phone_number:
+        _queue_text(uow, notice, item, preference, now=now)
+    if Channel.EMAIL.value not in preference.channels or not preference.email_address:
+        return
+    edited = await uow.templates.get(
+        preference_key(notice.office_id, notice.organisation_id, None), notice.kind, preference.language
+    )
+    mail = render(
+        notice.kind,
+        preference.language,
+        {"title": notice.title, **notice.params},
+        edited=(edited.subject, edited.text) if edited else None,
+    )
     schedule = Schedule(
         timezone=preference.timezone,
         quiet_start=preference.quiet_hours_start,

@@ -4,7 +4,7 @@ from casebridge_common.audit import AuditAction
 from casebridge_common.auth import OfficeClaimRequired, Principal
 from casebridge_common.http import require_if_match
 from notification_service.domain.emails import preference_key, valid_timezone
-from notification_service.domain.errors import EmailAddressRequired, UnknownTimezone
+from notification_service.domain.errors import EmailAddressRequired, PhoneNumberRequired, UnknownTimezone
 from notification_service.domain.models import Channel, Language, NotificationPreference
 from notification_service.unit_of_work import NotificationUnitOfWork
 
@@ -38,12 +38,15 @@ async def set_preferences(
     timezone: str,
     quiet_hours: tuple[time, time] | None,
     digest: bool,
+    phone_number: str | None = None,
     if_match: str | None,
     actor: Principal,
     now: datetime,
 ) -> NotificationPreference:
     if Channel.EMAIL in channels and not email_address:
         raise EmailAddressRequired(pointer="#/email_address")
+    if Channel.SMS in channels and not phone_number:
+        raise PhoneNumberRequired(pointer="#/phone_number")
     if not valid_timezone(timezone):
         raise UnknownTimezone(pointer="#/timezone", timezone=timezone)
     key = owner_key(actor)
@@ -63,6 +66,7 @@ async def set_preferences(
         uow.preferences.add(stored)
     stored.channels = sorted({Channel.INBOX.value, *(c.value for c in channels)})
     stored.email_address = email_address
+    stored.phone_number = phone_number
     stored.language = language
     stored.timezone = timezone
     stored.quiet_hours_start, stored.quiet_hours_end = quiet_hours or (None, None)

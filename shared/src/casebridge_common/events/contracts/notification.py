@@ -55,7 +55,7 @@ class WebhookPaused(Event):
 
 
 class NotificationDelivered(Event):
-    """A notification left through an outbound channel (`email`): the server accepted it."""
+    """A notification left through an outbound channel (`email`, `sms`): the server or provider accepted it."""
 
     type: ClassVar[str] = "casebridge.notification.delivered.v1"
     topic: ClassVar[str] = "casebridge.notification.events.v1"
