@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from casebridge_common.http import (
     Page,
     etag,
     page_of,
+    time_and_id,
 )
 from casebridge_common.problems import problems
 from notification_service.api.dependencies import InboxRead, InboxWrite, UoW
@@ -28,16 +28,6 @@ router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
 def _viewer(who: Principal) -> dict[str, str | None]:
     return {"office": who.office_id, "organisation": who.organisation_id, "subject": who.subject}
-
-
-def _after(cursor: list[object] | None) -> tuple[datetime, UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        created_at, item_id = cursor
-        return datetime.fromisoformat(str(created_at)), UUID(str(item_id))
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor(parameter="cursor") from exc
 
 
 @router.get("", responses=problems(400, 401, 403, 422))
@@ -54,7 +44,7 @@ async def list_inbox(
     """The caller's inbox, newest first, in pages (`next_cursor`): the office's items plus, for a user's token,
     the items addressed to that user. An organisation-bound partner sees its organisation's items."""
     query = {"unread": unread, "kind": kind, "case_id": case_id, "archived": archived, **_viewer(who)}
-    after = _after(Cursor.decode(cursor, query))
+    after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
         items = await inbox.list_items(
             uow, actor=who, unread=unread, kind=kind, case_id=case_id, archived=archived, after=after, limit=limit

@@ -1,4 +1,3 @@
-from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Response
@@ -16,6 +15,7 @@ from casebridge_common.http import (
     Page,
     etag,
     page_of,
+    time_and_id,
 )
 from casebridge_common.problems import problems
 from notification_service.api.dependencies import AppSettings, SubscriptionsRead, SubscriptionsWrite, UoW
@@ -64,23 +64,13 @@ async def create_subscription(
     return result
 
 
-def _after(cursor: list[object] | None) -> tuple[datetime, UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        created_at, subscription_id = cursor
-        return datetime.fromisoformat(str(created_at)), UUID(str(subscription_id))
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor(parameter="cursor") from exc
-
-
 @router.get("", responses=problems(400, 401, 403, 422))
 async def list_subscriptions(
     uow: UoW, who: SubscriptionsRead, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
 ) -> Page[SubscriptionRead]:
     """Your office's (or organisation's) subscriptions, newest first."""
     query = {"office": who.office_id, "organisation": who.organisation_id}
-    after = _after(Cursor.decode(cursor, query))
+    after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
         rows = await subscriptions.list_subscriptions(uow, actor=who, after=after, limit=limit)
     return page_of(
@@ -131,7 +121,7 @@ async def delete_subscription(subscription_id: UUID, uow: UoW, who: Subscription
     return Response(status_code=204)
 
 
-def _delivery_after(cursor: list[object] | None) -> tuple[int, UUID] | None:
+def _deliverytime_and_id(cursor: list[object] | None) -> tuple[int, UUID] | None:
     if cursor is None:
         return None
     try:
@@ -152,7 +142,7 @@ async def list_deliveries(
 ) -> Page[DeliveryRead]:
     """The subscription's deliveries, newest first: attempts, last status code and error, next attempt."""
     query = {"subscription": subscription_id, "status": status}
-    after = _delivery_after(Cursor.decode(cursor, query))
+    after = _deliverytime_and_id(Cursor.decode(cursor, query))
     async with uow:
         rows = await subscriptions.list_deliveries(
             uow, subscription_id, status=status, after=after, limit=limit, actor=who
