@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -17,11 +16,11 @@ from casebridge_common.http import (
     Cursor,
     CursorParam,
     IdempotencyKeyHeader,
-    InvalidCursor,
     LimitParam,
     Page,
     etag,
     page_of,
+    time_and_id,
 )
 from casebridge_common.problems import problems
 
@@ -53,16 +52,6 @@ async def get_case(case_id: UUID, uow: UoW, who: CasesRead, response: Response) 
     return result
 
 
-def _after(cursor: list[object] | None) -> tuple[datetime, UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        opened_at, case_id = cursor
-        return datetime.fromisoformat(str(opened_at)), UUID(str(case_id))
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor(parameter="cursor") from exc
-
-
 @router.get("", responses=problems(400, 401, 403, 422))
 async def list_cases(
     uow: UoW,
@@ -83,7 +72,7 @@ async def list_cases(
         "vulnerability": vulnerability,
         "assigned_worker": assigned_worker,
     }
-    after = _after(Cursor.decode(cursor, query))
+    after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
         rows = await cases.list_cases(
             uow,
