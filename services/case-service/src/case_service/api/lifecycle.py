@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -28,11 +27,11 @@ from casebridge_common.http import (
     CursorParam,
     IdempotencyKeyHeader,
     IfMatch,
-    InvalidCursor,
     LimitParam,
     Page,
     etag,
     page_of,
+    time_and_id,
 )
 from casebridge_common.problems import problems
 
@@ -180,11 +179,7 @@ async def list_notes(
 ) -> Page[NoteRead]:
     """The case's notes, newest first, in pages (`next_cursor`)."""
     query = {"case": str(case_id), "office": who.office_id}
-    raw = Cursor.decode(cursor, query)
-    try:
-        after = None if raw is None else (datetime.fromisoformat(str(raw[0])), UUID(str(raw[1])))
-    except (ValueError, TypeError, IndexError) as exc:
-        raise InvalidCursor(parameter="cursor") from exc
+    after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
         rows = await lifecycle.list_notes(uow, case_id, actor=who, after=after, limit=limit)
         await uow.commit()

@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,11 +13,11 @@ from casebridge_common.http import (
     CursorParam,
     IdempotencyKeyHeader,
     IfMatch,
-    InvalidCursor,
     LimitParam,
     Page,
     etag,
     page_of,
+    time_and_id,
 )
 from casebridge_common.problems import problems
 from referral_service.api.dependencies import (
@@ -71,16 +70,6 @@ async def create_referral(
     return result
 
 
-def _after(cursor: list[object] | None) -> tuple[datetime, UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        created_at, referral_id = cursor
-        return datetime.fromisoformat(str(created_at)), UUID(str(referral_id))
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor(parameter="cursor") from exc
-
-
 def _page(rows: list[Referral], limit: int, query: dict[str, Any]) -> Page[ReferralRead]:
     return page_of(
         [ReferralRead.of(r) for r in rows],
@@ -116,7 +105,9 @@ async def referral_inbox(
         "case_id": case_id,
     }
     async with uow:
-        rows = await referrals.inbox(uow, filters, after=_after(Cursor.decode(cursor, query)), limit=limit, actor=who)
+        rows = await referrals.inbox(
+            uow, filters, after=time_and_id(Cursor.decode(cursor, query)), limit=limit, actor=who
+        )
         await uow.commit()
     return _page(rows, limit, query)
 
@@ -143,7 +134,9 @@ async def referral_outbox(
         "case_id": case_id,
     }
     async with uow:
-        rows = await referrals.outbox(uow, filters, after=_after(Cursor.decode(cursor, query)), limit=limit, actor=who)
+        rows = await referrals.outbox(
+            uow, filters, after=time_and_id(Cursor.decode(cursor, query)), limit=limit, actor=who
+        )
         await uow.commit()
     return _page(rows, limit, query)
 
