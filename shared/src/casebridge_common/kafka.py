@@ -29,7 +29,7 @@ class TopicSpec:
     name: str
     partitions: int
     retention_ms: int | None = None
-    producer: str | None = None  # None for dead-letter topics
+    producer: str | None = None  # None for dead-letter topics; "a, b, c" when several services publish
     consumers: tuple[str, ...] = ()
 
 
@@ -51,7 +51,7 @@ def load_topic_specs(path: Path) -> list[TopicSpec]:
             name=t["name"],
             partitions=int(t["partitions"]),
             retention_ms=t.get("retention_ms"),
-            producer=t.get("producer"),
+            producer=", ".join(t["producer"]) if isinstance(t.get("producer"), list) else t.get("producer"),
             consumers=tuple(t.get("consumers") or ()),
         )
         for t in document["topics"]

@@ -6,7 +6,9 @@ from typing import ClassVar
 from uuid import UUID
 
 from pydantic import ConfigDict
+from pydantic.config import JsonDict
 
+from casebridge_common.access import ShareMode
 from casebridge_common.events.envelope import Event
 
 
@@ -223,3 +225,208 @@ class CaseAssistanceDelivered(Event):
 
     def aggregate_id(self) -> UUID:
         return self.case_id
+
+
+class CaseShared(Event):
+    """The owner office shared a case with another office (bounded by consent: the sharee sees only what the
+    beneficiary consented to)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11",
+                    "share_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                    "owner_office_id": "de-berlin",
+                    "office_id": "sn-dakar",
+                    "mode": "view",
+                    "expires_at": None,
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.shared.v1"
+    topic: ClassVar[str] = "casebridge.case.events.v1"
+    case_id: UUID
+    share_id: UUID
+    owner_office_id: str
+    office_id: str
+    mode: ShareMode
+    expires_at: datetime | None
+
+    def aggregate_id(self) -> UUID:
+        return self.case_id
+
+
+class CaseShareRevoked(Event):
+    """A share ended: revoked by the owner, or cancelled because the consent behind it was withdrawn."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11",
+                    "share_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                    "owner_office_id": "de-berlin",
+                    "office_id": "sn-dakar",
+                    "revoked_at": "2026-12-05T10:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.share_revoked.v1"
+    topic: ClassVar[str] = "casebridge.case.events.v1"
+    case_id: UUID
+    share_id: UUID
+    owner_office_id: str
+    office_id: str
+    revoked_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.case_id
+
+
+_TRANSFER: JsonDict = {
+    "case_id": "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11",
+    "transfer_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+    "from_office_id": "de-berlin",
+    "to_office_id": "sn-dakar",
+}
+
+
+class CaseTransferEvent(Event):
+    topic: ClassVar[str] = "casebridge.case.events.v1"
+    case_id: UUID
+    transfer_id: UUID
+    from_office_id: str
+    to_office_id: str
+
+    def aggregate_id(self) -> UUID:
+        return self.case_id
+
+
+class CaseTransferProposed(CaseTransferEvent):
+    """The owner (host-country) office proposed to hand the case over; the receiving office answers by
+    `respond_by` (a reminder is due at `remind_at`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _TRANSFER
+                | {
+                    "proposed_at": "2026-12-01T10:00:00Z",
+                    "remind_at": "2026-12-05T10:00:00Z",
+                    "respond_by": "2026-12-08T10:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.transfer_proposed.v1"
+    proposed_at: datetime
+    remind_at: datetime
+    respond_by: datetime
+
+
+class CaseTransferReminderDue(CaseTransferEvent):
+    """A proposed transfer is still unanswered at its reminder time."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_TRANSFER | {"respond_by": "2026-12-08T10:00:00Z"}]})
+    type: ClassVar[str] = "casebridge.case.transfer_reminder_due.v1"
+    respond_by: datetime
+
+
+class CaseTransferred(CaseTransferEvent):
+    """The receiving office accepted: it owns the case from now on. Referrals and schedules follow the owner."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _TRANSFER
+                | {"to_organisation_id": "iom-senegal", "case_version": 7, "transferred_at": "2026-12-03T10:00:00Z"}
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.transferred.v1"
+    to_organisation_id: str | None
+    case_version: int
+    transferred_at: datetime
+
+
+class TransferOutcome(StrEnum):
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"  # by the sender, or because consent for the handover was withdrawn
+
+
+class CaseTransferEnded(CaseTransferEvent):
+    """A proposed transfer ended without a handover; ownership stays with the sender."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _TRANSFER | {"outcome": "declined", "reason": "outside_area", "ended_at": "2026-12-02T10:00:00Z"}
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.transfer_ended.v1"
+    outcome: TransferOutcome
+    reason: str | None
+    ended_at: datetime
+
+
+class BreakGlassUsed(Event):
+    """Someone outside the case's access rules opened it under a time-boxed emergency grant; the owner office
+    is told at once and a review is due. The justification stays in case-service's audit log."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11",
+                    "grant_id": "3e4f5a6b-7c8d-4e9f-0a1b-2c3d4e5f6a7b",
+                    "owner_office_id": "de-berlin",
+                    "actor_subject": "karwan.aziz",
+                    "actor_office_id": "iq-erbil",
+                    "granted_at": "2026-12-01T10:00:00Z",
+                    "expires_at": "2026-12-01T14:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.break_glass_used.v1"
+    topic: ClassVar[str] = "casebridge.case.events.v1"
+    case_id: UUID
+    grant_id: UUID
+    owner_office_id: str
+    actor_subject: str
+    actor_office_id: str | None
+    granted_at: datetime
+    expires_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.case_id
+
+
+class BeneficiaryErased(Event):
+    """A beneficiary's personal data was erased on request: their key is destroyed (crypto-shredding), so every
+    copy encrypted under it, in any store or topic, is unreadable. Holders drop what they keep on the cases."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "0b7e2f1c-5d9a-4e7b-9a51-2f6c1d3e8a90",
+                    "case_ids": ["7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"],
+                    "erased_at": "2026-12-20T10:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.beneficiary.erased.v1"
+    topic: ClassVar[str] = "casebridge.beneficiary.events.v1"
+    beneficiary_id: UUID
+    case_ids: list[UUID]
+    erased_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.beneficiary_id
