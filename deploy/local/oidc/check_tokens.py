@@ -64,6 +64,8 @@ PARTNER_SCOPES = {
     "subscriptions:write",
 }
 
+READER_SCOPES = {"cases:read", "referrals:read", "directory:read", "scores:read", "surveys:read", "inbox:read"}
+
 DE = {"org_id": "iom-germany", "office_id": "de-berlin", "country": "DE"}
 SN = {"org_id": "iom-senegal", "office_id": "sn-dakar", "country": "SN"}
 IQ = {"org_id": "iom-iraq", "office_id": "iq-erbil", "country": "IQ"}
@@ -76,6 +78,10 @@ CLIENTS: dict[str, tuple[dict[str, str], list[str], set[str]]] = {
     "sn-dakar-system": (SN, SYSTEM_ROLES, ALL_SCOPES),
     "iq-erbil-system": (IQ, SYSTEM_ROLES, ALL_SCOPES),
     "cfp-dakar-partner": (CFP, ["partner_focal_point"], PARTNER_SCOPES),
+    "de-berlin-clinic": (DE, ["clinical", "medical_focal_point"], ALL_SCOPES),
+    "de-berlin-dpo": (DE, ["data_controller"], ALL_SCOPES),
+    "sn-dakar-mhp": (SN, ["case_manager", "mental_health_professional"], ALL_SCOPES),
+    "de-berlin-reader": (DE, ["case_manager"], READER_SCOPES),
 }
 # username -> (expected org claims, roles)
 ACCOUNTS: dict[str, tuple[dict[str, str], list[str]]] = {
