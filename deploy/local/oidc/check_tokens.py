@@ -41,15 +41,15 @@ RESOURCES: dict[str, tuple[str, str]] = {
     ),
     "urn:casebridge:referral-api": (
         "referral-api",
-        "referrals:read referrals:send referrals:respond directory:read directory:write",
+        "referrals:read referrals:send referrals:respond directory:read directory:write audit:read",
     ),
     "urn:casebridge:scoring-api": (
         "scoring-api",
-        "surveys:read surveys:submit scores:read aggregates:read instruments:write",
+        "surveys:read surveys:submit scores:read aggregates:read instruments:write audit:read",
     ),
     "urn:casebridge:notification-api": (
         "notification-api",
-        "inbox:read inbox:write subscriptions:read subscriptions:write",
+        "inbox:read inbox:write subscriptions:read subscriptions:write audit:read",
     ),
 }
 ALL_SCOPES = {s for _, scope in RESOURCES.values() for s in scope.split()}

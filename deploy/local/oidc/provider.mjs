@@ -42,15 +42,15 @@ const RESOURCES = {
   },
   'urn:casebridge:referral-api': {
     audience: 'referral-api',
-    scope: 'referrals:read referrals:send referrals:respond directory:read directory:write',
+    scope: 'referrals:read referrals:send referrals:respond directory:read directory:write audit:read',
   },
   'urn:casebridge:scoring-api': {
     audience: 'scoring-api',
-    scope: 'surveys:read surveys:submit scores:read aggregates:read instruments:write',
+    scope: 'surveys:read surveys:submit scores:read aggregates:read instruments:write audit:read',
   },
   'urn:casebridge:notification-api': {
     audience: 'notification-api',
-    scope: 'inbox:read inbox:write subscriptions:read subscriptions:write',
+    scope: 'inbox:read inbox:write subscriptions:read subscriptions:write audit:read',
   },
 };
 const API_SCOPES = [...new Set(Object.values(RESOURCES).flatMap((r) => r.scope.split(' ')))];

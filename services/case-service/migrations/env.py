@@ -1,6 +1,10 @@
 import case_service.domain.assessments
 import case_service.domain.assistance
-import case_service.domain.models  # noqa: F401 - registers this service's tables
+import case_service.domain.consent
+import case_service.domain.models
+import case_service.domain.sharing
+import case_service.domain.subject_rights
+import case_service.domain.vault  # noqa: F401 - registers this service's tables
 from casebridge_common.migrations import run_env
 
 run_env()

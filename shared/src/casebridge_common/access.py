@@ -12,7 +12,9 @@ Rules, in the order they are applied (data-protection.md §1 to §6):
    sensitivity class (C3 needs ``cases.sensitive:read``; C4 a clinical role; biometrics an identity role).
 3. Child-protection data of a minor leaves the owner office only for child-protection purposes (K14).
 4. The caller needs a relation to the case: it owns it, holds an explicit share, is the destination of an
-   active referral, or holds an active break-glass grant. No relation → the case is invisible (404).
+   active referral, or holds an active break-glass grant. No relation → the case is invisible (404). Shares
+   may allow edits; referrals and break-glass grants only reads. A break-glass grant reads past what a share
+   or referral allows, but never past rules 1 to 3.
 5. Beyond the owner's own case management, a consent must be active (given or renewed, inside its validity
    period, a guardian's for a minor) and name the category, the purpose and the recipient.
 """
@@ -192,6 +194,8 @@ class Reason(StrEnum):
     ROLE_REQUIRED = "role-required"
     NO_RELATION = "no-relation"
     SHARE_READ_ONLY = "share-read-only"
+    REFERRAL_READ_ONLY = "referral-read-only"
+    BREAK_GLASS_READ_ONLY = "break-glass-read-only"
     NOT_OWNER = "not-owner"
     NO_CONSENT = "no-consent"
     CONSENT_WITHDRAWN = "consent-withdrawn"
@@ -315,9 +319,11 @@ class ReferralFacts:
     destination_office_id: str | None = None
 
     def addressed_to(self, party: Party) -> bool:
-        if self.destination_office_id is not None and party.office_id == self.destination_office_id:
-            return True
-        return party.organisation_id == self.destination_organisation_id
+        """The destination organisation; when the referral names one of its offices, only that office (and the
+        organisation's own office-less clients): the same rule as referral-service's ``relation_to``."""
+        if party.organisation_id != self.destination_organisation_id:
+            return False
+        return self.destination_office_id is None or party.office_id in {None, self.destination_office_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +365,11 @@ _ACTION_SCOPE: dict[Action, Scope] = {
 }
 
 
+_NEEDS_SENSITIVE_SCOPE = frozenset({SensitivityClass.SENSITIVE, SensitivityClass.CLINICAL})
+_CLINICAL_ROLES_NAMED = ",".join(sorted(CLINICAL_ROLES))
+_BIOMETRIC_ROLES_NAMED = ",".join(sorted(BIOMETRIC_ROLES))
+
+
 def _deny(reason: Reason, basis: UUID | str | None = None) -> Decision:
     return Decision(False, reason, basis)
 
@@ -368,41 +379,86 @@ def _clearance(principal: Principal, action: Action, category: DataCategory) -> 
     if _ACTION_SCOPE[action] not in principal.scopes:
         return _deny(Reason.MISSING_SCOPE, _ACTION_SCOPE[action])
     sensitivity = SENSITIVITY[category]
-    if (
-        sensitivity in {SensitivityClass.SENSITIVE, SensitivityClass.CLINICAL}
-        and Scope.CASES_SENSITIVE_READ not in principal.scopes
-    ):
+    if sensitivity in _NEEDS_SENSITIVE_SCOPE and Scope.CASES_SENSITIVE_READ not in principal.scopes:
         return _deny(Reason.MISSING_SCOPE, Scope.CASES_SENSITIVE_READ)
     if sensitivity is SensitivityClass.CLINICAL and action is Action.VIEW and not principal.roles & CLINICAL_ROLES:
-        return _deny(Reason.ROLE_REQUIRED, ",".join(sorted(CLINICAL_ROLES)))
+        return _deny(Reason.ROLE_REQUIRED, _CLINICAL_ROLES_NAMED)
     if sensitivity is SensitivityClass.BIOMETRIC and not principal.roles & BIOMETRIC_ROLES:
-        return _deny(Reason.ROLE_REQUIRED, ",".join(sorted(BIOMETRIC_ROLES)))
+        return _deny(Reason.ROLE_REQUIRED, _BIOMETRIC_ROLES_NAMED)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """What a decision needs of the caller's relation to a case at ``now``, independent of the category; worked
+    out once per read by :func:`project` and :func:`disclosure`, and per call by :func:`decide`."""
+
+    principal: Principal
+    case: CaseFacts
+    now: datetime
+    is_owner: bool
+    party: Party
+    in_force: tuple[ConsentFacts, ...]
+    share: ShareFacts | None
+    referral: ReferralFacts | None
+    grant: BreakGlassFacts | None
+
+
+def _standing(principal: Principal, case: CaseFacts, now: datetime) -> _Standing:
+    party = Party.of(principal)
+    share: ShareFacts | None = None
+    for candidate in case.shares:  # among several active shares of the office, an edit share counts
+        if candidate.office_id == principal.office_id and candidate.active(now):
+            share = candidate
+            if candidate.mode is ShareMode.EDIT:
+                break
+    return _Standing(
+        principal=principal,
+        case=case,
+        now=now,
+        is_owner=principal.office_id is not None and principal.office_id == case.owner_office_id,
+        party=party,
+        in_force=tuple(c for c in case.consents if c.in_force(now)),
+        share=share,
+        referral=next((r for r in case.referrals if r.addressed_to(party)), None),
+        grant=next((g for g in case.break_glass if g.held_by(principal, now)), None),
+    )
+
+
+def _consent(
+    case: CaseFacts,
+    in_force: tuple[ConsentFacts, ...],
+    category: DataCategory,
+    purpose: Purpose,
+    party: Party,
+    now: datetime,
+) -> Decision:
+    if not case.consents:
+        return _deny(Reason.NO_CONSENT)
+    guardian_missing: ConsentFacts | None = None
+    for consent in in_force:
+        if not any(scope.covers(category, purpose, party) for scope in consent.scopes):
+            continue
+        if case.subject_is_minor and (consent.given_by not in GUARDIANS or not consent.child_assent):
+            guardian_missing = consent  # it would cover, but a minor's consent needs a guardian and the child
+            continue
+        return Decision(True, Reason.CONSENT, consent.consent_id)
+    if guardian_missing is not None:
+        return _deny(Reason.GUARDIAN_CONSENT_REQUIRED, guardian_missing.consent_id)
+    if in_force:
+        return _deny(Reason.CONSENT_NOT_COVERING, in_force[-1].consent_id)
+    latest = case.consents[-1]  # callers pass consents oldest first
+    if latest.status is ConsentStatus.WITHDRAWN:
+        return _deny(Reason.CONSENT_WITHDRAWN, latest.consent_id)
+    lapsed = latest.status in ACTIVE_CONSENT and latest.valid_until is not None and latest.valid_until <= now
+    if latest.status is ConsentStatus.EXPIRED or lapsed:
+        return _deny(Reason.CONSENT_EXPIRED, latest.consent_id)
+    return _deny(Reason.NO_CONSENT, latest.consent_id)
 
 
 def consent_for(case: CaseFacts, category: DataCategory, purpose: Purpose, party: Party, *, now: datetime) -> Decision:
     """The consent that lets ``party`` have ``category`` for ``purpose``, or why there is none."""
-    if not case.consents:
-        return _deny(Reason.NO_CONSENT)
-    guardian_missing: ConsentFacts | None = None
-    for consent in case.consents:
-        if not consent.in_force(now):
-            continue
-        if case.subject_is_minor and (consent.given_by not in GUARDIANS or not consent.child_assent):
-            guardian_missing = consent
-            continue
-        if any(scope.covers(category, purpose, party) for scope in consent.scopes):
-            return Decision(True, Reason.CONSENT, consent.consent_id)
-    if guardian_missing is not None:
-        return _deny(Reason.GUARDIAN_CONSENT_REQUIRED, guardian_missing.consent_id)
-    if any(c.in_force(now) for c in case.consents):
-        return _deny(Reason.CONSENT_NOT_COVERING)
-    latest = case.consents[-1]  # callers pass consents oldest first
-    if latest.status is ConsentStatus.WITHDRAWN:
-        return _deny(Reason.CONSENT_WITHDRAWN, latest.consent_id)
-    if latest.status is ConsentStatus.EXPIRED or (latest.valid_until is not None and latest.valid_until <= now):
-        return _deny(Reason.CONSENT_EXPIRED, latest.consent_id)
-    return _deny(Reason.NO_CONSENT, latest.consent_id)
+    return _consent(case, tuple(c for c in case.consents if c.in_force(now)), category, purpose, party, now)
 
 
 def decide(
@@ -420,14 +476,20 @@ def decide(
     ``recipient`` is the party a ``disclose`` sends to (a share's office, a referral's destination, a transfer's
     receiving office); it defaults to the caller for ``view`` and ``edit``.
     """
+    return _decide(_standing(principal, case, now), action, category, purpose, recipient)
+
+
+def _decide(
+    standing: _Standing, action: Action, category: DataCategory, purpose: Purpose, recipient: Party | None
+) -> Decision:
+    principal, case, now = standing.principal, standing.case, standing.now
     if purpose in FORBIDDEN_PURPOSES:
         return _deny(Reason.CHILD_FIREWALL if case.subject_is_minor else Reason.FORBIDDEN_PURPOSE, purpose)
     if (refused := _clearance(principal, action, category)) is not None:
         return refused
-    is_owner = principal.office_id is not None and principal.office_id == case.owner_office_id
 
     if action is Action.DISCLOSE:
-        if not is_owner:
+        if not standing.is_owner:
             return _deny(Reason.NOT_OWNER)
         if recipient is None:
             raise ValueError("a disclosure needs its recipient")
@@ -437,36 +499,38 @@ def decide(
             and purpose not in CHILD_PROTECTION_PURPOSES
         ):
             return _deny(Reason.CHILD_FIREWALL, purpose)
-        return consent_for(case, category, purpose, recipient, now=now)
+        return _consent(case, standing.in_force, category, purpose, recipient, now)
 
-    if is_owner:
+    if standing.is_owner:
         if purpose in OWNER_PURPOSES:
             return Decision(True, Reason.OWNER, case.owner_office_id)
-        return consent_for(case, category, purpose, Party.of(principal), now=now)
+        return _consent(case, standing.in_force, category, purpose, standing.party, now)
 
     if case.subject_is_minor and category is DataCategory.CHILD_PROTECTION and purpose not in CHILD_PROTECTION_PURPOSES:
         return _deny(Reason.CHILD_FIREWALL, purpose)
 
-    party = Party.of(principal)
-    share = next(
-        (s for s in case.shares if s.office_id == principal.office_id and s.active(now)),
-        None,
-    )
+    share, referral, grant = standing.share, standing.referral, standing.grant
+    decision: Decision | None = None
     if share is not None:
         if action is Action.EDIT and share.mode is not ShareMode.EDIT:
-            return _deny(Reason.SHARE_READ_ONLY, share.share_id)
-        consent = consent_for(case, category, purpose, party, now=now)
-        return Decision(True, Reason.SHARE_AND_CONSENT, consent.basis) if consent.allowed else consent
-
-    referral = next((r for r in case.referrals if r.addressed_to(party)), None)
-    if referral is not None and action is Action.VIEW:
-        consent = consent_for(case, category, purpose, party, now=now)
-        return Decision(True, Reason.REFERRAL_AND_CONSENT, consent.basis) if consent.allowed else consent
-
-    grant = next((g for g in case.break_glass if g.held_by(principal, now)), None)
-    if grant is not None and action is Action.VIEW:
-        return Decision(True, Reason.BREAK_GLASS, grant.grant_id)
-    return _deny(Reason.NO_RELATION)
+            decision = _deny(Reason.SHARE_READ_ONLY, share.share_id)
+        else:
+            consent = _consent(case, standing.in_force, category, purpose, standing.party, now)
+            decision = Decision(True, Reason.SHARE_AND_CONSENT, consent.basis) if consent.allowed else consent
+    elif referral is not None:
+        if action is Action.EDIT:
+            decision = _deny(Reason.REFERRAL_READ_ONLY, referral.referral_id)
+        else:
+            consent = _consent(case, standing.in_force, category, purpose, standing.party, now)
+            decision = Decision(True, Reason.REFERRAL_AND_CONSENT, consent.basis) if consent.allowed else consent
+    if decision is not None and decision.allowed:
+        return decision
+    # break-glass reaches past what a share or referral allows: it exists for the record one may not read
+    if grant is not None:
+        if action is Action.VIEW:
+            return Decision(True, Reason.BREAK_GLASS, grant.grant_id)
+        return decision or _deny(Reason.BREAK_GLASS_READ_ONLY, grant.grant_id)
+    return decision or _deny(Reason.NO_RELATION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,12 +553,13 @@ def project(
     """Decide every category for a read. A case is visible to its owner, to a break-glass holder, and to a
     share or referral holder only while at least one category is consented to: otherwise it does not exist
     for that caller (a 404, and absent from lists)."""
+    standing = _standing(principal, case, now)
     allowed: dict[DataCategory, Decision] = {}
     withheld: dict[DataCategory, Decision] = {}
     for category in categories:
-        decision = decide(principal, case, Action.VIEW, category, purpose, now=now)
+        decision = _decide(standing, Action.VIEW, category, purpose, None)
         (allowed if decision.allowed else withheld)[category] = decision
-    visible = bool(allowed) or (principal.office_id is not None and principal.office_id == case.owner_office_id)
+    visible = bool(allowed) or standing.is_owner
     return Projection(visible=visible, allowed=allowed if visible else {}, withheld=withheld if visible else {})
 
 
@@ -508,9 +573,10 @@ def disclosure(
     categories: Iterable[DataCategory] = tuple(DataCategory),
 ) -> Projection:
     """The consent dry-run (data-protection.md §2.5): which categories would leave for ``recipient``."""
+    standing = _standing(principal, case, now)
     allowed: dict[DataCategory, Decision] = {}
     withheld: dict[DataCategory, Decision] = {}
     for category in categories:
-        decision = decide(principal, case, Action.DISCLOSE, category, purpose, now=now, recipient=recipient)
+        decision = _decide(standing, Action.DISCLOSE, category, purpose, recipient)
         (allowed if decision.allowed else withheld)[category] = decision
     return Projection(visible=True, allowed=allowed, withheld=withheld)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 
+from casebridge_common.audit_api import router as audit_router
 from casebridge_common.auth import JwksCache, TokenVerifier, discovery_key_loader
 from casebridge_common.db import create_engine, session_factory
 from casebridge_common.http import REQUEST_TARGET
@@ -87,7 +88,7 @@ def create_service_app(
             return problem_response(request, status=503, code="not-ready", title="Not ready", detail=repr(exc))
         return JSONResponse({"status": "ready"})
 
-    for router in routers:
+    for router in (*routers, audit_router):
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

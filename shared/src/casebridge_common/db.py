@@ -71,9 +71,26 @@ class UnitOfWork:
             await self.session.rollback()  # a no-op after commit(): undo is the default
         finally:
             await self.session.close()
+        await self._save_denials()
+
+    async def _save_denials(self) -> None:
+        """Denied accesses are audited although the request that was denied rolls back (data-protection.md §7:
+        they reveal probing), so they get a short transaction of their own."""
+        from casebridge_common.audit import AuditLog
+
+        denials = self.audit.take_unsaved_denials()
+        if not denials:
+            return
+        async with self._sessions() as session:
+            log = AuditLog(session)
+            log.extend(denials)
+            await log.seal()
+            await session.commit()
 
     async def commit(self) -> None:
+        await self.audit.seal()  # the audit chain's tail is locked from here until the commit ends
         await self.session.commit()
+        self.audit.committed()
 
 
 def enum_type(enum: type[StrEnum]) -> SAEnum:

@@ -1,4 +1,5 @@
-"""Operator commands: `python -m casebridge_common.operations topics|migrate …` (used by make up and deploy jobs)."""
+"""Operator commands: `python -m casebridge_common.operations topics|migrate|audit-verify …` (used by make up,
+deploy jobs and operators)."""
 
 import argparse
 import asyncio
@@ -6,10 +7,30 @@ import os
 import sys
 from pathlib import Path
 
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from casebridge_common.audit import ChainVerification, verify_chain
+from casebridge_common.db import session_factory
 from casebridge_common.kafka import Topics, ensure_topics, load_topic_specs
 from casebridge_common.migrations import upgrade
 
 DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[3] / "deploy" / "kafka" / "topics.yaml"
+
+
+def _progress(checked: int) -> None:
+    sys.stdout.write(f"audit-verify: {checked} entries intact so far\n")
+    sys.stdout.flush()
+
+
+async def _verify_audit(url: str) -> ChainVerification:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with session_factory(engine)() as session:
+            return await verify_chain(session, progress=_progress)
+    finally:
+        await engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,18 +43,30 @@ def main(argv: list[str] | None = None) -> None:
     topics.add_argument("--replication", type=int, default=1)
     migrate = commands.add_parser("migrate", help="upgrade a service's database to the newest migration")
     migrate.add_argument("--service-dir", type=Path, required=True, help="the folder holding alembic.ini")
+    commands.add_parser("audit-verify", help="check a service's audit hash chain; exits 1 when it is broken")
     args = parser.parse_args(argv)
 
     if args.command == "topics":
         specs = load_topic_specs(args.file)
         asyncio.run(ensure_topics(args.bootstrap, specs, Topics(args.prefix), replication=args.replication))
         sys.stdout.write(f"topics: {len(specs)} ensured on {args.bootstrap}\n")
-    else:
-        url = os.environ.get("DATABASE_URL")
-        if not url:
-            parser.error("DATABASE_URL must be set")
+        return
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        parser.error("DATABASE_URL must be set")
+    if args.command == "migrate":
         upgrade(args.service_dir, url)
         sys.stdout.write(f"migrate: {args.service_dir.name} at head\n")
+        return
+    sys.stdout.write(f"audit-verify: checking the audit chain of database {make_url(url).database}\n")
+    result = asyncio.run(_verify_audit(url))
+    if not result.ok:
+        sys.stdout.write(
+            f"audit-verify: BROKEN at seq {result.first_broken_seq} ({result.problem}); "
+            f"{result.entries_checked} entries before it are intact\n"
+        )
+        raise SystemExit(1)
+    sys.stdout.write(f"audit-verify: ok, {result.entries_checked} entries intact (last seq {result.last_seq})\n")
 
 
 if __name__ == "__main__":

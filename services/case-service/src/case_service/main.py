@@ -1,6 +1,16 @@
 from fastapi import FastAPI
 
-from case_service.api import assistance, beneficiaries, cases, lifecycle
+from case_service.api import (
+    assistance,
+    beneficiaries,
+    cases,
+    compliance,
+    consents,
+    lifecycle,
+    sharing,
+    subject_rights,
+    transfers,
+)
 from case_service.settings import Settings
 from casebridge_common.app import create_service_app
 
@@ -11,9 +21,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         title="CaseBridge case-service",
         description="Returnees and refugees, their cases from first counselling to closure.",
-        routers=[beneficiaries.router, cases.router, lifecycle.router, assistance.router],
+        routers=[
+            beneficiaries.router,
+            cases.router,
+            lifecycle.router,
+            assistance.router,
+            sharing.router,
+            transfers.router,
+            consents.router,
+            compliance.router,
+            subject_rights.router,
+        ],
         openapi_tags=[
             {"name": "beneficiaries", "description": "Returnees and refugees registered by an office"},
             {"name": "cases", "description": "Cases through their lifecycle"},
+            {"name": "sharing", "description": "Shares with other offices, break-glass, the disclosure preview"},
+            {"name": "transfers", "description": "Cross-border handover of a case to another office"},
+            {"name": "consents", "description": "Consent records, their history and receipts"},
+            {"name": "compliance", "description": "Withdrawals and which holders of copies acknowledged them"},
+            {"name": "subject rights", "description": "Erasure on request, legal holds, the access report"},
         ],
     )

@@ -1,17 +1,36 @@
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from case_service.domain.vault import KeyEncryptionKey
 from case_service.repositories import Assessments, Assistance, Beneficiaries, Cases, Closures, Notes, Plans
+from case_service.repositories.access import BreakGlassGrants, ReferralLinks, Shares
+from case_service.repositories.consents import ConsentRecords, ConsentWithdrawals
+from case_service.repositories.subject_rights import SubjectRecords
+from case_service.repositories.transfers import Transfers
+from case_service.repositories.vault import Vault
 from casebridge_common.db import UnitOfWork
 
 
 class CaseUnitOfWork(UnitOfWork):
     source = "/casebridge/case-service"
 
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, kek: KeyEncryptionKey | None = None) -> None:
+        """`kek` seals and opens the sensitive categories; without it, reading or writing one raises."""
+        super().__init__(sessions)
+        self._kek = kek
+
     def bind(self, session: AsyncSession) -> None:
+        self.vault = Vault(session, self._kek)
+        self.subject_records = SubjectRecords(session)
         self.beneficiaries = Beneficiaries(session)
         self.cases = Cases(session)
-        self.assessments = Assessments(session)
+        self.assessments = Assessments(session, self.vault)
         self.plans = Plans(session)
         self.closures = Closures(session)
         self.assistance = Assistance(session)
-        self.notes = Notes(session)
+        self.notes = Notes(session, self.vault)
+        self.consents = ConsentRecords(session)
+        self.shares = Shares(session)
+        self.referral_links = ReferralLinks(session)
+        self.break_glass = BreakGlassGrants(session)
+        self.withdrawals = ConsentWithdrawals(session)
+        self.transfers = Transfers(session)

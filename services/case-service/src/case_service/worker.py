@@ -1,14 +1,98 @@
-"""`python -m case_service.worker`: the outbox relay of case-service (it consumes no events yet)."""
+"""`python -m case_service.worker`: outbox relay, event consumers and the periodic jobs (consent expiry, ...)."""
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from functools import partial
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from case_service.consumers import CONSUMED_TOPICS, HANDLERS
+from case_service.service_layer.consent import WithdrawalPolicy, expire_lapsed_consents
+from case_service.service_layer.transfers import cancel_uncovered, remind_or_expire
 from case_service.settings import Settings
 from case_service.unit_of_work import CaseUnitOfWork
+from casebridge_common.db import create_engine, session_factory, utc_now
 from casebridge_common.worker import run_worker
+
+log = logging.getLogger(__name__)
+
+# A periodic job: one unit of work, committed by the loop; returns how many things it changed (for the log).
+Job = Callable[[CaseUnitOfWork, Settings, datetime], Awaitable[int]]
+
+
+async def expire_consents(uow: CaseUnitOfWork, settings: Settings, now: datetime) -> int:
+    return await expire_lapsed_consents(uow, policy=WithdrawalPolicy.of(settings), now=now)
+
+
+# due transfers a round reminds or expires; a larger backlog drains over the next rounds
+TRANSFER_BATCH = 200
+
+
+async def transfer_deadlines(uow: CaseUnitOfWork, settings: Settings, now: datetime) -> int:
+    return await remind_or_expire(uow, now=now, limit=TRANSFER_BATCH)
+
+
+async def transfer_consent_check(uow: CaseUnitOfWork, settings: Settings, now: datetime) -> int:
+    return await cancel_uncovered(uow, now=now)
+
+
+# Every job of case-service, by name; each runs in its own transaction, every `jobs_every_s`.
+JOBS: Mapping[str, Job] = {
+    "consent-expiry": expire_consents,
+    "transfer-deadlines": transfer_deadlines,
+    "transfer-consent-check": transfer_consent_check,
+}
+
+
+async def run_jobs_once(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, jobs: Mapping[str, Job] = JOBS
+) -> dict[str, int]:
+    """One round: each job commits on its own, so a failing job neither undoes nor blocks the others."""
+    changed: dict[str, int] = {}
+    kek = settings.key_encryption_key()  # as for the API and the consumers: a job may seal or open data
+    for name, job in jobs.items():
+        try:
+            async with CaseUnitOfWork(sessions, kek=kek) as uow:
+                changed[name] = await job(uow, settings, utc_now())
+                await uow.commit()
+        except Exception:  # the database may be briefly away; the next round retries
+            log.exception("job failed", extra={"job": name})
+    return changed
+
+
+async def run_jobs(settings: Settings, jobs: Mapping[str, Job] = JOBS) -> None:
+    engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)
+    sessions = session_factory(engine)
+    try:
+        while True:
+            if changed := {name: n for name, n in (await run_jobs_once(sessions, settings, jobs)).items() if n}:
+                log.info("jobs done", extra={"changed": changed})
+            await asyncio.sleep(settings.jobs_every_s)
+    finally:
+        await engine.dispose()
+
+
+async def _run(settings: Settings) -> None:
+    # run_worker owns the signals; the job loop is cancelled when it returns.
+    jobs = asyncio.create_task(run_jobs(settings), name="jobs")
+    try:
+        await run_worker(
+            settings,
+            new_uow=partial(CaseUnitOfWork, kek=settings.key_encryption_key()),
+            handlers=HANDLERS,
+            consumed_topics=CONSUMED_TOPICS,
+        )
+    finally:
+        jobs.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs
 
 
 def main() -> None:
-    asyncio.run(run_worker(Settings(), new_uow=CaseUnitOfWork, handlers={}, consumed_topics=[]))
+    asyncio.run(_run(Settings()))
 
 
 if __name__ == "__main__":

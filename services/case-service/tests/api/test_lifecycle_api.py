@@ -335,8 +335,11 @@ async def test_assessments_keep_every_version_and_hide_sensitive_findings(
     sensitive = office(token, scope="cases:read cases.sensitive:read")
     shown = (await client.get(f"/v1/cases/{case['id']}/assessments", headers=sensitive)).json()["items"]
     assert shown[0]["data"]["categories"] == ["health_needs"]
-    fetched = (await client.get(f"/v1/cases/{case['id']}", headers=h)).json()
+    fetched = (await client.get(f"/v1/cases/{case['id']}", headers=sensitive)).json()
     assert (fetched["vulnerability_categories"], fetched["version"]) == (["health_needs"], 3)
+    hidden = (await client.get(f"/v1/cases/{case['id']}", headers=h)).json()
+    assert hidden["vulnerability_categories"] is None
+    assert {"category": "vulnerability_results", "reason": "missing-scope"} in hidden["withheld"]
     bad = await client.post(
         f"/v1/cases/{case['id']}/assessments", json={**screening, "categories": ["unlucky"]}, headers=h
     )
@@ -419,10 +422,14 @@ async def test_cases_filter_by_vulnerability_and_assigned_worker(client: httpx.A
     await record(client, h, other, {**screening, "categories": ["disability"]})
     by_worker = (await client.get(f"/v1/cases?assigned_worker={worker}", headers=h)).json()["items"]
     assert [c["id"] for c in by_worker] == [mine["id"]]
-    both = (await client.get(f"/v1/cases?assigned_worker={worker}&vulnerability=gbv_survivor", headers=h)).json()
+    sensitive = office(token, scope="cases:read cases.sensitive:read")
+    query = f"/v1/cases?assigned_worker={worker}&vulnerability="
+    both = (await client.get(query + "gbv_survivor", headers=sensitive)).json()
     assert [c["id"] for c in both["items"]] == [mine["id"]]
-    none = (await client.get(f"/v1/cases?assigned_worker={worker}&vulnerability=disability", headers=h)).json()
+    none = (await client.get(query + "disability", headers=sensitive)).json()
     assert none["items"] == []
+    # without the scope to see vulnerability results, the filter cannot be used to probe them
+    assert (await client.get(query + "gbv_survivor", headers=h)).json()["items"] == []
     unknown = await client.get("/v1/cases?vulnerability=unlucky", headers=h)
     assert (unknown.status_code, unknown.json()["code"]) == (422, "validation-error")
 
@@ -541,10 +548,11 @@ async def test_case_notes_page_newest_first_and_hide_confidential_bodies(
         page = (await client.get(url, headers=h)).json()
         seen += [n["body"] for n in page["items"]]
         url = f"/v1/cases/{case['id']}/notes?limit=2&cursor={page['next_cursor']}" if page["next_cursor"] else None
-    assert seen == [None, "visit 2", "visit 1", "visit 0"]
+    assert seen == [None, None, None, None]  # case notes are sensitive (C3): bodies need cases.sensitive:read
     sensitive = office(token, scope="cases:read cases.sensitive:read")
-    first = (await client.get(f"/v1/cases/{case['id']}/notes?limit=1", headers=sensitive)).json()["items"]
-    assert first[0]["body"] == "Disclosed abuse"
+    shown = (await client.get(f"/v1/cases/{case['id']}/notes", headers=sensitive)).json()
+    assert [n["body"] for n in shown["items"]] == ["Disclosed abuse", "visit 2", "visit 1", "visit 0"]
+    assert shown["withheld"] == []
     bad = await client.get(f"/v1/cases/{case['id']}/notes?cursor=garbage", headers=h)
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid-cursor")
     empty = await client.post(f"/v1/cases/{case['id']}/notes", json={"body": ""}, headers=h)

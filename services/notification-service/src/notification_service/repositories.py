@@ -3,12 +3,13 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, select, text, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, func, literal_column, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from casebridge_common.auth import Principal
 from notification_service.domain.models import (
+    BeneficiaryErasure,
     DeliveryStatus,
     EmailMessage,
     EmailTemplate,
@@ -21,6 +22,7 @@ from notification_service.domain.models import (
     Subscription,
     SubscriptionStatus,
     WebhookDelivery,
+    WithdrawalReceipt,
 )
 
 
@@ -102,6 +104,45 @@ class InboxItems:
             .execution_options(synchronize_session=False, populate_existing=True)
         )
         return (await self._session.scalars(statement)).one()
+
+    async def addressees_of_cases(self, case_ids: list[UUID]) -> list[str]:
+        """The lock keys of everyone holding an item about these cases, in lock order."""
+        query = (
+            select(col(InboxItem.office_id), col(InboxItem.organisation_id))
+            .where(col(InboxItem.case_id).in_(case_ids))
+            .distinct()
+        )
+        return sorted({addressee_lock_key(o, g) for o, g in (await self._session.execute(query)).all()})
+
+    async def redact_for_cases(
+        self, case_ids: list[UUID], *, title: str, now: datetime, erase: bool = False
+    ) -> list[UUID]:
+        """Replace the titles of the cases' items not yet redacted (every item, and archive it, for an erasure);
+        a new version and change number each, so mobile clients replace their copies on the next delta sync.
+        Callers hold the addressees' locks."""
+        values: dict[str, object] = {
+            "title": title,
+            "redacted_at": now,
+            "version": col(InboxItem.version) + 1,
+            "change_seq": literal_column("DEFAULT"),
+        }
+        condition: ColumnElement[bool] = col(InboxItem.case_id).in_(case_ids)
+        if erase:
+            values["archived_at"] = func.coalesce(col(InboxItem.archived_at), now)
+        else:
+            condition = and_(condition, col(InboxItem.redacted_at).is_(None))
+        statement = (
+            update(InboxItem)
+            .where(condition)
+            .values(**values)
+            .returning(col(InboxItem.id))
+            .execution_options(synchronize_session=False)
+        )
+        return list((await self._session.scalars(statement)).all())
+
+    async def ids_for_cases(self, case_ids: list[UUID]) -> list[UUID]:
+        query = select(col(InboxItem.id)).where(col(InboxItem.case_id).in_(case_ids))
+        return list((await self._session.scalars(query)).all())
 
     async def changes(self, who: Principal, *, after_seq: int, limit: int) -> list[InboxItem]:
         query = (
@@ -194,6 +235,31 @@ class Deliveries:
         query = query.order_by(col(WebhookDelivery.seq).desc(), col(WebhookDelivery.id).desc()).limit(limit + 1)
         return list((await self._session.scalars(query)).all())
 
+    @staticmethod
+    def _about(case_ids: list[UUID], beneficiary_id: UUID) -> ColumnElement[bool]:
+        """A stored event about one of these cases or this beneficiary: by subject, `case_id` or `beneficiary_id`."""
+        event = col(WebhookDelivery.event)
+        ids = [str(c) for c in case_ids]
+        return or_(
+            func.jsonb_extract_path_text(event, "subject").in_(ids),
+            func.jsonb_extract_path_text(event, "data", "case_id").in_(ids),
+            func.jsonb_extract_path_text(event, "data", "beneficiary_id") == str(beneficiary_id),
+        )
+
+    async def about(self, case_ids: list[UUID], beneficiary_id: UUID) -> list[WebhookDelivery]:
+        """Not yet redacted, locked in queue order: the dispatcher's outcome waits for the redaction."""
+        query = (
+            select(WebhookDelivery)
+            .where(self._about(case_ids, beneficiary_id), col(WebhookDelivery.redacted_at).is_(None))
+            .order_by(col(WebhookDelivery.seq))
+            .with_for_update()
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def purge_about(self, case_ids: list[UUID], beneficiary_id: UUID) -> int:
+        result = await self._session.execute(delete(WebhookDelivery).where(self._about(case_ids, beneficiary_id)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def due_queues(self, now: datetime, *, per_subscription: int, subscriptions: int) -> list[WebhookDelivery]:
         """The oldest pending deliveries of active subscriptions whose queue head is due, in `seq` order.
 
@@ -273,6 +339,21 @@ class Mails:
         query = select(EmailMessage).where(col(EmailMessage.inbox_item_id) == inbox_item_id)
         return list((await self._session.scalars(query)).all())
 
+    async def unredacted_for_items(self, inbox_item_ids: list[UUID]) -> list[EmailMessage]:
+        query = (
+            select(EmailMessage)
+            .where(col(EmailMessage.inbox_item_id).in_(inbox_item_ids), col(EmailMessage.redacted_at).is_(None))
+            .order_by(col(EmailMessage.id))
+            .with_for_update()
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def purge_for_items(self, inbox_item_ids: list[UUID]) -> int:
+        result = await self._session.execute(
+            delete(EmailMessage).where(col(EmailMessage.inbox_item_id).in_(inbox_item_ids))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 class Templates:
     def __init__(self, session: AsyncSession) -> None:
@@ -315,3 +396,40 @@ class Texts:
     async def get_many(self, message_ids: list[UUID]) -> list[SmsMessage]:
         query = select(SmsMessage).where(col(SmsMessage.id).in_(message_ids)).with_for_update()
         return list((await self._session.scalars(query)).all())
+
+    async def unredacted_for_items(self, inbox_item_ids: list[UUID]) -> list[SmsMessage]:
+        query = (
+            select(SmsMessage)
+            .where(col(SmsMessage.inbox_item_id).in_(inbox_item_ids), col(SmsMessage.redacted_at).is_(None))
+            .order_by(col(SmsMessage.id))
+            .with_for_update()
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def purge_for_items(self, inbox_item_ids: list[UUID]) -> int:
+        result = await self._session.execute(
+            delete(SmsMessage).where(col(SmsMessage.inbox_item_id).in_(inbox_item_ids))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class Receipts:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, receipt: WithdrawalReceipt) -> None:
+        self._session.add(receipt)
+
+    async def get(self, withdrawal_id: UUID) -> WithdrawalReceipt | None:
+        return await self._session.get(WithdrawalReceipt, withdrawal_id)
+
+
+class Erasures:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, erasure: BeneficiaryErasure) -> None:
+        self._session.add(erasure)
+
+    async def get(self, beneficiary_id: UUID) -> BeneficiaryErasure | None:
+        return await self._session.get(BeneficiaryErasure, beneficiary_id)

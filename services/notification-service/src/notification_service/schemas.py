@@ -26,6 +26,8 @@ class InboxItemRead(BaseModel):
                     "read_at": None,
                     "archived_at": None,
                     "version": 1,
+                    "urgent": False,
+                    "redacted_at": None,
                 }
             ]
         },
@@ -42,6 +44,10 @@ class InboxItemRead(BaseModel):
     read_at: datetime | None
     archived_at: datetime | None
     version: int
+    urgent: bool = Field(default=False, description="emergency access to a case: mailed at once, no digest")
+    redacted_at: datetime | None = Field(
+        default=None, description="the title was withheld after a consent withdrawal or an erasure"
+    )
 
 
 class InboxItemPatch(BaseModel):
@@ -148,6 +154,9 @@ class DeliveryRead(BaseModel):
     delivered_at: datetime | None
     replay_of: UUID | None
     created_at: datetime
+    redacted_at: datetime | None = Field(
+        default=None, description="the event's data were removed after a consent withdrawal; never replayed"
+    )
     event: dict[str, object]
 
 

@@ -3,9 +3,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casebridge_common.db import UnitOfWork
 from notification_service.repositories import (
     Deliveries,
+    Erasures,
     InboxItems,
     Mails,
     Preferences,
+    Receipts,
     Subscriptions,
     Templates,
     Texts,
@@ -23,3 +25,5 @@ class NotificationUnitOfWork(UnitOfWork):
         self.mails = Mails(session)
         self.templates = Templates(session)
         self.texts = Texts(session)
+        self.receipts = Receipts(session)
+        self.erasures = Erasures(session)

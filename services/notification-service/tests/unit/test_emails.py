@@ -13,6 +13,15 @@ PARAMS = {
     "instrument": "rss",
     "due_on": "2027-01-03",
     "subscription_id": "5a0f7a52-3c0e-4a8f-9f4f-1c2d3e4f5a6b",
+    "owner_office_id": "de-berlin",
+    "mode": "view",
+    "expires_at": "2027-01-03",
+    "transfer_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+    "from_office_id": "de-berlin",
+    "to_office_id": "sn-dakar",
+    "respond_by": "2026-12-08",
+    "outcome": "declined",
+    "actor": "karwan.aziz (iq-erbil)",
 }
 
 
@@ -90,3 +99,27 @@ def test_preference_keys_separate_offices_organisations_and_users() -> None:
     assert preference_key("de-berlin", None, None) == "office:de-berlin"
     assert preference_key("de-berlin", None, "anna") == "office:de-berlin|user:anna"
     assert preference_key(None, "cfp-dakar", None) == "organisation:cfp-dakar"
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize(
+    ("outcome", "words"),
+    [
+        ("declined", ("declined", "refusé", "رفض")),
+        ("expired", ("expired", "expiré", "مهلة")),
+        ("cancelled", ("cancelled", "annulé", "إلغاء")),
+    ],
+)
+def test_an_ended_transfer_names_its_outcome_in_the_recipients_language(
+    language: Language, outcome: str, words: tuple[str, str, str]
+) -> None:
+    mail = render(InboxKind.CASE_TRANSFER_ENDED, language, PARAMS | {"outcome": outcome})
+    expected = dict(zip(Language, words, strict=True))[language]
+    assert expected in mail.subject
+    assert "sn-dakar" in mail.text
+
+
+def test_a_share_without_an_end_date_says_none() -> None:
+    open_ended = render(InboxKind.CASE_SHARED, Language.EN, PARAMS | {"expires_at": ""})
+    assert "until" not in open_ended.text
+    assert "until 2027-01-03" in render(InboxKind.CASE_SHARED, Language.EN, PARAMS).text

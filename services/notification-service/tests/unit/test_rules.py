@@ -1,7 +1,18 @@
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
-from casebridge_common.events.contracts.case import CaseOpened, Programme
+from casebridge_common.access import ShareMode
+from casebridge_common.events.contracts.case import (
+    BreakGlassUsed,
+    CaseOpened,
+    CaseShared,
+    CaseTransferEnded,
+    CaseTransferProposed,
+    CaseTransferred,
+    CaseTransferReminderDue,
+    Programme,
+    TransferOutcome,
+)
 from casebridge_common.events.contracts.scoring import Administration, SurveyDue
 from notification_service.domain.models import InboxKind
 from notification_service.domain.rules import RULES, Notice, notices_for
@@ -63,4 +74,100 @@ def test_each_administration_has_its_own_label() -> None:
 
 def test_an_event_type_without_a_rule_tells_nobody() -> None:
     assert notices_for("casebridge.beneficiary.registered.v1", {"beneficiary_id": str(uuid.uuid4())}) == []
-    assert set(RULES) == {CaseOpened.type, SurveyDue.type}
+    assert set(RULES) == {
+        CaseOpened.type,
+        SurveyDue.type,
+        CaseShared.type,
+        CaseTransferProposed.type,
+        CaseTransferReminderDue.type,
+        CaseTransferred.type,
+        CaseTransferEnded.type,
+        BreakGlassUsed.type,
+    }
+
+
+CASE_ID = uuid.uuid4()
+TRANSFER = {
+    "case_id": CASE_ID,
+    "transfer_id": uuid.uuid4(),
+    "from_office_id": "de-berlin",
+    "to_office_id": "sn-dakar",
+}
+
+
+def addressed(event_type: str, data: dict[str, object]) -> list[tuple[InboxKind, str | None, uuid.UUID | None]]:
+    return [(n.kind, n.office_id, n.case_id) for n in notices_for(event_type, data)]
+
+
+def test_a_proposed_transfer_goes_to_the_receiving_office_with_its_answer_date() -> None:
+    proposed = CaseTransferProposed(
+        **TRANSFER,
+        proposed_at=datetime(2026, 12, 1, 10, tzinfo=UTC),
+        remind_at=datetime(2026, 12, 5, 10, tzinfo=UTC),
+        respond_by=datetime(2026, 12, 8, 10, tzinfo=UTC),
+    )
+    [notice] = notices_for(CaseTransferProposed.type, proposed.model_dump(mode="json"))
+    assert (notice.kind, notice.office_id, notice.case_id) == (InboxKind.CASE_TRANSFER_PROPOSED, "sn-dakar", CASE_ID)
+    assert notice.title == "Case transfer proposed by de-berlin: answer by 2026-12-08"
+    assert notice.params["respond_by"] == "2026-12-08"
+
+
+def test_an_unanswered_transfer_reminds_the_receiving_office() -> None:
+    due = CaseTransferReminderDue(**TRANSFER, respond_by=datetime(2026, 12, 8, 10, tzinfo=UTC))
+    assert addressed(CaseTransferReminderDue.type, due.model_dump(mode="json")) == [
+        (InboxKind.CASE_TRANSFER_REMINDER, "sn-dakar", CASE_ID)
+    ]
+
+
+def test_an_accepted_transfer_informs_the_sender() -> None:
+    transferred = CaseTransferred(
+        **TRANSFER, to_organisation_id="iom-senegal", case_version=7, transferred_at=datetime.now(UTC)
+    )
+    [notice] = notices_for(CaseTransferred.type, transferred.model_dump(mode="json"))
+    assert (notice.kind, notice.office_id) == (InboxKind.CASE_TRANSFERRED, "de-berlin")
+    assert "sn-dakar" in notice.title
+
+
+def test_a_declined_transfer_informs_the_sender_and_a_lapsed_one_both_offices() -> None:
+    def ended(outcome: TransferOutcome) -> dict[str, object]:
+        return CaseTransferEnded(**TRANSFER, outcome=outcome, reason=None, ended_at=datetime.now(UTC)).model_dump(
+            mode="json"
+        )
+
+    assert addressed(CaseTransferEnded.type, ended(TransferOutcome.DECLINED)) == [
+        (InboxKind.CASE_TRANSFER_ENDED, "de-berlin", CASE_ID)
+    ]
+    for lapsed in (TransferOutcome.EXPIRED, TransferOutcome.CANCELLED):
+        assert [office for _, office, _ in addressed(CaseTransferEnded.type, ended(lapsed))] == [
+            "de-berlin",
+            "sn-dakar",
+        ]
+
+
+def test_emergency_access_is_an_urgent_notice_for_the_owner_office_in_utc() -> None:
+    used = BreakGlassUsed(
+        case_id=CASE_ID,
+        grant_id=uuid.uuid4(),
+        owner_office_id="de-berlin",
+        actor_subject="karwan.aziz",
+        actor_office_id="iq-erbil",
+        granted_at=datetime(2026, 12, 1, 10, tzinfo=UTC),
+        expires_at=datetime(2026, 12, 1, 17, tzinfo=timezone(timedelta(hours=3))),
+    )
+    [notice] = notices_for(BreakGlassUsed.type, used.model_dump(mode="json"))
+    assert (notice.kind, notice.office_id, notice.urgent) == (InboxKind.BREAK_GLASS_USED, "de-berlin", True)
+    assert notice.title == "Urgent: emergency access to a case by karwan.aziz (iq-erbil), until 2026-12-01 14:00 UTC"
+
+
+def test_a_share_goes_to_the_office_shared_with() -> None:
+    shared = CaseShared(
+        case_id=CASE_ID,
+        share_id=uuid.uuid4(),
+        owner_office_id="de-berlin",
+        office_id="sn-dakar",
+        mode=ShareMode.EDIT,
+        expires_at=None,
+    )
+    [notice] = notices_for(CaseShared.type, shared.model_dump(mode="json"))
+    assert (notice.kind, notice.office_id, notice.params["expires_at"]) == (InboxKind.CASE_SHARED, "sn-dakar", "")
+    assert notice.title == "Case shared with your office by de-berlin (edit)"

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.consent import WithdrawalKind
 from casebridge_common.events.contracts.referral import (
     DeclineReason,
     MhpssLevel,
@@ -17,6 +18,7 @@ from casebridge_common.events.contracts.referral import (
 from referral_service.domain.lifecycle import ReferralStatus
 from referral_service.domain.models import (
     CapacitySource,
+    Disclosure,
     Location,
     LocationType,
     OrganisationKind,
@@ -299,7 +301,9 @@ class DeclineReferral(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "no_capacity"}]})
 
     reason: DeclineReason
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(
+        default=None, max_length=2000, description="only under the beneficiary's provider_feedback consent (R-C2)"
+    )
 
 
 class CompleteReferral(BaseModel):
@@ -317,8 +321,17 @@ class CompleteReferral(BaseModel):
     )
 
     service_delivered: ServiceDelivered
-    outcome_summary: str = Field(min_length=1, max_length=4000)
-    feedback: str | None = Field(default=None, max_length=4000, description="to the referring office")
+    outcome_summary: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4000,
+        description="to the referring office; only under the beneficiary's provider_feedback consent (R-C2)",
+    )
+    feedback: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="to the referring office; only under the beneficiary's provider_feedback consent (R-C2)",
+    )
 
 
 class CancelReferral(BaseModel):
@@ -356,7 +369,11 @@ class ReferralRead(BaseModel):
     mhpss_level: MhpssLevel | None
     reason: str
     consent_reference: str | None
-    snapshot: dict[str, Any] = Field(description="what is (or, for a draft, will be) sent to the destination")
+    snapshot: dict[str, Any] = Field(
+        description="what is (or, for a draft, will be) sent to the destination: the referral's facts and the "
+        "`shared_data_manifest` (categories `allowed` with their consent, `withheld` with the reason, `redacted` "
+        "by a later withdrawal)"
+    )
     decline_reason: DeclineReason | None
     decline_note: str | None
     cancel_reason: str | None
@@ -370,6 +387,8 @@ class ReferralRead(BaseModel):
     started_at: datetime | None
     cancelled_at: datetime | None
     expired_at: datetime | None
+    consent_withdrawn_at: datetime | None = Field(description="the consent behind it was withdrawn; sharing stopped")
+    case_closed_at: datetime | None = Field(description="the case was closed while this referral was under way")
     version: int
 
     @classmethod
@@ -417,8 +436,108 @@ class ReferralRead(BaseModel):
             started_at=r.started_at,
             cancelled_at=r.cancelled_at,
             expired_at=r.expired_at,
+            consent_withdrawn_at=r.consent_withdrawn_at,
+            case_closed_at=r.case_closed_at,
             version=r.version,
         )
+
+
+class Recipient(BaseModel):
+    office_id: str | None
+    organisation_id: str
+    organisation_type: str | None = Field(description="the directory's service category or organisation kind")
+    country: str
+
+
+class DisclosureRead(BaseModel):
+    """One entry of the disclosure ledger: what left, to whom, when, for what, and under which consent."""
+
+    id: UUID
+    referral_id: UUID
+    recipient: Recipient
+    purpose: str
+    categories: list[str]
+    consents: dict[str, UUID] = Field(description="data category → the consent that authorised it")
+    disclosed_by: str
+    disclosed_at: datetime
+    erased_at: datetime | None = Field(description="the beneficiary's data was erased: the details are gone")
+
+    @classmethod
+    def of(cls, d: Disclosure) -> "DisclosureRead":
+        return cls(
+            id=d.id,
+            referral_id=d.referral_id,
+            recipient=Recipient(
+                office_id=d.recipient_office_id,
+                organisation_id=d.recipient_organisation_id,
+                organisation_type=d.recipient_organisation_type,
+                country=d.recipient_country,
+            ),
+            purpose=d.purpose,
+            categories=list(d.categories),
+            consents={c: UUID(i) for c, i in d.consents.items()},
+            disclosed_by=d.disclosed_by,
+            disclosed_at=d.disclosed_at,
+            erased_at=d.erased_at,
+        )
+
+
+class RedactionRead(BaseModel):
+    """A withdrawal that took categories back from the snapshot the destination holds."""
+
+    withdrawal_id: UUID
+    consent_id: UUID
+    kind: WithdrawalKind
+    categories: list[str]
+    referral_closed: bool = Field(description="the referral was open and moved to consent_withdrawn")
+    redacted_at: datetime
+
+
+class ReferralDisclosures(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "referral_id": "3d2b9a7e-1f0c-4b5e-8a8d-6c1e2f3a4b5c",
+                    "disclosures": [
+                        {
+                            "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                            "referral_id": "3d2b9a7e-1f0c-4b5e-8a8d-6c1e2f3a4b5c",
+                            "recipient": {
+                                "office_id": None,
+                                "organisation_id": "cfp-dakar",
+                                "organisation_type": "tvet",
+                                "country": "SN",
+                            },
+                            "purpose": "referral_service_delivery",
+                            "categories": ["contact", "identity_biodata"],
+                            "consents": {
+                                "contact": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                                "identity_biodata": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                            },
+                            "disclosed_by": "de-berlin-system",
+                            "disclosed_at": "2026-12-01T10:00:00Z",
+                            "erased_at": None,
+                        }
+                    ],
+                    "redactions": [
+                        {
+                            "withdrawal_id": "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e",
+                            "consent_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                            "kind": "withdrawn",
+                            "categories": ["contact"],
+                            "referral_closed": True,
+                            "redacted_at": "2026-12-10T09:00:01Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    referral_id: UUID
+    disclosures: list[DisclosureRead]
+    redactions: list[RedactionRead]
 
 
 class ScorecardRead(BaseModel):

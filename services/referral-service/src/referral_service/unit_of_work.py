@@ -1,7 +1,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casebridge_common.db import UnitOfWork
-from referral_service.repositories import Cases, Directory, Referrals
+from referral_service.repositories import Cases, Consents, Directory, Disclosures, Referrals
 
 
 class ReferralUnitOfWork(UnitOfWork):
@@ -11,3 +11,5 @@ class ReferralUnitOfWork(UnitOfWork):
         self.directory = Directory(session)
         self.cases = Cases(session)
         self.referrals = Referrals(session)
+        self.consents = Consents(session)
+        self.disclosures = Disclosures(session)

@@ -1,4 +1,5 @@
-"""`python -m referral_service.worker`: outbox relay, the case.opened consumer and the referral deadline timer."""
+"""`python -m referral_service.worker`: outbox relay, the case, beneficiary and consent consumers, and the referral
+deadline timer."""
 
 import asyncio
 import contextlib

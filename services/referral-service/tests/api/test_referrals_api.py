@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -10,15 +11,17 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from casebridge_common.access import ConsentStatus, DataCategory, Purpose
 from casebridge_common.db import session_factory, utc_now
 from casebridge_common.events.contracts.case import CaseOpened, Programme
+from casebridge_common.events.contracts.consent import ConsentGiven, ScopeTerms
 from casebridge_common.events.envelope import CloudEvent
 from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
-from referral_service.consumers import on_case_opened
-from referral_service.domain.models import Referral
+from referral_service.consumers import on_case_opened, on_consent_given
+from referral_service.domain.models import Disclosure, Referral
 from referral_service.main import create_app
 from referral_service.schemas import DirectoryImport
 from referral_service.service_layer.directory import load_directory
@@ -29,10 +32,26 @@ DEMO = Path(__file__).resolve().parents[4] / "deploy" / "demo" / "directory.json
 
 
 class Seeded:
-    """A private database with the demo directory and one case owned by the Berlin office."""
+    """A private database with the demo directory and two cases owned by the Berlin office: the beneficiary of
+    `berlin_case` consented (`consent_id`) to their identity and contact going to cfp-dakar for a referral, and
+    to the provider's feedback to the Berlin office; the one of `bare_case` consented to nothing."""
 
-    def __init__(self, url: str, berlin_case: UUID) -> None:
-        self.url, self.berlin_case = url, berlin_case
+    def __init__(self, url: str, berlin_case: UUID, bare_case: UUID, consent_id: UUID) -> None:
+        self.url, self.berlin_case, self.bare_case, self.consent_id = url, berlin_case, bare_case, consent_id
+
+
+async def _open_case(sessions: async_sessionmaker[AsyncSession], beneficiary_id: UUID) -> UUID:
+    opened = CaseOpened(
+        case_id=uuid4(),
+        case_version=1,
+        beneficiary_id=beneficiary_id,
+        programme=Programme.RETURN_REINTEGRATION,
+        owner_office_id="de-berlin",
+        owner_organisation_id="iom-germany",
+        opened_at=utc_now(),
+    )
+    await on_case_opened(CloudEvent.wrap(opened, source="/casebridge/case-service"), ReferralUnitOfWork(sessions))
+    return opened.case_id
 
 
 @pytest.fixture
@@ -42,19 +61,35 @@ async def seeded(fresh_database: str) -> Seeded:
     async with ReferralUnitOfWork(sessions) as uow:
         await load_directory(uow, DirectoryImport.model_validate_json(DEMO.read_text()), now=utc_now())
         await uow.commit()
-    case_id = uuid4()
-    opened = CaseOpened(
-        case_id=case_id,
-        case_version=1,
-        beneficiary_id=uuid4(),
-        programme=Programme.RETURN_REINTEGRATION,
+    beneficiary_id = uuid4()
+    case_id = await _open_case(sessions, beneficiary_id)
+    bare_case = await _open_case(sessions, uuid4())
+    consent = ConsentGiven(
+        consent_id=uuid4(),
+        beneficiary_id=beneficiary_id,
+        case_ids=[case_id],
         owner_office_id="de-berlin",
-        owner_organisation_id="iom-germany",
-        opened_at=utc_now(),
+        status=ConsentStatus.GIVEN,
+        renewed=False,
+        supersedes=None,
+        scopes=[
+            ScopeTerms(
+                data_categories=[DataCategory.IDENTITY_BIODATA, DataCategory.CONTACT],
+                purposes=[Purpose.REFERRAL_SERVICE_DELIVERY],
+                organisations=["cfp-dakar"],
+            ),
+            ScopeTerms(
+                data_categories=[DataCategory.ASSISTANCE],
+                purposes=[Purpose.PROVIDER_FEEDBACK],
+                offices=["de-berlin"],
+            ),
+        ],
+        valid_from=utc_now() - timedelta(days=1),
+        valid_until=None,
     )
-    await on_case_opened(CloudEvent.wrap(opened, source="/casebridge/case-service"), ReferralUnitOfWork(sessions))
+    await on_consent_given(CloudEvent.wrap(consent, source="/casebridge/case-service"), ReferralUnitOfWork(sessions))
     await engine.dispose()
-    return Seeded(fresh_database, case_id)
+    return Seeded(fresh_database, case_id, bare_case, consent.consent_id)
 
 
 @pytest.fixture
@@ -332,3 +367,84 @@ async def test_an_hsds_export_loads_back_unchanged_and_a_bad_row_rejects_the_who
     renamed = await client.post("/v1/directory/hsds", json={"services": [changed]}, headers=partner(token))
     assert renamed.json() == {"services_received": 1, "services_changed": 1}
     assert await count(seeded.url, OutboxMessage) == events_before + 1
+
+
+async def test_sending_without_consent_is_refused_with_consent_required_and_nothing_changes(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    draft = await client.post(
+        "/v1/referrals", json=referral_body(seeded, case_id=str(seeded.bare_case)), headers=berlin(token)
+    )
+    assert draft.json()["snapshot"]["shared_data_manifest"]["allowed"] == []
+    events_before = await count(seeded.url, OutboxMessage)
+    refused = await client.post(f"/v1/referrals/{draft.json()['id']}/send", headers=berlin(token) | {"If-Match": '"1"'})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    body = refused.json()
+    assert body["code"] == "consent-required"
+    assert {e["category"]: e["reason"] for e in body["shared_data_manifest"]["withheld"]}["contact"] == "no-consent"
+    assert await count(seeded.url, OutboxMessage) == events_before
+    assert await count(seeded.url, Disclosure) == 0
+    kept = await client.get(f"/v1/referrals/{draft.json()['id']}", headers=berlin(token))
+    assert (kept.json()["status"], kept.headers["etag"]) == ("draft", '"1"')
+
+
+async def test_the_referring_office_alone_reads_what_was_disclosed_under_which_consent(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    draft = (await client.post("/v1/referrals", json=referral_body(seeded), headers=berlin(token))).json()
+    consent_id = str(seeded.consent_id)
+    assert draft["snapshot"]["shared_data_manifest"]["allowed"] == [
+        {"category": "contact", "class": "C2", "consent_id": consent_id},
+        {"category": "identity_biodata", "class": "C2", "consent_id": consent_id},
+    ]
+    path = f"/v1/referrals/{draft['id']}"
+    refreshed = await client.post(f"{path}/preview", headers=berlin(token) | {"If-Match": '"1"'})
+    assert (refreshed.status_code, refreshed.headers["etag"]) == (200, '"2"')
+    assert refreshed.json()["snapshot"] == draft["snapshot"]
+    sent = await client.post(f"{path}/send", headers=berlin(token) | {"If-Match": '"2"'})
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["snapshot"] == draft["snapshot"]  # the preview is what was sent
+    again = await client.post(f"{path}/preview", headers=berlin(token) | {"If-Match": '"3"'})
+    assert (again.status_code, again.json()["code"]) == (409, "illegal-referral-transition")
+
+    ledger = await client.get(f"{path}/disclosures", headers=berlin(token))
+    assert ledger.status_code == 200, ledger.text
+    [entry] = ledger.json()["disclosures"]
+    assert entry["recipient"] == {
+        "office_id": None,
+        "organisation_id": "cfp-dakar",
+        "organisation_type": "tvet",
+        "country": "SN",
+    }
+    assert (entry["purpose"], entry["categories"]) == ("referral_service_delivery", ["contact", "identity_biodata"])
+    assert entry["consents"] == {"contact": consent_id, "identity_biodata": consent_id}
+    assert ledger.json()["redactions"] == []
+    destination = await client.get(f"{path}/disclosures", headers=partner(token))
+    assert (destination.status_code, destination.json()["code"]) == (403, "not-referral-sender")
+    erbil = bearer(token("iq-erbil-system", "referral-api", SEND))
+    stranger = await client.get(f"{path}/disclosures", headers=erbil)
+    assert (stranger.status_code, stranger.json()["code"]) == (404, "referral-not-found")
+
+
+async def test_the_case_owner_pages_through_every_disclosure_of_the_case_and_others_get_404(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    sent_ids = []
+    for _ in range(2):
+        draft = (await client.post("/v1/referrals", json=referral_body(seeded), headers=berlin(token))).json()
+        sent = await client.post(f"/v1/referrals/{draft['id']}/send", headers=berlin(token) | {"If-Match": '"1"'})
+        sent_ids.append(sent.json()["id"])
+    params: dict[str, str | int] = {"case_id": str(seeded.berlin_case), "limit": 1}
+    first = (await client.get("/v1/referrals/disclosures", params=params, headers=berlin(token))).json()
+    second = (
+        await client.get(
+            "/v1/referrals/disclosures", params=params | {"cursor": first["next_cursor"]}, headers=berlin(token)
+        )
+    ).json()
+    assert [d["referral_id"] for d in first["items"] + second["items"]] == sent_ids
+    assert second["next_cursor"] is None
+    assert {c for d in first["items"] for c in d["consents"].values()} == {str(seeded.consent_id)}
+    erbil = bearer(token("iq-erbil-system", "referral-api", SEND))
+    foreign = await client.get("/v1/referrals/disclosures", params={"case_id": str(seeded.berlin_case)}, headers=erbil)
+    assert (foreign.status_code, foreign.json()["code"]) == (404, "case-not-found")

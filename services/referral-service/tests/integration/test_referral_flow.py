@@ -8,13 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from casebridge_common.access import ConsentStatus, DataCategory, Purpose
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseOpened, Programme
+from casebridge_common.events.contracts.consent import ConsentGiven, ScopeTerms
 from casebridge_common.events.contracts.referral import Deadline
 from casebridge_common.events.envelope import CloudEvent
 from casebridge_common.outbox import OutboxMessage
 from referral_service.api.dependencies import deadline_policy
-from referral_service.consumers import on_case_opened
+from referral_service.consumers import on_case_opened, on_consent_given
 from referral_service.domain.lifecycle import ReferralStatus
 from referral_service.schemas import CreateReferral, DirectoryImport
 from referral_service.service_layer import referrals
@@ -36,11 +38,11 @@ SENT_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 POLICY = deadline_policy(Settings(database_url="postgresql+asyncpg://x/y", oidc_issuer="http://idp"))
 
 
-def _opened(case_id: UUID, version: int, owner: str) -> CloudEvent:
+def _opened(case_id: UUID, version: int, owner: str, beneficiary_id: UUID | None = None) -> CloudEvent:
     event = CaseOpened(
         case_id=case_id,
         case_version=version,
-        beneficiary_id=uuid4(),
+        beneficiary_id=beneficiary_id or uuid4(),
         programme=Programme.RETURN_REINTEGRATION,
         owner_office_id=owner,
         owner_organisation_id="iom-germany",
@@ -67,8 +69,27 @@ async def test_a_missed_acknowledgement_is_reported_exactly_once(sessions: async
     async with ReferralUnitOfWork(sessions) as uow:
         await load_directory(uow, DirectoryImport.model_validate_json(DEMO.read_text()), now=SENT_AT)
         await uow.commit()
-    case_id = uuid4()
-    await on_case_opened(_opened(case_id, 1, "de-berlin"), ReferralUnitOfWork(sessions))
+    case_id, beneficiary_id = uuid4(), uuid4()
+    await on_case_opened(_opened(case_id, 1, "de-berlin", beneficiary_id), ReferralUnitOfWork(sessions))
+    consent = ConsentGiven(
+        consent_id=uuid4(),
+        beneficiary_id=beneficiary_id,
+        case_ids=[case_id],
+        owner_office_id="de-berlin",
+        status=ConsentStatus.GIVEN,
+        renewed=False,
+        supersedes=None,
+        scopes=[
+            ScopeTerms(
+                data_categories=[DataCategory.CONTACT],
+                purposes=[Purpose.REFERRAL_SERVICE_DELIVERY],
+                organisations=["cfp-dakar"],
+            )
+        ],
+        valid_from=SENT_AT - timedelta(days=1),
+        valid_until=None,
+    )
+    await on_consent_given(CloudEvent.wrap(consent, source="/casebridge/case-service"), ReferralUnitOfWork(sessions))
     async with ReferralUnitOfWork(sessions) as uow:
         body = CreateReferral.model_validate(
             {"case_id": case_id, "destination": {"service_id": "cfp-dakar-tvet-dakar"}, "reason": "Training"}

@@ -4,6 +4,7 @@ import pytest
 
 from referral_service.domain.errors import IllegalTransition
 from referral_service.domain.lifecycle import (
+    OPEN,
     RULES,
     TERMINAL,
     Action,
@@ -28,6 +29,11 @@ LEGAL = {
     (S.IN_PROGRESS, A.CANCEL): S.CANCELLED,
     (S.REQUESTED, A.EXPIRE): S.EXPIRED,
     (S.RECEIVED, A.EXPIRE): S.EXPIRED,
+    (S.DRAFT, A.REFRESH_PREVIEW): S.DRAFT,
+    (S.REQUESTED, A.WITHDRAW_CONSENT): S.CONSENT_WITHDRAWN,
+    (S.RECEIVED, A.WITHDRAW_CONSENT): S.CONSENT_WITHDRAWN,
+    (S.ACCEPTED, A.WITHDRAW_CONSENT): S.CONSENT_WITHDRAWN,
+    (S.IN_PROGRESS, A.WITHDRAW_CONSENT): S.CONSENT_WITHDRAWN,
 }
 ALL_PAIRS = [(status, action) for status in S for action in A]
 
@@ -59,5 +65,11 @@ def test_only_the_destination_works_the_referral_and_only_the_sender_sends_or_ca
         A.START,
         A.COMPLETE,
     }
-    assert {a for a, r in RULES.items() if r.side == Side.SENDER} == {A.SEND, A.CANCEL}
+    assert {a for a, r in RULES.items() if r.side == Side.SENDER} == {A.SEND, A.CANCEL, A.REFRESH_PREVIEW}
     assert allowed_actions(S.RECEIVED, Side.DESTINATION) == [A.ACCEPT, A.DECLINE]
+
+
+def test_a_withdrawn_consent_ends_every_open_referral_but_never_a_draft_or_a_finished_one() -> None:
+    assert RULES[A.WITHDRAW_CONSENT].side == Side.SYSTEM
+    assert RULES[A.WITHDRAW_CONSENT].sources == OPEN
+    assert S.CONSENT_WITHDRAWN in TERMINAL

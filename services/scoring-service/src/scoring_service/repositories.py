@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -11,12 +11,15 @@ from casebridge_common.events.contracts.scoring import Administration, ScoreKind
 from scoring_service.domain.indicators import ScoreFact
 from scoring_service.domain.instruments import InstrumentDocument
 from scoring_service.domain.models import (
+    AnalysisExclusion,
+    BeneficiaryErasure,
     CaseRecord,
     InstrumentRecord,
     ScheduleStatus,
     Score,
     Survey,
     SurveySchedule,
+    WithdrawalReceipt,
 )
 
 # Instrument versions are immutable, so a parsed document stays valid for the life of the process.
@@ -57,6 +60,22 @@ class SurveySchedules:
         )
         return {(row.administration, row.due_on) for row in (await self._session.execute(query)).all()}
 
+    async def hand_over_open(self, case_id: UUID, *, to_office_id: str) -> int:
+        """Due and overdue schedules follow the case's new owner; completed ones stay as they happened."""
+        result = await self._session.execute(
+            update(SurveySchedule)
+            .where(
+                col(SurveySchedule.case_id) == case_id,
+                col(SurveySchedule.status).in_([ScheduleStatus.DUE, ScheduleStatus.OVERDUE]),
+            )
+            .values(owner_office_id=to_office_id)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def purge_for_cases(self, case_ids: list[UUID]) -> int:
+        result = await self._session.execute(delete(SurveySchedule).where(col(SurveySchedule.case_id).in_(case_ids)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def find_overdue(self, *, today: date, limit: int = 500) -> list[SurveySchedule]:
         query = (
             select(SurveySchedule)
@@ -76,8 +95,67 @@ class Cases:
         values = case.model_dump()
         await self._session.execute(insert(CaseRecord).values(**values).on_conflict_do_nothing())
 
-    async def get(self, case_id: UUID) -> CaseRecord | None:
-        return await self._session.get(CaseRecord, case_id)
+    async def get(self, case_id: UUID, *, for_update: bool = False) -> CaseRecord | None:
+        return await self._session.get(CaseRecord, case_id, with_for_update=for_update)
+
+    async def of_beneficiary(self, beneficiary_id: UUID, case_ids: list[UUID]) -> list[CaseRecord]:
+        """The cases an event names, and any other case held for the same beneficiary; locked, in id order."""
+        query = (
+            select(CaseRecord)
+            .where(or_(col(CaseRecord.case_id).in_(case_ids), col(CaseRecord.beneficiary_id) == beneficiary_id))
+            .order_by(col(CaseRecord.case_id))
+            .with_for_update()
+        )
+        return list((await self._session.scalars(query)).all())
+
+
+class Exclusions:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_if_absent(self, exclusion: AnalysisExclusion) -> bool:
+        """False when the case was already excluded (by an earlier withdrawal)."""
+        inserted = await self._session.scalar(
+            insert(AnalysisExclusion)
+            .values(**exclusion.model_dump())
+            .on_conflict_do_nothing()
+            .returning(col(AnalysisExclusion.case_id))
+        )
+        return inserted is not None
+
+
+class Receipts:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, receipt: WithdrawalReceipt) -> None:
+        self._session.add(receipt)
+
+    async def get(self, withdrawal_id: UUID) -> WithdrawalReceipt | None:
+        return await self._session.get(WithdrawalReceipt, withdrawal_id)
+
+
+class Erasures:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, erasure: BeneficiaryErasure) -> None:
+        self._session.add(erasure)
+
+    async def get(self, beneficiary_id: UUID) -> BeneficiaryErasure | None:
+        return await self._session.get(BeneficiaryErasure, beneficiary_id)
+
+    async def covers(self, *, case_id: UUID, beneficiary_id: UUID) -> bool:
+        """Whether the beneficiary, or the case, was erased already (the erasure may overtake `case.opened`)."""
+        query = select(
+            exists().where(
+                or_(
+                    col(BeneficiaryErasure.beneficiary_id) == beneficiary_id,
+                    col(BeneficiaryErasure.case_ids).any_() == case_id,
+                )
+            )
+        )
+        return bool(await self._session.scalar(query))
 
 
 class Instruments:
@@ -132,6 +210,14 @@ class Surveys:
         query = query.order_by(col(Survey.created_at), col(Survey.id)).limit(limit + 1)
         return list((await self._session.scalars(query)).all())
 
+    async def count_for_cases(self, case_ids: list[UUID]) -> int:
+        query = select(func.count()).select_from(Survey).where(col(Survey.case_id).in_(case_ids))
+        return int(await self._session.scalar(query) or 0)
+
+    async def purge_for_cases(self, case_ids: list[UUID]) -> int:
+        result = await self._session.execute(delete(Survey).where(col(Survey.case_id).in_(case_ids)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def all_for_case(self, case_id: UUID) -> list[Survey]:
         query = select(Survey).where(col(Survey.case_id) == case_id).order_by(col(Survey.created_at), col(Survey.id))
         return list((await self._session.scalars(query)).all())
@@ -165,6 +251,10 @@ class Scores:
         )
         return (await self._session.scalars(query)).first()
 
+    async def purge_for_cases(self, case_ids: list[UUID]) -> int:
+        result = await self._session.execute(delete(Score).where(col(Score.case_id).in_(case_ids)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def exists(self, survey_id: UUID, *, instrument_code: str, instrument_version: str) -> Score | None:
         query = select(Score).where(
             col(Score.survey_id) == survey_id,
@@ -187,15 +277,20 @@ class IndicatorFacts:
         interviewed_from: date | None,
         interviewed_to: date | None,
     ) -> list[ScoreFact]:
-        """The organisation's administrations of one instrument with their primary scores; no answers, no ids."""
+        """The organisation's administrations of one instrument with their primary scores; no answers, no ids.
+
+        Cases excluded from analysis after a consent withdrawal, and erased ones, are left out."""
         primary = and_(col(Score.survey_id) == col(Survey.id), col(Score.kind) == ScoreKind.PRIMARY)
+        excluded = exists().where(col(AnalysisExclusion.case_id) == col(Survey.case_id))
         query = (
             select(Survey, Score, col(CaseRecord.programme))
             .join(CaseRecord, col(CaseRecord.case_id) == col(Survey.case_id))
             .outerjoin(Score, primary)
             .where(
                 col(CaseRecord.owner_organisation_id) == organisation_id,
+                col(CaseRecord.erased_at).is_(None),
                 col(Survey.instrument_code) == instrument_code,
+                ~excluded,
             )
         )
         if programme is not None:

@@ -1,7 +1,17 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casebridge_common.db import UnitOfWork
-from scoring_service.repositories import Cases, IndicatorFacts, Instruments, Scores, Surveys, SurveySchedules
+from scoring_service.repositories import (
+    Cases,
+    Erasures,
+    Exclusions,
+    IndicatorFacts,
+    Instruments,
+    Receipts,
+    Scores,
+    Surveys,
+    SurveySchedules,
+)
 
 
 class ScoringUnitOfWork(UnitOfWork):
@@ -14,3 +24,6 @@ class ScoringUnitOfWork(UnitOfWork):
         self.administrations = Surveys(session)
         self.scores = Scores(session)
         self.indicators = IndicatorFacts(session)
+        self.exclusions = Exclusions(session)
+        self.receipts = Receipts(session)
+        self.erasures = Erasures(session)

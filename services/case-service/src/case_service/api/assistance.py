@@ -3,11 +3,13 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from case_service.api.dependencies import CasesRead, CasesWrite, UoW
+from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
 from case_service.schemas import AddAssistance, AssistanceRead, CloseAssistance, RecordDelivery
+from case_service.schemas.access import ProjectedPage
 from case_service.service_layer import assistance
+from casebridge_common.access import Purpose
 from casebridge_common.db import utc_now
-from casebridge_common.http import IdempotencyKeyHeader, Page
+from casebridge_common.http import IdempotencyKeyHeader
 from casebridge_common.problems import problems
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -26,21 +28,22 @@ async def add_assistance(
     async with uow:
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
             return replay
-        result = assistance.assistance_read(
-            await assistance.add_assistance(uow, case_id, body, actor=who, now=utc_now())
-        )
+        result = await assistance.add_assistance(uow, case_id, body, actor=who, now=utc_now())
         await uow.idempotency.remember(status=201, body=result)
         await uow.commit()
     return result
 
 
-@router.get("/{case_id}/assistance", responses=problems(401, 403, 404))
-async def list_assistance(case_id: UUID, uow: UoW, who: CasesRead) -> Page[AssistanceRead]:
-    """The case's assistance items in the order they were planned."""
+@router.get("/{case_id}/assistance", responses=problems(401, 403, 404, 422))
+async def list_assistance(
+    case_id: UUID, uow: UoW, who: CasesRead, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
+) -> ProjectedPage[AssistanceRead]:
+    """The case's assistance items in the order they were planned. What was given (`assistance`) and the
+    amounts and tranches (`financial_payments`) are shown only when the policy allows them."""
     async with uow:
-        rows = await assistance.list_assistance(uow, case_id, actor=who)
+        result = await assistance.list_assistance(uow, case_id, actor=who, purpose=purpose, now=utc_now())
         await uow.commit()
-    return Page(items=rows)
+    return result
 
 
 @router.post("/{case_id}/assistance/{item_id}/deliveries", responses=problems(401, 403, 404, 409, 422))
@@ -50,8 +53,7 @@ async def record_delivery(
     """Record the hand-over of the next tranche (tranches go in order, once each): 409
     `tranche-not-deliverable` otherwise. Emits `casebridge.case.assistance_delivered.v1`."""
     async with uow:
-        item = await assistance.record_delivery(uow, case_id, item_id, body, actor=who)
-        result = assistance.assistance_read(item)
+        result = await assistance.record_delivery(uow, case_id, item_id, body, actor=who, now=utc_now())
         await uow.commit()
     return result
 
@@ -62,7 +64,6 @@ async def close_assistance(
 ) -> AssistanceRead:
     """Cancel an item that will not be delivered, or record it as an unmet need."""
     async with uow:
-        item = await assistance.close_assistance(uow, case_id, item_id, body, actor=who)
-        result = assistance.assistance_read(item)
+        result = await assistance.close_assistance(uow, case_id, item_id, body, actor=who, now=utc_now())
         await uow.commit()
     return result

@@ -4,11 +4,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from case_service.api.dependencies import CasesRead, CasesWrite, UoW
+from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
 from case_service.domain.assessments import VulnerabilityCategory
 from case_service.domain.stages import Stage
 from case_service.schemas import CaseRead, OpenCase
 from case_service.service_layer import cases
+from casebridge_common.access import Purpose
 from casebridge_common.db import utc_now
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.http import (
@@ -42,11 +43,17 @@ async def open_case(
     return result
 
 
-@router.get("/{case_id}", responses=problems(401, 403, 404))
-async def get_case(case_id: UUID, uow: UoW, who: CasesRead, response: Response) -> CaseRead:
-    """A case the caller's office owns. A case it may not see is answered 404: existence is not disclosed."""
+@router.get("/{case_id}", responses=problems(401, 403, 404, 422))
+async def get_case(
+    case_id: UUID, uow: UoW, who: CasesRead, response: Response, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
+) -> CaseRead:
+    """A case as the caller may see it: its owner office sees it whole; an office holding a share, the
+    destination of an active referral, or a break-glass holder sees the categories the access policy allows
+    (consent, scope, role), and `withheld` lists every other category with the policy's reason. A case the
+    caller may not see at all is 404 `case-not-found`, exactly as for an id that does not exist.
+    `purpose=immigration_enforcement` is 403 `purpose-forbidden`."""
     async with uow:
-        result = CaseRead.model_validate(await cases.read_case(uow, case_id, actor=who))
+        result = await cases.read_case(uow, case_id, actor=who, purpose=purpose, now=utc_now())
         await uow.commit()
     response.headers["ETag"] = etag(result.version)
     return result
@@ -62,10 +69,16 @@ async def list_cases(
     assigned_worker: Annotated[str | None, Query(max_length=200)] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
+    purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
 ) -> Page[CaseRead]:
-    """The caller's office's cases, newest first, in pages (`next_cursor`). Filters combine: `stage`,
-    `programme`, `vulnerability` (a category of the latest vulnerability screening), `assigned_worker`."""
+    """The cases the caller may see, newest first, in pages (`next_cursor`): those its office owns, holds an
+    active share of, is the destination of an active referral of, or holds a break-glass grant for, each
+    projected as in `GET /v1/cases/{id}`. There are no counts, and hidden cases never shape a page. Filters
+    combine: `stage`, `programme`, `vulnerability` (a category of the latest vulnerability screening; only
+    cases whose vulnerability results the caller may see match), `assigned_worker`."""
     query = {
+        "purpose": purpose,
+        "subject": who.subject,
         "programme": programme,
         "stage": stage,
         "office": who.office_id,
@@ -77,6 +90,8 @@ async def list_cases(
         rows = await cases.list_cases(
             uow,
             actor=who,
+            purpose=purpose,
+            now=utc_now(),
             programme=programme,
             stage=stage,
             after=after,
@@ -86,7 +101,7 @@ async def list_cases(
         )
         await uow.commit()
     return page_of(
-        [CaseRead.model_validate(r) for r in rows],
+        rows,
         limit=limit,
         sort_key=lambda c: [c.opened_at.isoformat(), str(c.id)],
         query=query,

@@ -1,15 +1,22 @@
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
+from case_service.settings import Settings
 from case_service.unit_of_work import CaseUnitOfWork
+from casebridge_common.access import Purpose
 from casebridge_common.auth import Principal, Scope, requires
 
 
 def _uow(request: Request) -> CaseUnitOfWork:
-    return CaseUnitOfWork(request.state.sessions)
+    settings: Settings = request.state.settings
+    return CaseUnitOfWork(request.state.sessions, kek=settings.key_encryption_key())
 
 
 UoW = Annotated[CaseUnitOfWork, Depends(_uow)]
 CasesRead = Annotated[Principal, requires(Scope.CASES_READ, office=True)]
 CasesWrite = Annotated[Principal, requires(Scope.CASES_WRITE, office=True)]
+PurposeParam = Annotated[
+    Purpose,
+    Query(description="why the data is read (data-protection.md §1.2); what is returned depends on it"),
+]

@@ -4,9 +4,8 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 
-from case_service.api.dependencies import CasesRead, CasesWrite, UoW
+from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
 from case_service.domain.assessments import AssessmentKind
-from case_service.domain.errors import ClosureNotFound
 from case_service.schemas import (
     AssessmentRead,
     CaseRead,
@@ -19,7 +18,9 @@ from case_service.schemas import (
     RecordAssessment,
     WriteNote,
 )
+from case_service.schemas.access import ProjectedPage
 from case_service.service_layer import lifecycle
+from casebridge_common.access import Purpose
 from casebridge_common.db import utc_now
 from casebridge_common.http import (
     DEFAULT_LIMIT,
@@ -28,7 +29,6 @@ from casebridge_common.http import (
     IdempotencyKeyHeader,
     IfMatch,
     LimitParam,
-    Page,
     etag,
     page_of,
     time_and_id,
@@ -75,8 +75,7 @@ async def record_assessment(
     async with uow:
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
             return replay
-        assessment = await lifecycle.record_assessment(uow, case_id, body, actor=who, now=utc_now())
-        result = lifecycle.assessment_read(assessment, who)
+        result = await lifecycle.record_assessment(uow, case_id, body, actor=who, now=utc_now())
         await uow.idempotency.remember(status=201, body=result)
         await uow.commit()
     return result
@@ -84,14 +83,20 @@ async def record_assessment(
 
 @router.get("/{case_id}/assessments", responses=problems(401, 403, 404, 422))
 async def assessment_history(
-    case_id: UUID, uow: UoW, who: CasesRead, kind: AssessmentKind | None = None
-) -> Page[AssessmentRead]:
-    """Every version of the case's assessments, newest version first per kind. Health, vulnerability and
-    best-interests findings are `null` unless the token carries `cases.sensitive:read`."""
+    case_id: UUID,
+    uow: UoW,
+    who: CasesRead,
+    kind: AssessmentKind | None = None,
+    purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
+) -> ProjectedPage[AssessmentRead]:
+    """Every version of the case's assessments, newest version first per kind. Each finding is shown only
+    when the access policy allows its data category (vulnerability results, health, child protection, skills,
+    economic situation, ...: sensitive ones need `cases.sensitive:read`, clinical ones a clinical role, and
+    other offices a consent); withheld findings are left out of `data` and listed in `withheld`."""
     async with uow:
-        rows = await lifecycle.assessment_history(uow, case_id, kind, actor=who)
+        result = await lifecycle.assessment_history(uow, case_id, kind, actor=who, purpose=purpose, now=utc_now())
         await uow.commit()
-    return Page(items=rows)
+    return result
 
 
 @router.post("/{case_id}/plans", status_code=201, response_model=PlanRead, responses=problems(401, 403, 404, 409, 422))
@@ -102,26 +107,31 @@ async def draft_plan(
     async with uow:
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
             return replay
-        result = lifecycle.plan_read(await lifecycle.draft_plan(uow, case_id, body, actor=who, now=utc_now()))
+        result = await lifecycle.draft_plan(uow, case_id, body, actor=who, now=utc_now())
         await uow.idempotency.remember(status=201, body=result)
         await uow.commit()
     return result
 
 
-@router.get("/{case_id}/plans", responses=problems(401, 403, 404))
-async def list_plans(case_id: UUID, uow: UoW, who: CasesRead) -> Page[PlanRead]:
-    """Every plan version, newest first."""
+@router.get("/{case_id}/plans", responses=problems(401, 403, 404, 422))
+async def list_plans(
+    case_id: UUID, uow: UoW, who: CasesRead, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
+) -> ProjectedPage[PlanRead]:
+    """Every plan version, newest first. `content` is null when `reintegration_plan` is withheld from the
+    caller, `grant_total` when `financial_payments` is."""
     async with uow:
-        rows = await lifecycle.list_plans(uow, case_id, actor=who)
+        result = await lifecycle.list_plans(uow, case_id, actor=who, purpose=purpose, now=utc_now())
         await uow.commit()
-    return Page(items=rows)
+    return result
 
 
-@router.get("/{case_id}/plans/{version}", responses=problems(401, 403, 404))
-async def read_plan(case_id: UUID, version: int, uow: UoW, who: CasesRead) -> PlanRead:
-    """One plan version."""
+@router.get("/{case_id}/plans/{version}", responses=problems(401, 403, 404, 422))
+async def read_plan(
+    case_id: UUID, version: int, uow: UoW, who: CasesRead, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
+) -> PlanRead:
+    """One plan version, projected as in the list."""
     async with uow:
-        result = await lifecycle.read_plan(uow, case_id, version, actor=who)
+        result = await lifecycle.read_plan(uow, case_id, version, actor=who, purpose=purpose, now=utc_now())
         await uow.commit()
     return result
 
@@ -132,31 +142,38 @@ async def approve_plan(case_id: UUID, version: int, uow: UoW, who: CasesWrite) -
     superseded. Without a recorded needs assessment this is 409 `stage-guard-failed`
     (`needs-assessment-recorded`). Emits `casebridge.case.plan_approved.v1`."""
     async with uow:
-        result = lifecycle.plan_read(await lifecycle.approve_plan(uow, case_id, version, actor=who, now=utc_now()))
+        result = await lifecycle.approve_plan(uow, case_id, version, actor=who, now=utc_now())
         await uow.commit()
     return result
 
 
 @router.get("/{case_id}/plans/{version}/diff", responses=problems(401, 403, 404, 422))
 async def diff_plans(
-    case_id: UUID, version: int, uow: UoW, who: CasesRead, against: Annotated[int, Query(ge=1)]
+    case_id: UUID,
+    version: int,
+    uow: UoW,
+    who: CasesRead,
+    against: Annotated[int, Query(ge=1)],
+    purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
 ) -> PlanDiff:
-    """What changed from plan version `against` to `version`: one JSON pointer per changed field."""
+    """What changed from plan version `against` to `version`: one JSON pointer per changed field (none, with
+    `reintegration_plan` in `withheld`, when the caller may not see the plan's content)."""
     async with uow:
-        result = await lifecycle.diff_plans(uow, case_id, version, against, actor=who)
+        result = await lifecycle.diff_plans(uow, case_id, version, against, actor=who, purpose=purpose, now=utc_now())
         await uow.commit()
     return result
 
 
-@router.get("/{case_id}/closure", responses=problems(401, 403, 404))
-async def read_closure(case_id: UUID, uow: UoW, who: CasesRead) -> ClosureRead:
-    """The closure record of a closed case: reason, type, exit review and hand-off."""
+@router.get("/{case_id}/closure", responses=problems(401, 403, 404, 422))
+async def read_closure(
+    case_id: UUID, uow: UoW, who: CasesRead, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
+) -> ClosureRead:
+    """The closure record of a closed case: reason, type, exit review and hand-off, each narrative field
+    only when its category is allowed (`withheld` lists the rest). 404 `closure-not-found` while open."""
     async with uow:
-        closure = await lifecycle.read_closure(uow, case_id, actor=who)
+        result = await lifecycle.read_closure(uow, case_id, actor=who, purpose=purpose, now=utc_now())
         await uow.commit()
-    if closure is None:
-        raise ClosureNotFound(case_id=case_id)
-    return ClosureRead.model_validate(closure)
+    return result
 
 
 @router.post("/{case_id}/notes", status_code=201, response_model=NoteRead, responses=problems(401, 403, 404, 422))
@@ -167,7 +184,7 @@ async def write_note(
     async with uow:
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
             return replay
-        result = lifecycle.note_read(await lifecycle.write_note(uow, case_id, body, actor=who, now=utc_now()), who)
+        result = await lifecycle.write_note(uow, case_id, body, actor=who, now=utc_now())
         await uow.idempotency.remember(status=201, body=result)
         await uow.commit()
     return result
@@ -175,12 +192,21 @@ async def write_note(
 
 @router.get("/{case_id}/notes", responses=problems(400, 401, 403, 404, 422))
 async def list_notes(
-    case_id: UUID, uow: UoW, who: CasesRead, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
-) -> Page[NoteRead]:
-    """The case's notes, newest first, in pages (`next_cursor`)."""
-    query = {"case": str(case_id), "office": who.office_id}
+    case_id: UUID,
+    uow: UoW,
+    who: CasesRead,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
+) -> ProjectedPage[NoteRead]:
+    """The case's notes, newest first, in pages (`next_cursor`). A body is shown only when `case_notes` is
+    allowed (and `psychosocial_notes` too for a confidential note); `withheld` says why not."""
+    query = {"case": str(case_id), "office": who.office_id, "purpose": purpose}
     after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
-        rows = await lifecycle.list_notes(uow, case_id, actor=who, after=after, limit=limit)
+        rows, kept_back = await lifecycle.list_notes(
+            uow, case_id, actor=who, purpose=purpose, now=utc_now(), after=after, limit=limit
+        )
         await uow.commit()
-    return page_of(rows, limit=limit, sort_key=lambda n: [n.written_at.isoformat(), str(n.id)], query=query)
+    page = page_of(rows, limit=limit, sort_key=lambda n: [n.written_at.isoformat(), str(n.id)], query=query)
+    return ProjectedPage(items=page.items, next_cursor=page.next_cursor, withheld=kept_back)

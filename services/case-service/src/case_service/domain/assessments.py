@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -129,16 +129,28 @@ class Assessment(SQLModel, table=True):
     """One version of one kind of assessment; a new record is a new version, older ones stay as history."""
 
     __tablename__ = "assessments"
-    __table_args__ = (UniqueConstraint("case_id", "kind", "version"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind", "version"),
+        # a sealed row keeps no plaintext: writing a payload back into `data` fails here, not silently
+        CheckConstraint("sealed_data IS NULL OR data = '{}'::jsonb", name="sealed_has_no_plaintext"),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     case_id: UUID = Field(foreign_key="cases.id")
     kind: AssessmentKind = Field(sa_type=enum_type(AssessmentKind))
     version: int
     is_sensitive: bool
+    # the payload; for a sensitive kind the repository stores `{}` here and the payload sealed under the
+    # beneficiary's key in `sealed_data` (domain/vault.py), and puts the opened payload back on read
     data: dict[str, object] = Field(sa_column=Column(JSONB, nullable=False))
+    sealed_data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     recorded_by: str
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+    @property
+    def is_erased(self) -> bool:
+        """Sealed under a key that erasure destroyed: the payload is gone for good."""
+        return self.sealed_data is not None and not self.data
 
 
 class Plan(SQLModel, table=True):
@@ -207,11 +219,19 @@ class CaseNote(SQLModel, table=True):
     """A case worker's note. Confidential notes are shown only to callers with `cases.sensitive:read`."""
 
     __tablename__ = "case_notes"
-    __table_args__ = (Index("ix_case_notes_case_written", "case_id", "written_at", "id"),)
+    __table_args__ = (
+        Index("ix_case_notes_case_written", "case_id", "written_at", "id"),
+        CheckConstraint("sealed_body IS NULL OR body = ''", name="sealed_has_no_plaintext"),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     case_id: UUID = Field(foreign_key="cases.id")
-    body: str
+    body: str  # `""` for a confidential note: its body is sealed in `sealed_body` (see Assessment.data)
+    sealed_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     is_confidential: bool = False
     author: str
     written_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+    @property
+    def is_erased(self) -> bool:
+        return self.sealed_body is not None and not self.body

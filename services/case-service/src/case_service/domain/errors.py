@@ -51,3 +51,118 @@ class AssistanceClosed(Conflict):
 
 class ClosureNotFound(NotFound):
     code, title = "closure-not-found", "This case has no closure record"
+
+
+class TransferNotFound(NotFound):
+    code, title = "transfer-not-found", "Case transfer not found"
+
+
+class TransferAlreadyPending(Conflict):
+    code, title = "transfer-already-pending", "This case already has a transfer awaiting an answer"
+
+
+class TransferNotPending(Conflict):
+    code, title = "transfer-not-pending", "This transfer was already accepted, declined, cancelled or has expired"
+
+
+class NotTransferRecipient(Forbidden):
+    code, title = "not-transfer-recipient", "Only the receiving office may answer this transfer"
+
+
+class NotTransferSender(Forbidden):
+    code, title = "not-transfer-sender", "Only the sending office may cancel this transfer"
+
+
+class TransferToOwnOffice(Invalid):
+    code, title = "transfer-to-own-office", "A case cannot be transferred to the office that owns it"
+
+
+class InvalidTransferDeadline(Invalid):
+    code, title = "invalid-transfer-deadline", "The response deadline must be in the future and within 90 days"
+
+
+class ConsentNotFound(NotFound):
+    code, title = "consent-not-found", "Consent record not found"
+
+
+class ConsentNotActive(Conflict):
+    code, title = "consent-not-active", "Only a given or renewed consent can be renewed, narrowed or withdrawn"
+
+
+class ConsentNarrowingWidens(Invalid):
+    code, title = "consent-narrowing-widens", "The new terms allow something the consent did not"
+
+
+class ConsentNarrowingUnchanged(Invalid):
+    code, title = "consent-narrowing-unchanged", "The new terms are the same as the consent's: nothing is narrowed"
+
+
+class ForbiddenPurpose(Invalid):
+    code, title = "forbidden-purpose", "No consent can be recorded for this purpose"
+
+
+class GuardianConsentRequired(Invalid):
+    code, title = (
+        "guardian-consent-required",
+        ("A minor's consent is given by a parent or guardian, with the child's assent and views recorded"),
+    )
+
+
+class CapacityAssessmentRequired(Invalid):
+    code, title = "capacity-assessment-required", "Consent given on someone's behalf names who assessed capacity"
+
+
+class InvalidValidityPeriod(Invalid):
+    code, title = "invalid-validity-period", "A consent's validity must end after it starts"
+
+
+class ConsentReceiptNotFound(NotFound):
+    code, title = "consent-receipt-not-found", "No receipt was issued for this version of the consent"
+
+
+class WithdrawalNotFound(NotFound):
+    code, title = "withdrawal-not-found", "Consent withdrawal not found"
+
+
+class AccessDenied(Forbidden):
+    code, title = "access-denied", "The access policy does not allow this on this case"
+
+
+class PurposeForbidden(Forbidden):
+    code, title = "purpose-forbidden", "Personal data is never processed for this purpose"
+
+
+class ConsentRequired(Forbidden):
+    code, title = "consent-required", "No consent covers sharing this case with that office"
+
+
+class ShareNotFound(NotFound):
+    code, title = "share-not-found", "Share not found"
+
+
+class CannotShareWithOwner(Invalid):
+    code, title = "share-with-owner", "A case cannot be shared with the office that owns it"
+
+
+class BreakGlassRoleRequired(Forbidden):
+    code, title = "break-glass-role-required", "Only a clinical or case role may break the glass"
+
+
+class BeneficiaryKeyDestroyed(Conflict):
+    code, title = "beneficiary-erased", "This person's data was erased on request; nothing sensitive can be added"
+
+
+class RetentionHold(Conflict):
+    code, title = "retention-hold", "The records must still be kept (open case, monitoring period or legal hold)"
+
+
+class SubjectRightsRoleRequired(Forbidden):
+    code, title = "subject-rights-role-required", "Only a data controller or a supervisor may do this"
+
+
+class LegalHoldNotFound(NotFound):
+    code, title = "legal-hold-not-found", "Legal hold not found"
+
+
+class ShareExpiryInPast(Invalid):
+    code, title = "share-expiry-in-past", "A share's expiry must be in the future"

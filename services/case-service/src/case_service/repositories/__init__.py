@@ -1,5 +1,8 @@
-"""Every SQL query of case-service. Visibility is part of each query, so an invisible row is simply absent."""
+"""Every SQL query of case-service. Case lists narrow to the cases related to the caller in SQL (so pages and
+cursors are computed over candidate rows only); what a caller may see of a case is the access policy's answer,
+applied in the service layer."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -11,6 +14,9 @@ from case_service.domain.assessments import Assessment, AssessmentKind, CaseClos
 from case_service.domain.assistance import AssistanceItem, AssistanceStatus
 from case_service.domain.models import Beneficiary, Case
 from case_service.domain.stages import Stage
+from case_service.repositories.access import related_to
+from case_service.repositories.vault import Vault
+from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import Programme
 
 
@@ -31,6 +37,17 @@ class Beneficiaries:
             )
         ).one_or_none()
 
+    async def get(self, beneficiary_id: UUID) -> Beneficiary | None:
+        """Any beneficiary: the caller decides with the access policy what the reader may see of it."""
+        return await self._session.get(Beneficiary, beneficiary_id)
+
+    async def many(self, beneficiary_ids: Iterable[UUID]) -> dict[UUID, Beneficiary]:
+        ids = list(set(beneficiary_ids))
+        if not ids:
+            return {}
+        rows = await self._session.scalars(select(Beneficiary).where(col(Beneficiary.id).in_(ids)))
+        return {b.id: b for b in rows.all()}
+
 
 class Cases:
     def __init__(self, session: AsyncSession) -> None:
@@ -39,25 +56,22 @@ class Cases:
     def add(self, case: Case) -> None:
         self._session.add(case)
 
-    async def get_visible(self, case_id: UUID, *, office_id: str) -> Case | None:
-        return (
-            await self._session.scalars(
-                select(Case).where(col(Case.id) == case_id, col(Case.owner_office_id) == office_id)
-            )
-        ).one_or_none()
+    async def get(self, case_id: UUID, *, for_update: bool = False) -> Case | None:
+        """Any case, unfiltered: callers decide with the access policy and answer 404 when it is not visible."""
+        query = select(Case).where(col(Case.id) == case_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self._session.scalars(query)).one_or_none()
 
-    async def get_writable(self, case_id: UUID, *, office_id: str) -> Case | None:
-        """The case under a row lock, if the office may change it: writers serialise on the version check."""
-        return (
-            await self._session.scalars(
-                select(Case).where(col(Case.id) == case_id, col(Case.owner_office_id) == office_id).with_for_update()
-            )
-        ).one_or_none()
+    async def of_beneficiary(self, beneficiary_id: UUID) -> list[Case]:
+        query = select(Case).where(col(Case.beneficiary_id) == beneficiary_id)
+        return list((await self._session.scalars(query.order_by(col(Case.opened_at), col(Case.id)))).all())
 
-    async def page_visible(
+    async def page_related(
         self,
         *,
-        office_id: str,
+        who: Principal,
+        now: datetime,
         programme: Programme | None,
         stage: Stage | None,
         after: tuple[datetime, UUID] | None,
@@ -65,8 +79,9 @@ class Cases:
         vulnerability: str | None = None,
         assigned_worker: str | None = None,
     ) -> list[Case]:
-        """Newest first, `id` as the last sort key so the order is stable; limit + 1 rows signal a next page."""
-        query = select(Case).where(col(Case.owner_office_id) == office_id)
+        """Cases related to the caller (`related_to`), newest first, `id` last so the order is stable; up to
+        `limit` rows after the keyset position `after`."""
+        query = select(Case).where(related_to(who, now))
         if programme is not None:
             query = query.where(col(Case.programme) == programme)
         if stage is not None:
@@ -77,16 +92,18 @@ class Cases:
             query = query.where(col(Case.assigned_worker) == assigned_worker)
         if after is not None:
             query = query.where(tuple_(col(Case.opened_at), col(Case.id)) < after)
-        query = query.order_by(col(Case.opened_at).desc(), col(Case.id).desc()).limit(limit + 1)
+        query = query.order_by(col(Case.opened_at).desc(), col(Case.id).desc()).limit(limit)
         return list((await self._session.scalars(query)).all())
 
 
 class Assessments:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    """Sensitive kinds are sealed under the beneficiary's key on write and opened on read (repositories/vault.py)."""
 
-    def add(self, assessment: Assessment) -> None:
-        self._session.add(assessment)
+    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+        self._session, self._vault = session, vault
+
+    async def add(self, assessment: Assessment) -> None:
+        await self._vault.store_assessment(assessment)
 
     async def latest_version(self, case_id: UUID, kind: AssessmentKind) -> int | None:
         return await self._session.scalar(
@@ -104,7 +121,7 @@ class Assessments:
         if kind is not None:
             query = query.where(col(Assessment.kind) == kind)
         query = query.order_by(col(Assessment.kind), col(Assessment.version).desc())
-        return list((await self._session.scalars(query)).all())
+        return await self._vault.opened_assessments(list((await self._session.scalars(query)).all()))
 
 
 class Plans:
@@ -185,11 +202,13 @@ class Assistance:
 
 
 class Notes:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    """Confidential bodies are sealed under the beneficiary's key on write and opened on read."""
 
-    def add(self, note: CaseNote) -> None:
-        self._session.add(note)
+    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+        self._session, self._vault = session, vault
+
+    async def add(self, note: CaseNote) -> None:
+        await self._vault.store_note(note)
 
     async def page(self, case_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int) -> list[CaseNote]:
         """Newest first, `id` last so the order is stable; limit + 1 rows signal a next page."""
@@ -197,4 +216,9 @@ class Notes:
         if after is not None:
             query = query.where(tuple_(col(CaseNote.written_at), col(CaseNote.id)) < after)
         query = query.order_by(col(CaseNote.written_at).desc(), col(CaseNote.id).desc()).limit(limit + 1)
-        return list((await self._session.scalars(query)).all())
+        return await self._vault.opened_notes(list((await self._session.scalars(query)).all()))
+
+    async def all_of(self, case_id: UUID) -> list[CaseNote]:
+        query = select(CaseNote).where(col(CaseNote.case_id) == case_id)
+        query = query.order_by(col(CaseNote.written_at), col(CaseNote.id))
+        return await self._vault.opened_notes(list((await self._session.scalars(query)).all()))

@@ -25,6 +25,7 @@ from case_service.domain.assessments import (
 from case_service.domain.assistance import AssistanceStatus, AssistanceType, Dimension, Modality
 from case_service.domain.models import Sex
 from case_service.domain.stages import Attestation, ClosureStartReason, ReassessmentReason, Stage, Track, TrackStage
+from case_service.schemas.access import Withheld
 from casebridge_common.events.contracts.case import Programme
 
 
@@ -57,15 +58,16 @@ class BeneficiaryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
-    given_name: str
-    family_name: str
-    sex: Sex
-    born_on: date
-    born_on_is_estimated: bool
-    nationality: str
+    given_name: str | None = None
+    family_name: str | None = None
+    sex: Sex | None = None
+    born_on: date | None = None
+    born_on_is_estimated: bool | None = None
+    nationality: str | None = None
     registering_office_id: str
     registered_at: datetime
     version: int
+    withheld: list[Withheld] = Field(default_factory=list, description="categories the caller may not see")
 
 
 class OpenCase(BaseModel):
@@ -101,11 +103,16 @@ class CaseRead(BaseModel):
     version: int
     stage_changed_at: datetime | None
     held_from_stage: Stage | None
-    hold_reason: str | None
-    health_track: TrackStage | None
+    hold_reason: str | None = None
+    health_track: TrackStage | None = None
     pdo_track: TrackStage | None
     documents_track: TrackStage | None
-    vulnerability_categories: list[str]
+    vulnerability_categories: list[str] | None = Field(
+        default=None, description="absent when `vulnerability_results` is withheld"
+    )
+    withheld: list[Withheld] = Field(
+        default_factory=list, description="data categories the caller may not see, each with the policy's reason"
+    )
 
 
 class _Command(BaseModel):
@@ -266,9 +273,13 @@ class AssessmentRead(BaseModel):
     kind: AssessmentKind
     version: int
     is_sensitive: bool
-    data: dict[str, object] | None = Field(description="null when sensitive and the caller lacks cases.sensitive:read")
+    data: dict[str, object] | None = Field(
+        description="the findings the caller may see; withheld fields are left out, null when none is left"
+    )
+    erased: bool = Field(default=False, description="the person's data was erased on request: the findings are gone")
     recorded_by: str
     recorded_at: datetime
+    withheld: list[Withheld] = Field(default_factory=list)
 
 
 class PlanAssistanceType(StrEnum):
@@ -407,12 +418,13 @@ class PlanRead(BaseModel):
     version: int
     status: PlanStatus
     drafted_in: DraftedIn
-    content: dict[str, object]
-    grant_total: float
+    content: dict[str, object] | None = Field(default=None, description="null when `reintegration_plan` is withheld")
+    grant_total: float | None = Field(default=None, description="null when `financial_payments` is withheld")
     drafted_by: str
     drafted_at: datetime
     approved_by: str | None
     approved_at: datetime | None
+    withheld: list[Withheld] = Field(default_factory=list)
 
 
 class PlanChange(BaseModel):
@@ -425,6 +437,7 @@ class PlanDiff(BaseModel):
     from_version: int
     to_version: int
     changes: list[PlanChange]
+    withheld: list[Withheld] = Field(default_factory=list)
 
 
 class ClosureRead(BaseModel):
@@ -433,14 +446,15 @@ class ClosureRead(BaseModel):
     case_id: UUID
     closure_reason: ClosureReason
     closure_type: ClosureType
-    early_exit_reason: str | None
+    early_exit_reason: str | None = None
     exit_interview_on: date | None
-    closing_assessment: str | None
-    plan_review: str | None
-    hand_off: str | None
-    best_interests_determination_reference: str | None
+    closing_assessment: str | None = None
+    plan_review: str | None = None
+    hand_off: str | None = None
+    best_interests_determination_reference: str | None = None
     closed_by: str
     closed_at: datetime
+    withheld: list[Withheld] = Field(default_factory=list)
 
 
 class PlanTranche(_Command):
@@ -487,11 +501,20 @@ class AddAssistance(_Command):
 
 
 class RecordDelivery(_Command):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"tranche_number": 1, "delivered_on": "2027-01-15"}]}
+    )
+
     tranche_number: int = Field(ge=1)
     delivered_on: date
 
 
 class CloseAssistance(_Command):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"status": "unmet_need", "reason": "No vocational school within reach"}]},
+    )
+
     status: Literal[AssistanceStatus.CANCELLED, AssistanceStatus.UNMET_NEED]
     reason: Text
 
@@ -506,15 +529,16 @@ class TrancheRead(BaseModel):
 class AssistanceRead(BaseModel):
     id: UUID
     case_id: UUID
-    assistance_type: AssistanceType
-    dimension: Dimension
-    modality: Modality
-    amount: Decimal | None
-    currency: str | None
-    provider: str | None
+    assistance_type: AssistanceType | None = Field(default=None, description="null when `assistance` is withheld")
+    dimension: Dimension | None = None
+    modality: Modality | None = None
+    amount: Decimal | None = Field(default=None, description="null when `financial_payments` is withheld")
+    currency: str | None = None
+    provider: str | None = None
     status: AssistanceStatus
-    tranches: list[TrancheRead]
+    tranches: list[TrancheRead] | None = None
     created_at: datetime
+    withheld: list[Withheld] = Field(default_factory=list)
 
 
 class WriteNote(_Command):
@@ -530,7 +554,12 @@ class WriteNote(_Command):
 class NoteRead(BaseModel):
     id: UUID
     case_id: UUID
-    body: str | None = Field(description="null for a confidential note unless the token has cases.sensitive:read")
+    body: str | None = Field(
+        default=None,
+        description="null when `case_notes` (and, for a confidential note, `psychosocial_notes`) is withheld",
+    )
     is_confidential: bool
+    erased: bool = Field(default=False, description="the person's data was erased on request: the body is gone")
     author: str
     written_at: datetime
+    withheld: list[Withheld] = Field(default_factory=list)

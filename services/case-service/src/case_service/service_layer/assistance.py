@@ -12,27 +12,25 @@ from case_service.domain.assistance import (
     dimension_of,
     tranches_of,
 )
-from case_service.domain.errors import AssistanceClosed, AssistanceNotFound, CaseNotActive, CaseNotFound
+from case_service.domain.errors import AssistanceClosed, AssistanceNotFound, CaseNotActive
 from case_service.domain.models import Case
 from case_service.domain.stages import is_active
-from case_service.schemas import AddAssistance, AssistanceRead, CloseAssistance, RecordDelivery, TrancheRead
+from case_service.schemas import AddAssistance, AssistanceRead, CloseAssistance, RecordDelivery
+from case_service.schemas.access import ProjectedPage
+from case_service.service_layer.access import reader_projection, visible_case, writable_case_and_facts
+from case_service.service_layer.projection import assistance_read, audit_read, returned_and_withheld, withheld
 from case_service.unit_of_work import CaseUnitOfWork
+from casebridge_common.access import DataCategory, Projection, Purpose
 from casebridge_common.audit import AuditAction
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseAssistanceDelivered
 
 
-def _office(actor: Principal) -> str:
-    assert actor.office_id is not None  # noqa: S101 - the routers require an office claim
-    return actor.office_id
-
-
-async def _case(uow: CaseUnitOfWork, case_id: UUID, actor: Principal, *, write: bool) -> Case:
-    lookup = uow.cases.get_writable if write else uow.cases.get_visible
-    case = await lookup(case_id, office_id=_office(actor))
-    if case is None:
-        raise CaseNotFound(case_id=case_id)
-    return case
+async def _case(
+    uow: CaseUnitOfWork, case_id: UUID, category: DataCategory, actor: Principal, *, now: datetime
+) -> tuple[Case, Projection]:
+    case, facts, _ = await writable_case_and_facts(uow, case_id, category, actor=actor, now=now)
+    return case, await reader_projection(uow, actor, facts, Purpose.CASE_MANAGEMENT, now=now)
 
 
 def _stored(tranches: list[Tranche]) -> list[dict[str, str | int | None]]:
@@ -47,29 +45,10 @@ def _stored(tranches: list[Tranche]) -> list[dict[str, str | int | None]]:
     ]
 
 
-def assistance_read(item: AssistanceItem) -> AssistanceRead:
-    return AssistanceRead(
-        id=item.id,
-        case_id=item.case_id,
-        assistance_type=item.assistance_type,
-        dimension=item.dimension,
-        modality=item.modality,
-        amount=item.amount,
-        currency=item.currency,
-        provider=item.provider,
-        status=item.status,
-        tranches=[
-            TrancheRead(number=t.number, amount=t.amount, due_on=t.due_on, delivered_on=t.delivered_on)
-            for t in tranches_of(item)
-        ],
-        created_at=item.created_at,
-    )
-
-
 async def add_assistance(
     uow: CaseUnitOfWork, case_id: UUID, command: AddAssistance, *, actor: Principal, now: datetime
-) -> AssistanceItem:
-    case = await _case(uow, case_id, actor, write=True)
+) -> AssistanceRead:
+    case, projection = await _case(uow, case_id, DataCategory.ASSISTANCE, actor, now=now)
     if not is_active(case.stage):
         raise CaseNotActive(stage=case.stage)
     item = AssistanceItem(
@@ -90,8 +69,15 @@ async def add_assistance(
         created_at=now,
     )
     uow.assistance.add(item)
-    uow.audit.record(actor, AuditAction.CREATE, resource_type="assistance_item", resource_id=item.id)
-    return item
+    uow.audit.record(
+        actor,
+        AuditAction.CREATE,
+        resource_type="assistance_item",
+        resource_id=item.id,
+        case_id=case.id,
+        categories=[DataCategory.ASSISTANCE, DataCategory.FINANCIAL_PAYMENTS],
+    )
+    return assistance_read(item, projection)[0]
 
 
 async def _open_item(uow: CaseUnitOfWork, case: Case, item_id: UUID) -> AssistanceItem:
@@ -104,10 +90,10 @@ async def _open_item(uow: CaseUnitOfWork, case: Case, item_id: UUID) -> Assistan
 
 
 async def record_delivery(
-    uow: CaseUnitOfWork, case_id: UUID, item_id: UUID, command: RecordDelivery, *, actor: Principal
-) -> AssistanceItem:
+    uow: CaseUnitOfWork, case_id: UUID, item_id: UUID, command: RecordDelivery, *, actor: Principal, now: datetime
+) -> AssistanceRead:
     """Hand over the next tranche. Emits `case.assistance_delivered`; the last tranche delivers the item."""
-    case = await _case(uow, case_id, actor, write=True)
+    case, projection = await _case(uow, case_id, DataCategory.FINANCIAL_PAYMENTS, actor, now=now)
     item = await _open_item(uow, case, item_id)
     tranches = deliver(tranches_of(item), command.tranche_number, command.delivered_on)
     item.tranches = _stored(tranches)
@@ -125,22 +111,58 @@ async def record_delivery(
             delivered_on=command.delivered_on,
         )
     )
-    uow.audit.record(actor, AuditAction.UPDATE, resource_type="assistance_item", resource_id=item.id)
-    return item
+    uow.audit.record(
+        actor,
+        AuditAction.UPDATE,
+        resource_type="assistance_item",
+        resource_id=item.id,
+        case_id=case.id,
+        categories=[DataCategory.FINANCIAL_PAYMENTS],
+    )
+    return assistance_read(item, projection)[0]
 
 
 async def close_assistance(
-    uow: CaseUnitOfWork, case_id: UUID, item_id: UUID, command: CloseAssistance, *, actor: Principal
-) -> AssistanceItem:
+    uow: CaseUnitOfWork,
+    case_id: UUID,
+    item_id: UUID,
+    command: CloseAssistance,
+    *,
+    actor: Principal,
+    now: datetime,
+) -> AssistanceRead:
     """Cancel an item, or record it as an unmet need (reintegration.md S6: unmet needs are recorded)."""
-    case = await _case(uow, case_id, actor, write=True)
+    case, projection = await _case(uow, case_id, DataCategory.ASSISTANCE, actor, now=now)
     item = await _open_item(uow, case, item_id)
     item.status = command.status
-    uow.audit.record(actor, AuditAction.UPDATE, resource_type="assistance_item", resource_id=item.id)
-    return item
+    uow.audit.record(
+        actor,
+        AuditAction.UPDATE,
+        resource_type="assistance_item",
+        resource_id=item.id,
+        case_id=case.id,
+        categories=[DataCategory.ASSISTANCE],
+    )
+    return assistance_read(item, projection)[0]
 
 
-async def list_assistance(uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal) -> list[AssistanceRead]:
-    case = await _case(uow, case_id, actor, write=False)
-    uow.audit.record(actor, AuditAction.LIST, resource_type="assistance_item", resource_id=case.id)
-    return [assistance_read(i) for i in await uow.assistance.of_case(case.id)]
+async def list_assistance(
+    uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal, purpose: Purpose, now: datetime
+) -> ProjectedPage[AssistanceRead]:
+    case, _, projection = await visible_case(
+        uow, case_id, actor=actor, purpose=purpose, now=now, resource_type="assistance_item"
+    )
+    reads = [assistance_read(i, projection) for i in await uow.assistance.of_case(case.id)]
+    returned, kept_back = returned_and_withheld(view for _, view in reads)
+    audit_read(
+        uow,
+        actor,
+        AuditAction.LIST,
+        resource_type="assistance_item",
+        resource_id=case.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned=returned,
+    )
+    return ProjectedPage(items=[r for r, _ in reads], withheld=withheld(projection, kept_back))

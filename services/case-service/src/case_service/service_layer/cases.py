@@ -1,11 +1,15 @@
 from datetime import datetime
 from uuid import UUID
 
-from case_service.domain.errors import BeneficiaryNotFound, CaseNotFound
-from case_service.domain.models import Case, open_case_for
+from case_service.domain.errors import BeneficiaryNotFound
+from case_service.domain.models import Case, is_minor, open_case_for
 from case_service.domain.stages import Stage
-from case_service.schemas import OpenCase
+from case_service.domain.transfers import owner_projection
+from case_service.schemas import CaseRead, OpenCase
+from case_service.service_layer.access import many_case_facts, refuse_forbidden_purpose, visible_case
+from case_service.service_layer.projection import audit_read, case_read
 from case_service.unit_of_work import CaseUnitOfWork
+from casebridge_common.access import DataCategory, Purpose, project
 from casebridge_common.audit import AuditAction
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseOpened, Programme
@@ -35,41 +39,93 @@ async def open_case(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal,
             owner_office_id=case.owner_office_id,
             owner_organisation_id=case.owner_organisation_id,
             opened_at=now,
+            subject_is_minor=is_minor(beneficiary.born_on, now.date()),
         )
     )
     uow.audit.record(actor, AuditAction.CREATE, resource_type="case", resource_id=case.id)
     return case
 
 
-async def read_case(uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal) -> Case:
-    assert actor.office_id is not None  # noqa: S101
-    case = await uow.cases.get_visible(case_id, office_id=actor.office_id)
-    if case is None:
-        raise CaseNotFound(case_id=case_id)
-    uow.audit.record(actor, AuditAction.VIEW, resource_type="case", resource_id=case_id)
-    return case
+async def read_case(
+    uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal, purpose: Purpose, now: datetime
+) -> CaseRead:
+    """The case as the caller may see it, with what was withheld; 404 when it is not visible to them."""
+    case, _, projection = await visible_case(uow, case_id, actor=actor, purpose=purpose, now=now)
+    read, view = case_read(case, projection)
+    audit_read(
+        uow,
+        actor,
+        AuditAction.VIEW,
+        resource_type="case",
+        resource_id=case.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned=set(view.returned),
+    )
+    return read
 
 
 async def list_cases(
     uow: CaseUnitOfWork,
     *,
     actor: Principal,
+    purpose: Purpose,
+    now: datetime,
     programme: Programme | None,
     stage: Stage | None,
     after: tuple[datetime, UUID] | None,
     limit: int,
     vulnerability: str | None = None,
     assigned_worker: str | None = None,
-) -> list[Case]:
-    assert actor.office_id is not None  # noqa: S101
-    cases = await uow.cases.page_visible(
-        office_id=actor.office_id,
-        programme=programme,
-        stage=stage,
-        after=after,
-        limit=limit,
-        vulnerability=vulnerability,
-        assigned_worker=assigned_worker,
+) -> list[CaseRead]:
+    """Up to limit + 1 cases the caller may see, newest first.
+
+    SQL narrows to the cases related to the caller; the policy then drops those it hides (a share without any
+    consented category, say). Batches are read until limit + 1 visible cases are found, so a short page means
+    the end, and the cursor (the last case returned) never points at, or counts, a hidden case. A
+    `vulnerability` filter only matches cases whose vulnerability categories the caller may see.
+    """
+    refuse_forbidden_purpose(uow, actor, purpose, resource_type="case")
+    shown: list[CaseRead] = []
+    returned: set[DataCategory] = set()
+    position = after
+    while len(shown) <= limit:
+        batch = await uow.cases.page_related(
+            who=actor,
+            now=now,
+            programme=programme,
+            stage=stage,
+            after=position,
+            limit=limit + 1,
+            vulnerability=vulnerability,
+            assigned_worker=assigned_worker,
+        )
+        facts = await many_case_facts(uow, batch, now=now)
+        handovers = await uow.transfers.accepted_of(c.id for c in batch)
+        for case in batch:
+            projection = project(actor, facts[case.id], purpose, now=now)
+            if not projection.visible:
+                continue
+            projection = owner_projection(
+                projection, facts[case.id], reader_office_id=actor.office_id, transfers=handovers.get(case.id, [])
+            )
+            read, view = case_read(case, projection)
+            if vulnerability is not None and read.vulnerability_categories is None:
+                continue
+            shown.append(read)
+            returned |= view.returned
+            if len(shown) > limit:
+                break
+        if len(batch) <= limit:
+            break
+        position = (batch[-1].opened_at, batch[-1].id)
+    uow.audit.record(
+        actor,
+        AuditAction.LIST,
+        resource_type="case",
+        resource_id=None,
+        categories=sorted(returned),
+        purpose=purpose,
     )
-    uow.audit.record(actor, AuditAction.LIST, resource_type="case", resource_id=None)
-    return cases
+    return shown

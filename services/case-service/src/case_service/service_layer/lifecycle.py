@@ -13,13 +13,13 @@ from case_service.domain.assessments import (
     HealthReturnDecision,
     Plan,
     PlanStatus,
-    grant_total,
     next_version,
     plan_diff,
 )
+from case_service.domain.disclosure import ASSESSMENT_SECTION, ASSESSMENT_WRITE_CATEGORY, Section, categories_of
 from case_service.domain.errors import (
     CaseNotActive,
-    CaseNotFound,
+    ClosureNotFound,
     GuardFailed,
     PlanNotApprovable,
     PlanNotFound,
@@ -39,6 +39,7 @@ from case_service.domain.stages import (
 from case_service.schemas import (
     AssessmentRead,
     ChangeStage,
+    ClosureRead,
     DraftPlan,
     NoteRead,
     PlanChange,
@@ -47,9 +48,21 @@ from case_service.schemas import (
     RecordAssessment,
     WriteNote,
 )
+from case_service.schemas.access import ProjectedPage, Withheld
+from case_service.service_layer.access import reader_projection, visible_case, writable_case_and_facts
+from case_service.service_layer.projection import (
+    assessment_read,
+    audit_read,
+    closure_read,
+    note_read,
+    plan_read,
+    returned_and_withheld,
+    withheld,
+)
 from case_service.unit_of_work import CaseUnitOfWork
+from casebridge_common.access import DataCategory, Projection, Purpose
 from casebridge_common.audit import AuditAction
-from casebridge_common.auth import Principal, Scope
+from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import (
     CaseAssessmentRecorded,
     CaseClosed,
@@ -59,31 +72,34 @@ from casebridge_common.events.contracts.case import (
 from casebridge_common.http import require_if_match
 
 SUPERVISOR_ROLE = "supervisor"
-HEALTH_CATEGORIES = ["health"]
 
 
-def _office(actor: Principal) -> str:
-    assert actor.office_id is not None  # noqa: S101 - the routers require an office claim
-    return actor.office_id
+async def _visible(
+    uow: CaseUnitOfWork, case_id: UUID, actor: Principal, *, purpose: Purpose, now: datetime, resource_type: str
+) -> tuple[Case, Projection]:
+    case, _, projection = await visible_case(
+        uow, case_id, actor=actor, purpose=purpose, now=now, resource_type=resource_type
+    )
+    return case, projection
 
 
-async def _visible(uow: CaseUnitOfWork, case_id: UUID, actor: Principal) -> Case:
-    case = await uow.cases.get_visible(case_id, office_id=_office(actor))
-    if case is None:
-        raise CaseNotFound(case_id=case_id)
-    return case
-
-
-async def _writable(uow: CaseUnitOfWork, case_id: UUID, actor: Principal) -> Case:
-    case = await uow.cases.get_writable(case_id, office_id=_office(actor))
-    if case is None:
-        raise CaseNotFound(case_id=case_id)
-    return case
+async def _writable(
+    uow: CaseUnitOfWork,
+    case_id: UUID,
+    category: DataCategory,
+    actor: Principal,
+    *,
+    now: datetime,
+    owner_only: bool = False,
+) -> tuple[Case, Projection]:
+    """The locked case, and the writer's own view of it for the answer."""
+    case, facts, _ = await writable_case_and_facts(uow, case_id, category, actor=actor, now=now, owner_only=owner_only)
+    return case, await reader_projection(uow, actor, facts, Purpose.CASE_MANAGEMENT, now=now)
 
 
 async def _facts(uow: CaseUnitOfWork, case: Case, command: ChangeStage, *, now: datetime) -> CaseFacts:
     latest = await uow.assessments.latest_by_kind(case.id)
-    beneficiary = await uow.beneficiaries.get_visible(case.beneficiary_id, office_id=case.owner_office_id)
+    beneficiary = await uow.beneficiaries.get(case.beneficiary_id)
     screening, health, bid = (
         latest.get(AssessmentKind.VULNERABILITY_SCREENING),
         latest.get(AssessmentKind.HEALTH),
@@ -133,8 +149,10 @@ async def _facts(uow: CaseUnitOfWork, case: Case, command: ChangeStage, *, now: 
 async def change_stage(
     uow: CaseUnitOfWork, case_id: UUID, command: ChangeStage, *, actor: Principal, if_match: str | None, now: datetime
 ) -> Case:
-    """Move a case or one of its sub-tracks after the guards pass. Emits `case.stage_changed` (and `case.closed`)."""
-    case = await _writable(uow, case_id, actor)
+    """Move a case or one of its sub-tracks after the guards pass. Emits `case.stage_changed` (and `case.closed`).
+    Closing is for the owner office only; an `edit` share may move the other stages."""
+    closing = command.to_stage is not None and command.to_stage in set(CLOSURE_STAGE.values())
+    case, _ = await _writable(uow, case_id, DataCategory.REINTEGRATION_PLAN, actor, now=now, owner_only=closing)
     require_if_match(if_match, case.version)
     if command.track is not None and command.to_track_stage is not None:
         current = case.track(command.track)
@@ -174,7 +192,14 @@ async def change_stage(
                 closed_at=now,
             )
         )
-    uow.audit.record(actor, AuditAction.UPDATE, resource_type="case", resource_id=case.id)
+    uow.audit.record(
+        actor,
+        AuditAction.UPDATE,
+        resource_type="case",
+        resource_id=case.id,
+        case_id=case.id,
+        categories=[DataCategory.REINTEGRATION_PLAN],
+    )
     return case
 
 
@@ -189,9 +214,11 @@ def _enter(case: Case, command: ChangeStage, *, now: datetime) -> None:
 
 async def record_assessment(
     uow: CaseUnitOfWork, case_id: UUID, command: RecordAssessment, *, actor: Principal, now: datetime
-) -> Assessment:
-    """A new version of one kind of assessment; earlier versions stay. Emits `case.assessment_recorded`."""
-    case = await _writable(uow, case_id, actor)
+) -> AssessmentRead:
+    """A new version of one kind of assessment; earlier versions stay. Emits `case.assessment_recorded`.
+    The answer shows the writer what they may read back of it."""
+    category = ASSESSMENT_WRITE_CATEGORY[command.kind]
+    case, projection = await _writable(uow, case_id, category, actor, now=now)
     if not is_active(case.stage):
         raise CaseNotActive(stage=case.stage)
     data = command.model_dump(mode="json", exclude={"kind"})
@@ -204,7 +231,7 @@ async def record_assessment(
         recorded_by=actor.subject,
         recorded_at=now,
     )
-    uow.assessments.add(assessment)
+    await uow.assessments.add(assessment)
     if command.kind is AssessmentKind.VULNERABILITY_SCREENING:
         case.vulnerability_categories = list(data["categories"])
         case.version += 1
@@ -223,64 +250,47 @@ async def record_assessment(
         AuditAction.CREATE,
         resource_type="assessment",
         resource_id=assessment.id,
-        categories=HEALTH_CATEGORIES if assessment.is_sensitive else [],
+        case_id=case.id,
+        categories=sorted({category} | {c for f, v in data.items() for c in categories_of(_section(assessment), f, v)}),
     )
-    return assessment
+    return assessment_read(assessment, projection)[0]
 
 
-def assessment_read(assessment: Assessment, actor: Principal) -> AssessmentRead:
-    """Sensitive findings (health, vulnerability, best interests) only with `cases.sensitive:read`."""
-    shown = not assessment.is_sensitive or Scope.CASES_SENSITIVE_READ in actor.scopes
-    return AssessmentRead(
-        id=assessment.id,
-        case_id=assessment.case_id,
-        kind=assessment.kind,
-        version=assessment.version,
-        is_sensitive=assessment.is_sensitive,
-        data=assessment.data if shown else None,
-        recorded_by=assessment.recorded_by,
-        recorded_at=assessment.recorded_at,
-    )
+def _section(assessment: Assessment) -> Section:
+    return ASSESSMENT_SECTION[assessment.kind]
 
 
 async def assessment_history(
-    uow: CaseUnitOfWork, case_id: UUID, kind: AssessmentKind | None, *, actor: Principal
-) -> list[AssessmentRead]:
-    await _visible(uow, case_id, actor)
-    rows = [assessment_read(a, actor) for a in await uow.assessments.history(case_id, kind)]
-    uow.audit.record(
+    uow: CaseUnitOfWork,
+    case_id: UUID,
+    kind: AssessmentKind | None,
+    *,
+    actor: Principal,
+    purpose: Purpose,
+    now: datetime,
+) -> ProjectedPage[AssessmentRead]:
+    case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="assessment")
+    reads = [assessment_read(a, projection) for a in await uow.assessments.history(case.id, kind)]
+    returned, kept_back = returned_and_withheld(view for _, view in reads)
+    audit_read(
+        uow,
         actor,
         AuditAction.LIST,
         resource_type="assessment",
-        resource_id=case_id,
-        categories=HEALTH_CATEGORIES if Scope.CASES_SENSITIVE_READ in actor.scopes else [],
+        resource_id=case.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned=returned,
     )
-    return rows
-
-
-def plan_read(plan: Plan) -> PlanRead:
-    lines = plan.content.get("grant_lines") or []
-    assert isinstance(lines, list)  # noqa: S101 - written from PlanContent
-    return PlanRead(
-        id=plan.id,
-        case_id=plan.case_id,
-        version=plan.version,
-        status=plan.status,
-        drafted_in=plan.drafted_in,
-        content=plan.content,
-        grant_total=grant_total([float(line["estimated_cost"]) for line in lines]),
-        drafted_by=plan.drafted_by,
-        drafted_at=plan.drafted_at,
-        approved_by=plan.approved_by,
-        approved_at=plan.approved_at,
-    )
+    return ProjectedPage(items=[r for r, _ in reads], withheld=withheld(projection, kept_back))
 
 
 async def draft_plan(
     uow: CaseUnitOfWork, case_id: UUID, command: DraftPlan, *, actor: Principal, now: datetime
-) -> Plan:
+) -> PlanRead:
     """A new plan version as a draft; it supersedes the approved one only once it is approved itself."""
-    case = await _writable(uow, case_id, actor)
+    case, projection = await _writable(uow, case_id, DataCategory.REINTEGRATION_PLAN, actor, now=now)
     if not is_active(case.stage):
         raise CaseNotActive(stage=case.stage)
     plan = Plan(
@@ -293,13 +303,22 @@ async def draft_plan(
         drafted_at=now,
     )
     uow.plans.add(plan)
-    uow.audit.record(actor, AuditAction.CREATE, resource_type="plan", resource_id=plan.id)
-    return plan
+    uow.audit.record(
+        actor,
+        AuditAction.CREATE,
+        resource_type="plan",
+        resource_id=plan.id,
+        case_id=case.id,
+        categories=[DataCategory.REINTEGRATION_PLAN],
+    )
+    return plan_read(plan, projection)[0]
 
 
-async def approve_plan(uow: CaseUnitOfWork, case_id: UUID, version: int, *, actor: Principal, now: datetime) -> Plan:
+async def approve_plan(
+    uow: CaseUnitOfWork, case_id: UUID, version: int, *, actor: Principal, now: datetime
+) -> PlanRead:
     """A supervisor approves the latest draft; any earlier version becomes superseded. Emits `case.plan_approved`."""
-    case = await _writable(uow, case_id, actor)
+    case, projection = await _writable(uow, case_id, DataCategory.REINTEGRATION_PLAN, actor, now=now)
     if SUPERVISOR_ROLE not in actor.roles:
         raise SupervisorRoleRequired()
     plan = await uow.plans.get(case.id, version)
@@ -324,69 +343,158 @@ async def approve_plan(uow: CaseUnitOfWork, case_id: UUID, version: int, *, acto
             approved_at=now,
         )
     )
-    uow.audit.record(actor, AuditAction.UPDATE, resource_type="plan", resource_id=plan.id)
-    return plan
+    uow.audit.record(
+        actor,
+        AuditAction.UPDATE,
+        resource_type="plan",
+        resource_id=plan.id,
+        case_id=case.id,
+        categories=[DataCategory.REINTEGRATION_PLAN],
+    )
+    return plan_read(plan, projection)[0]
 
 
-async def list_plans(uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal) -> list[PlanRead]:
-    await _visible(uow, case_id, actor)
-    uow.audit.record(actor, AuditAction.LIST, resource_type="plan", resource_id=case_id)
-    return [plan_read(p) for p in await uow.plans.all_of(case_id)]
+async def list_plans(
+    uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal, purpose: Purpose, now: datetime
+) -> ProjectedPage[PlanRead]:
+    case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="plan")
+    reads = [plan_read(p, projection) for p in await uow.plans.all_of(case.id)]
+    returned, kept_back = returned_and_withheld(view for _, view in reads)
+    audit_read(
+        uow,
+        actor,
+        AuditAction.LIST,
+        resource_type="plan",
+        resource_id=case.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned=returned,
+    )
+    return ProjectedPage(items=[r for r, _ in reads], withheld=withheld(projection, kept_back))
 
 
-async def read_plan(uow: CaseUnitOfWork, case_id: UUID, version: int, *, actor: Principal) -> PlanRead:
-    await _visible(uow, case_id, actor)
-    plan = await uow.plans.get(case_id, version)
+async def read_plan(
+    uow: CaseUnitOfWork, case_id: UUID, version: int, *, actor: Principal, purpose: Purpose, now: datetime
+) -> PlanRead:
+    case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="plan")
+    plan = await uow.plans.get(case.id, version)
     if plan is None:
         raise PlanNotFound(version=version)
-    uow.audit.record(actor, AuditAction.VIEW, resource_type="plan", resource_id=plan.id)
-    return plan_read(plan)
+    read, view = plan_read(plan, projection)
+    audit_read(
+        uow,
+        actor,
+        AuditAction.VIEW,
+        resource_type="plan",
+        resource_id=plan.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned=set(view.returned),
+    )
+    return read
 
 
-async def diff_plans(uow: CaseUnitOfWork, case_id: UUID, version: int, against: int, *, actor: Principal) -> PlanDiff:
-    await _visible(uow, case_id, actor)
-    before, after = await uow.plans.get(case_id, against), await uow.plans.get(case_id, version)
+async def diff_plans(
+    uow: CaseUnitOfWork,
+    case_id: UUID,
+    version: int,
+    against: int,
+    *,
+    actor: Principal,
+    purpose: Purpose,
+    now: datetime,
+) -> PlanDiff:
+    """The changes, only when the caller may see the plan's content (`reintegration_plan`)."""
+    case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="plan")
+    before, after = await uow.plans.get(case.id, against), await uow.plans.get(case.id, version)
     if before is None or after is None:
         raise PlanNotFound(version=version if after is None else against)
-    uow.audit.record(actor, AuditAction.VIEW, resource_type="plan", resource_id=after.id)
+    shown = DataCategory.REINTEGRATION_PLAN in projection.allowed
+    audit_read(
+        uow,
+        actor,
+        AuditAction.VIEW,
+        resource_type="plan",
+        resource_id=after.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned={DataCategory.REINTEGRATION_PLAN} if shown else set(),
+    )
     return PlanDiff(
         from_version=against,
         to_version=version,
-        changes=[PlanChange(pointer=p, before=b, after=a) for p, b, a in plan_diff(before.content, after.content)],
+        changes=[PlanChange(pointer=p, before=b, after=a) for p, b, a in plan_diff(before.content, after.content)]
+        if shown
+        else [],
+        withheld=withheld(projection, [] if shown else [DataCategory.REINTEGRATION_PLAN]),
     )
 
 
-async def read_closure(uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal) -> CaseClosure | None:
-    await _visible(uow, case_id, actor)
-    uow.audit.record(actor, AuditAction.VIEW, resource_type="case_closure", resource_id=case_id)
-    return await uow.closures.of_case(case_id)
+async def read_closure(
+    uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal, purpose: Purpose, now: datetime
+) -> ClosureRead:
+    case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="case_closure")
+    closure = await uow.closures.of_case(case.id)
+    if closure is None:
+        raise ClosureNotFound(case_id=case.id)
+    read, view = closure_read(closure, projection)
+    audit_read(
+        uow,
+        actor,
+        AuditAction.VIEW,
+        resource_type="case_closure",
+        resource_id=case.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned=set(view.returned),
+    )
+    return read
 
 
 async def write_note(
     uow: CaseUnitOfWork, case_id: UUID, command: WriteNote, *, actor: Principal, now: datetime
-) -> CaseNote:
-    case = await _writable(uow, case_id, actor)
+) -> NoteRead:
+    case, projection = await _writable(uow, case_id, DataCategory.CASE_NOTES, actor, now=now)
     note = CaseNote(case_id=case.id, author=actor.subject, written_at=now, **command.model_dump())
-    uow.notes.add(note)
-    uow.audit.record(actor, AuditAction.CREATE, resource_type="case_note", resource_id=note.id)
-    return note
-
-
-def note_read(note: CaseNote, actor: Principal) -> NoteRead:
-    shown = not note.is_confidential or Scope.CASES_SENSITIVE_READ in actor.scopes
-    return NoteRead(
-        id=note.id,
-        case_id=note.case_id,
-        body=note.body if shown else None,
-        is_confidential=note.is_confidential,
-        author=note.author,
-        written_at=note.written_at,
+    read, _ = note_read(note, projection)
+    await uow.notes.add(note)
+    uow.audit.record(
+        actor,
+        AuditAction.CREATE,
+        resource_type="case_note",
+        resource_id=note.id,
+        case_id=case.id,
+        categories=sorted(categories_of(Section.NOTE, "body", note.body, confidential=note.is_confidential)),
     )
+    return read
 
 
 async def list_notes(
-    uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal, after: tuple[datetime, UUID] | None, limit: int
-) -> list[NoteRead]:
-    await _visible(uow, case_id, actor)
-    uow.audit.record(actor, AuditAction.LIST, resource_type="case_note", resource_id=case_id)
-    return [note_read(n, actor) for n in await uow.notes.page(case_id, after=after, limit=limit)]
+    uow: CaseUnitOfWork,
+    case_id: UUID,
+    *,
+    actor: Principal,
+    purpose: Purpose,
+    now: datetime,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> tuple[list[NoteRead], list[Withheld]]:
+    case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="case_note")
+    reads = [note_read(n, projection) for n in await uow.notes.page(case.id, after=after, limit=limit)]
+    returned, kept_back = returned_and_withheld(view for _, view in reads)
+    audit_read(
+        uow,
+        actor,
+        AuditAction.LIST,
+        resource_type="case_note",
+        resource_id=case.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned=returned,
+    )
+    return [r for r, _ in reads], withheld(projection, kept_back)

@@ -1,10 +1,15 @@
 """Kafka handlers. One generic handler per consumed event type: inbox rules, then webhook fan-out, in one
-transaction with the claim of the event id, so a redelivery changes nothing and a crash loses nothing."""
+transaction with the claim of the event id, so a redelivery changes nothing and a crash loses nothing.
+
+Consent withdrawals and erasures have handlers of their own: they change stored copies, are never rules' input
+and are never fanned out to webhooks."""
 
 from casebridge_common.db import utc_now
+from casebridge_common.events.contracts.case import BeneficiaryErased
+from casebridge_common.events.contracts.consent import ConsentWithdrawn
 from casebridge_common.events.envelope import CloudEvent
 from casebridge_common.kafka import Handler
-from notification_service.service_layer import inbox, subscriptions
+from notification_service.service_layer import inbox, subscriptions, withdrawals
 from notification_service.service_layer.catalogue import CONSUMED_TOPICS as TOPICS
 from notification_service.service_layer.catalogue import SUBSCRIBABLE
 from notification_service.unit_of_work import NotificationUnitOfWork
@@ -22,5 +27,27 @@ async def on_event(event: CloudEvent, uow: NotificationUnitOfWork) -> None:
         await uow.commit()
 
 
-HANDLERS: dict[str, Handler[NotificationUnitOfWork]] = dict.fromkeys(SUBSCRIBABLE, on_event)
-CONSUMED_TOPICS = list(TOPICS)
+async def on_consent_withdrawn(event: CloudEvent, uow: NotificationUnitOfWork) -> None:
+    withdrawn = ConsentWithdrawn.model_validate(event.data)
+    async with uow:
+        if not await uow.inbox.claim(consumer="notification-service.on_consent_withdrawn", event_id=event.id):
+            return  # one redaction and one acknowledgement per event, however often it is delivered
+        await withdrawals.redact_copies(uow, withdrawn, now=utc_now())
+        await uow.commit()
+
+
+async def on_beneficiary_erased(event: CloudEvent, uow: NotificationUnitOfWork) -> None:
+    erased = BeneficiaryErased.model_validate(event.data)
+    async with uow:
+        if not await uow.inbox.claim(consumer="notification-service.on_beneficiary_erased", event_id=event.id):
+            return
+        await withdrawals.purge_copies(uow, erased, now=utc_now())
+        await uow.commit()
+
+
+HANDLERS: dict[str, Handler[NotificationUnitOfWork]] = {
+    **dict.fromkeys(SUBSCRIBABLE, on_event),
+    ConsentWithdrawn.type: on_consent_withdrawn,
+    BeneficiaryErased.type: on_beneficiary_erased,
+}
+CONSUMED_TOPICS = sorted({*TOPICS, ConsentWithdrawn.topic, BeneficiaryErased.topic})

@@ -53,6 +53,118 @@ TEMPLATES: dict[InboxKind, dict[Language, tuple[str, str]]] = {
             "{{ title }}.\nأعد تفعيله عبر PATCH /v1/subscriptions/{{ subscription_id }}.",
         ),
     },
+    InboxKind.CASE_SHARED: {
+        Language.EN: (
+            "Case shared with your office",
+            "{{ owner_office_id }} shared a case with your office ({{ mode }})"
+            "{% if expires_at %} until {{ expires_at }}{% endif %}. You see what the beneficiary consented to.\n"
+            "Case: {{ case_id }}",
+        ),
+        Language.FR: (
+            "Dossier partagé avec votre bureau",
+            "{{ owner_office_id }} a partagé un dossier avec votre bureau ({{ mode }})"
+            "{% if expires_at %} jusqu'au {{ expires_at }}{% endif %}. Vous voyez ce que le bénéficiaire a consenti.\n"
+            "Dossier : {{ case_id }}",
+        ),
+        Language.AR: (
+            "ملف تمت مشاركته مع مكتبكم",
+            "شارك {{ owner_office_id }} ملفًا مع مكتبكم ({{ mode }})"
+            "{% if expires_at %} حتى {{ expires_at }}{% endif %}. ترون ما وافق عليه المستفيد فقط.\n"
+            "الملف: {{ case_id }}",
+        ),
+    },
+    InboxKind.CASE_TRANSFER_PROPOSED: {
+        Language.EN: (
+            "Case transfer proposed: answer by {{ respond_by }}",
+            "{{ from_office_id }} proposes to hand a case over to your office. Review the preview and accept or "
+            "decline by {{ respond_by }}.\nCase: {{ case_id }}",
+        ),
+        Language.FR: (
+            "Transfert de dossier proposé : réponse avant le {{ respond_by }}",
+            "{{ from_office_id }} propose de transférer un dossier à votre bureau. Consultez l'aperçu et acceptez "
+            "ou refusez avant le {{ respond_by }}.\nDossier : {{ case_id }}",
+        ),
+        Language.AR: (
+            "اقتراح نقل ملف: الرد قبل {{ respond_by }}",
+            "يقترح {{ from_office_id }} نقل ملف إلى مكتبكم. راجعوا المعاينة واقبلوا أو ارفضوا قبل {{ respond_by }}.\n"
+            "الملف: {{ case_id }}",
+        ),
+    },
+    InboxKind.CASE_TRANSFER_REMINDER: {
+        Language.EN: (
+            "Reminder: case transfer awaits your answer by {{ respond_by }}",
+            "The case transfer proposed by {{ from_office_id }} is still unanswered. Accept or decline by "
+            "{{ respond_by }}.\nCase: {{ case_id }}",
+        ),
+        Language.FR: (
+            "Rappel : un transfert de dossier attend votre réponse avant le {{ respond_by }}",
+            "Le transfert de dossier proposé par {{ from_office_id }} est toujours sans réponse. Acceptez ou "
+            "refusez avant le {{ respond_by }}.\nDossier : {{ case_id }}",
+        ),
+        Language.AR: (
+            "تذكير: نقل ملف بانتظار ردكم قبل {{ respond_by }}",
+            "لم يتم الرد بعد على نقل الملف الذي اقترحه {{ from_office_id }}. اقبلوا أو ارفضوا قبل {{ respond_by }}.\n"
+            "الملف: {{ case_id }}",
+        ),
+    },
+    InboxKind.CASE_TRANSFERRED: {
+        Language.EN: (
+            "Case transfer accepted",
+            "{{ to_office_id }} accepted the case transfer and owns the case now. Your office keeps only what the "
+            "beneficiary's consent allows.\nCase: {{ case_id }}",
+        ),
+        Language.FR: (
+            "Transfert de dossier accepté",
+            "{{ to_office_id }} a accepté le transfert et gère désormais le dossier. Votre bureau ne garde que ce "
+            "que le consentement du bénéficiaire permet.\nDossier : {{ case_id }}",
+        ),
+        Language.AR: (
+            "تم قبول نقل الملف",
+            "قبل {{ to_office_id }} نقل الملف وأصبح مسؤولًا عنه. لا يحتفظ مكتبكم إلا بما تسمح به موافقة المستفيد.\n"
+            "الملف: {{ case_id }}",
+        ),
+    },
+    InboxKind.CASE_TRANSFER_ENDED: {
+        Language.EN: (
+            "Case transfer {% if outcome == 'declined' %}declined{% elif outcome == 'expired' %}expired{% else %}"
+            "cancelled{% endif %}",
+            "The transfer of a case from {{ from_office_id }} to {{ to_office_id }} ended without a handover "
+            "({% if outcome == 'declined' %}declined{% elif outcome == 'expired' %}no answer in time{% else %}"
+            "cancelled{% endif %}). {{ from_office_id }} keeps the case.\nCase: {{ case_id }}",
+        ),
+        Language.FR: (
+            "Transfert de dossier {% if outcome == 'declined' %}refusé{% elif outcome == 'expired' %}expiré"
+            "{% else %}annulé{% endif %}",
+            "Le transfert d'un dossier de {{ from_office_id }} vers {{ to_office_id }} s'est terminé sans passation "
+            "({% if outcome == 'declined' %}refusé{% elif outcome == 'expired' %}pas de réponse à temps{% else %}"
+            "annulé{% endif %}). {{ from_office_id }} garde le dossier.\nDossier : {{ case_id }}",
+        ),
+        Language.AR: (
+            "{% if outcome == 'declined' %}تم رفض{% elif outcome == 'expired' %}انتهت مهلة{% else %}تم إلغاء"
+            "{% endif %} نقل الملف",
+            "انتهى نقل ملف من {{ from_office_id }} إلى {{ to_office_id }} دون تسليم "
+            "({% if outcome == 'declined' %}مرفوض{% elif outcome == 'expired' %}لا رد في الموعد{% else %}ملغى"
+            "{% endif %}). يبقى الملف لدى {{ from_office_id }}.\nالملف: {{ case_id }}",  # noqa: RUF001 - Arabic text
+        ),
+    },
+    InboxKind.BREAK_GLASS_USED: {
+        Language.EN: (
+            "Urgent: emergency access to a case of your office",
+            "{{ actor }} opened a case of your office under an emergency (break-glass) grant, valid until "
+            "{{ expires_at }}. The justification is in the audit log; a review is due.\nCase: {{ case_id }}",
+        ),
+        Language.FR: (
+            "Urgent : accès d'urgence à un dossier de votre bureau",
+            "{{ actor }} a ouvert un dossier de votre bureau avec un accès d'urgence (bris de glace), valable "
+            "jusqu'au {{ expires_at }}. La justification figure au journal d'audit ; un examen est dû.\n"
+            "Dossier : {{ case_id }}",
+        ),
+        Language.AR: (
+            "عاجل: وصول طارئ إلى ملف لدى مكتبكم",
+            "فتح {{ actor }} ملفًا لدى مكتبكم بإذن وصول طارئ صالح حتى {{ expires_at }}. "
+            "المبرر مسجل في سجل التدقيق، والمراجعة مستحقة.\nالملف: {{ case_id }}",  # noqa: RUF001 - Arabic text
+        ),
+    },
 }
 DIGEST_SUBJECT = {
     Language.EN: "CaseBridge: {{ count }} notifications",

@@ -4,17 +4,38 @@ from datetime import datetime, time
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import ARRAY, BigInteger, Column, DateTime, ForeignKey, Identity, Index, Integer, String, Text, Time
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    Uuid,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from casebridge_common.db import enum_type
+from casebridge_common.events.contracts.consent import WithdrawalKind
 
 
 class InboxKind(StrEnum):
     CASE_OPENED = "case_opened"
     SURVEY_DUE = "survey_due"
     WEBHOOK_PAUSED = "webhook_paused"
+    CASE_SHARED = "case_shared"
+    CASE_TRANSFER_PROPOSED = "case_transfer_proposed"
+    CASE_TRANSFER_REMINDER = "case_transfer_reminder"
+    CASE_TRANSFERRED = "case_transferred"
+    CASE_TRANSFER_ENDED = "case_transfer_ended"
+    BREAK_GLASS_USED = "break_glass_used"
 
 
 class InboxItem(SQLModel, table=True):
@@ -40,6 +61,9 @@ class InboxItem(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     archived_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    urgent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
+    # set when a consent withdrawal or an erasure replaced the title: the item keeps only its kind and case id
+    redacted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     # Bumped (SET change_seq = DEFAULT) on every change, under the addressee's advisory lock, so per addressee
     # the numbers follow commit order and a mobile client's delta cursor never skips a change.
     change_seq: int | None = Field(
@@ -78,6 +102,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    WITHHELD = "withheld"  # stopped before delivery: the consent behind its payload was withdrawn
 
 
 class WebhookDelivery(SQLModel, table=True):
@@ -102,6 +127,8 @@ class WebhookDelivery(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     replay_of: UUID | None = Field(default=None)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # set when the payload's data were removed from the store; a redacted delivery is never replayed
+    redacted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class Language(StrEnum):
@@ -141,6 +168,7 @@ class MailStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    WITHHELD = "withheld"  # stopped before sending: the consent behind its text was withdrawn
 
 
 class EmailMessage(SQLModel, table=True):
@@ -164,6 +192,7 @@ class EmailMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    redacted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class EmailTemplate(SQLModel, table=True):
@@ -197,3 +226,33 @@ class SmsMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    redacted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class WithdrawalReceipt(SQLModel, table=True):
+    """What notification-service did about one consent withdrawal, and the acknowledgement it sent for it."""
+
+    __tablename__ = "withdrawal_receipts"
+
+    withdrawal_id: UUID = Field(primary_key=True)
+    consent_id: UUID
+    beneficiary_id: UUID = Field(index=True)
+    kind: WithdrawalKind = Field(sa_type=enum_type(WithdrawalKind))
+    case_ids: list[UUID] = Field(sa_column=Column(ARRAY(Uuid), nullable=False))
+    withheld: int  # e-mails, texts and webhook deliveries stopped before they left
+    purged: int
+    redacted: int
+    acknowledged_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class BeneficiaryErasure(SQLModel, table=True):
+    """The trace an erasure leaves here: which cases, how many stored copies were purged, when."""
+
+    __tablename__ = "beneficiary_erasures"
+
+    beneficiary_id: UUID = Field(primary_key=True)
+    case_ids: list[UUID] = Field(sa_column=Column(ARRAY(Uuid), nullable=False))
+    purged: int
+    redacted: int
+    erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    processed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

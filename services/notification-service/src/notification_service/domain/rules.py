@@ -2,9 +2,20 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from uuid import UUID
 
-from casebridge_common.events.contracts.case import CaseOpened, Programme
+from casebridge_common.events.contracts.case import (
+    BreakGlassUsed,
+    CaseOpened,
+    CaseShared,
+    CaseTransferEnded,
+    CaseTransferProposed,
+    CaseTransferred,
+    CaseTransferReminderDue,
+    Programme,
+    TransferOutcome,
+)
 from casebridge_common.events.contracts.scoring import Administration, SurveyDue
 from notification_service.domain.models import InboxKind
 
@@ -20,6 +31,7 @@ class Notice:
     organisation_id: str | None = None
     recipient_subject: str | None = None
     params: dict[str, str] = field(default_factory=dict)  # the e-mail templates' variables: no personal data
+    urgent: bool = False  # mailed and texted at once: no quiet hours, no digest
 
 
 Rule = Callable[[Mapping[str, object]], list[Notice]]
@@ -64,7 +76,132 @@ def survey_due(data: Mapping[str, object]) -> list[Notice]:
     ]
 
 
-RULES: dict[str, Rule] = {CaseOpened.type: case_opened, SurveyDue.type: survey_due}
+def case_shared(data: Mapping[str, object]) -> list[Notice]:
+    shared = CaseShared.model_validate(data)
+    return [
+        Notice(
+            kind=InboxKind.CASE_SHARED,
+            title=f"Case shared with your office by {shared.owner_office_id} ({shared.mode.value})",
+            case_id=shared.case_id,
+            office_id=shared.office_id,
+            params={
+                "case_id": str(shared.case_id),
+                "owner_office_id": shared.owner_office_id,
+                "mode": shared.mode.value,
+                "expires_at": "" if shared.expires_at is None else shared.expires_at.date().isoformat(),
+            },
+        )
+    ]
+
+
+def case_transfer_proposed(data: Mapping[str, object]) -> list[Notice]:
+    proposed = CaseTransferProposed.model_validate(data)
+    respond_by = proposed.respond_by.date().isoformat()
+    return [
+        Notice(
+            kind=InboxKind.CASE_TRANSFER_PROPOSED,
+            title=f"Case transfer proposed by {proposed.from_office_id}: answer by {respond_by}",
+            case_id=proposed.case_id,
+            office_id=proposed.to_office_id,
+            params=_transfer_params(proposed.case_id, proposed.from_office_id, proposed.to_office_id)
+            | {"transfer_id": str(proposed.transfer_id), "respond_by": respond_by},
+        )
+    ]
+
+
+def case_transfer_reminder_due(data: Mapping[str, object]) -> list[Notice]:
+    due = CaseTransferReminderDue.model_validate(data)
+    respond_by = due.respond_by.date().isoformat()
+    return [
+        Notice(
+            kind=InboxKind.CASE_TRANSFER_REMINDER,
+            title=f"Reminder: the case transfer from {due.from_office_id} awaits your answer by {respond_by}",
+            case_id=due.case_id,
+            office_id=due.to_office_id,
+            params=_transfer_params(due.case_id, due.from_office_id, due.to_office_id)
+            | {"transfer_id": str(due.transfer_id), "respond_by": respond_by},
+        )
+    ]
+
+
+def case_transferred(data: Mapping[str, object]) -> list[Notice]:
+    transferred = CaseTransferred.model_validate(data)
+    return [
+        Notice(
+            kind=InboxKind.CASE_TRANSFERRED,
+            title=f"Case transfer accepted: {transferred.to_office_id} owns the case now",
+            case_id=transferred.case_id,
+            office_id=transferred.from_office_id,
+            params=_transfer_params(transferred.case_id, transferred.from_office_id, transferred.to_office_id),
+        )
+    ]
+
+
+_OUTCOME_LABEL = {
+    TransferOutcome.DECLINED: "declined",
+    TransferOutcome.EXPIRED: "expired unanswered",
+    TransferOutcome.CANCELLED: "cancelled",
+}
+
+
+def case_transfer_ended(data: Mapping[str, object]) -> list[Notice]:
+    """The sender is told; so is the receiving office when the proposal it holds lapsed without its answer."""
+    ended = CaseTransferEnded.model_validate(data)
+    outcome = _OUTCOME_LABEL[ended.outcome]
+    params = _transfer_params(ended.case_id, ended.from_office_id, ended.to_office_id) | {
+        "outcome": ended.outcome.value
+    }
+    offices = [ended.from_office_id]
+    if ended.outcome is not TransferOutcome.DECLINED:
+        offices.append(ended.to_office_id)
+    return [
+        Notice(
+            kind=InboxKind.CASE_TRANSFER_ENDED,
+            title=f"Case transfer from {ended.from_office_id} to {ended.to_office_id} {outcome}",
+            case_id=ended.case_id,
+            office_id=office_id,
+            params=params,
+        )
+        for office_id in offices
+    ]
+
+
+def break_glass_used(data: Mapping[str, object]) -> list[Notice]:
+    """data-protection.md §5: the owner office is told at once that someone outside the case's access rules
+    opened it; the justification stays in case-service's audit log."""
+    used = BreakGlassUsed.model_validate(data)
+    actor = used.actor_subject if used.actor_office_id is None else f"{used.actor_subject} ({used.actor_office_id})"
+    until = f"{used.expires_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return [
+        Notice(
+            kind=InboxKind.BREAK_GLASS_USED,
+            title=f"Urgent: emergency access to a case by {actor}, until {until}",
+            case_id=used.case_id,
+            office_id=used.owner_office_id,
+            params={
+                "case_id": str(used.case_id),
+                "actor": actor,
+                "expires_at": until,
+            },
+            urgent=True,
+        )
+    ]
+
+
+def _transfer_params(case_id: UUID, from_office_id: str, to_office_id: str) -> dict[str, str]:
+    return {"case_id": str(case_id), "from_office_id": from_office_id, "to_office_id": to_office_id}
+
+
+RULES: dict[str, Rule] = {
+    CaseOpened.type: case_opened,
+    SurveyDue.type: survey_due,
+    CaseShared.type: case_shared,
+    CaseTransferProposed.type: case_transfer_proposed,
+    CaseTransferReminderDue.type: case_transfer_reminder_due,
+    CaseTransferred.type: case_transferred,
+    CaseTransferEnded.type: case_transfer_ended,
+    BreakGlassUsed.type: break_glass_used,
+}
 
 
 def notices_for(event_type: str, data: Mapping[str, object]) -> list[Notice]:

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from notification_service.domain.errors import WebhookUrlNotAllowed
 
 SIGNATURE_HEADER = "CaseBridge-Signature"
-# Payload fields that name the office an event belongs to, and those that address an organisation.
-OFFICE_FIELDS = ("owner_office_id", "office_id")
+# Payload fields that name the office an event belongs to (a transfer belongs to both of its offices), and
+# those that address an organisation.
+OFFICE_FIELDS = ("owner_office_id", "office_id", "from_office_id", "to_office_id")
 ORGANISATION_FIELDS = (
     "organisation_id",
     "to_organisation_id",

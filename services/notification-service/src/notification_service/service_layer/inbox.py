@@ -39,6 +39,7 @@ async def deliver_notices(
             kind=notice.kind,
             title=notice.title,
             case_id=notice.case_id,
+            urgent=notice.urgent,
             source_event_id=source_event_id,
             created_at=now,
         )
@@ -58,6 +59,18 @@ async def deliver_notices(
     return items
 
 
+def _schedule(notice: Notice, preference: NotificationPreference, *, digest: bool = False) -> Schedule:
+    """An urgent notice (emergency access to a case) goes at once, whatever the quiet hours and digest say."""
+    if notice.urgent:
+        return Schedule(timezone=preference.timezone)
+    return Schedule(
+        timezone=preference.timezone,
+        quiet_start=preference.quiet_hours_start,
+        quiet_end=preference.quiet_hours_end,
+        digest=digest,
+    )
+
+
 def _queue_text(
     uow: NotificationUnitOfWork, notice: Notice, item: InboxItem, preference: NotificationPreference, *, now: datetime
 ) -> None:
@@ -65,9 +78,7 @@ def _queue_text(
     assert preference.phone_number is not None  # noqa: S101 - checked by the caller
     mail = render(notice.kind, preference.language, {"title": notice.title, **notice.params})
     text = mail.subject if item.case_id is None else f"{mail.subject} ({item.case_id})"
-    schedule = Schedule(
-        timezone=preference.timezone, quiet_start=preference.quiet_hours_start, quiet_end=preference.quiet_hours_end
-    )
+    schedule = _schedule(notice, preference)
     uow.texts.add(
         SmsMessage(
             inbox_item_id=item.id,
@@ -98,12 +109,7 @@ async def _queue_mail(uow: NotificationUnitOfWork, notice: Notice, item: InboxIt
         {"title": notice.title, **notice.params},
         edited=(edited.subject, edited.text) if edited else None,
     )
-    schedule = Schedule(
-        timezone=preference.timezone,
-        quiet_start=preference.quiet_hours_start,
-        quiet_end=preference.quiet_hours_end,
-        digest=preference.digest,
-    )
+    schedule = _schedule(notice, preference, digest=preference.digest)
     uow.mails.add(
         EmailMessage(
             inbox_item_id=item.id,
@@ -113,7 +119,7 @@ async def _queue_mail(uow: NotificationUnitOfWork, notice: Notice, item: InboxIt
             subject=mail.subject,
             text_body=mail.text,
             html_body=mail.html,
-            digest=preference.digest,
+            digest=schedule.digest,
             status=MailStatus.PENDING,
             next_attempt_at=schedule.send_at(now),
             created_at=now,

@@ -61,6 +61,8 @@ async def record_sent(
     errors = {mail_id: error for outgoing, error in results for mail_id in outgoing.mail_ids}
     for row in await uow.mails.get_many(list(errors)):
         error = errors[row.id]
+        if row.status is MailStatus.WITHHELD and error is not None:
+            continue  # stopped by a consent withdrawal while this attempt was under way: no retry
         row.attempts += 1
         row.last_error = error
         if error is None:

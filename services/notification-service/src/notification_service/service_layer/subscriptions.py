@@ -130,6 +130,12 @@ async def replay_delivery(
     original = await read_delivery(uow, subscription_id, delivery_id, actor=actor)
     if original.status == DeliveryStatus.PENDING:
         raise DeliveryNotReplayable(delivery_id=delivery_id, status=original.status)
+    if original.redacted_at is not None:
+        raise DeliveryNotReplayable(
+            "Its payload was redacted after a consent withdrawal or an erasure.",
+            delivery_id=delivery_id,
+            status=original.status,
+        )
     replay = WebhookDelivery(
         subscription_id=subscription_id,
         event_id=original.event_id,

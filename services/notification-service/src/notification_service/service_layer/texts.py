@@ -29,6 +29,8 @@ async def record_sent(
     """Emits `notification.delivered` (channel `sms`) or, after the last attempt, `notification.failed`."""
     for row in await uow.texts.get_many(list(errors)):
         error = errors[row.id]
+        if row.status is MailStatus.WITHHELD and error is not None:
+            continue  # stopped by a consent withdrawal while this attempt was under way: no retry
         row.attempts += 1
         row.last_error = error
         if error is None:

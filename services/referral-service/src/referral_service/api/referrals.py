@@ -32,7 +32,16 @@ from referral_service.domain.errors import OrganisationClaimRequired
 from referral_service.domain.lifecycle import Action, ReferralStatus
 from referral_service.domain.models import Referral
 from referral_service.repositories import ReferralFilter
-from referral_service.schemas import CancelReferral, CompleteReferral, CreateReferral, DeclineReferral, ReferralRead
+from referral_service.schemas import (
+    CancelReferral,
+    CompleteReferral,
+    CreateReferral,
+    DeclineReferral,
+    DisclosureRead,
+    RedactionRead,
+    ReferralDisclosures,
+    ReferralRead,
+)
 from referral_service.service_layer import referrals
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
@@ -55,9 +64,11 @@ async def create_referral(
 ) -> ReferralRead | JSONResponse:
     """Draft a referral of a case the caller's office owns to an office, an organisation or a directory service.
 
-    The answer carries the `snapshot` that sending will share with the destination: the sender's preview.
-    A case the caller may not see is 404 `case-not-found`; an unknown destination is 422 `unknown-destination`;
-    a service that is not accepting referrals is 409 `service-not-accepting-referrals`.
+    The answer carries the `snapshot` that sending will share with the destination: the sender's preview (the
+    consent dry-run). Its `shared_data_manifest` lists each data category the beneficiary's consents let go to
+    this destination for `referral_service_delivery` (with the consent id), and each withheld one with the
+    reason. A case the caller may not see is 404 `case-not-found`; an unknown destination is 422
+    `unknown-destination`; a service that is not accepting referrals is 409 `service-not-accepting-referrals`.
     """
     async with uow:
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
@@ -87,14 +98,17 @@ async def referral_inbox(
     category: ServiceCategory | None = None,
     urgency: Urgency | None = None,
     case_id: UUID | None = None,
+    case_closed: bool | None = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[ReferralRead]:
     """Referrals sent to the caller: to its organisation, its services, or (with an office token) its office.
-    Newest first."""
+    Newest first. `case_closed=true` lists those whose case was closed while they were under way."""
     if who.organisation_id is None:
         raise OrganisationClaimRequired()
-    filters = ReferralFilter(status=status, category=category, urgency=urgency, case_id=case_id)
+    filters = ReferralFilter(
+        status=status, category=category, urgency=urgency, case_id=case_id, case_closed=case_closed
+    )
     query = {
         "box": "in",
         "org": who.organisation_id,
@@ -103,6 +117,7 @@ async def referral_inbox(
         "category": category,
         "urgency": urgency,
         "case_id": case_id,
+        "case_closed": case_closed,
     }
     async with uow:
         rows = await referrals.inbox(
@@ -120,11 +135,15 @@ async def referral_outbox(
     category: ServiceCategory | None = None,
     urgency: Urgency | None = None,
     case_id: UUID | None = None,
+    case_closed: bool | None = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[ReferralRead]:
-    """Referrals the caller's office made, drafts included, newest first."""
-    filters = ReferralFilter(status=status, category=category, urgency=urgency, case_id=case_id)
+    """Referrals the caller's office made (or owns since a case transfer), drafts included, newest first.
+    `case_closed=true` lists those whose case was closed while they were under way."""
+    filters = ReferralFilter(
+        status=status, category=category, urgency=urgency, case_id=case_id, case_closed=case_closed
+    )
     query = {
         "box": "out",
         "office": who.office_id,
@@ -132,6 +151,7 @@ async def referral_outbox(
         "category": category,
         "urgency": urgency,
         "case_id": case_id,
+        "case_closed": case_closed,
     }
     async with uow:
         rows = await referrals.outbox(
@@ -139,6 +159,31 @@ async def referral_outbox(
         )
         await uow.commit()
     return _page(rows, limit, query)
+
+
+@router.get("/disclosures", responses=problems(400, 401, 403, 404, 422))
+async def case_disclosures(
+    uow: UoW,
+    who: OfficeReferralsRead,
+    case_id: UUID,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[DisclosureRead]:
+    """The disclosure ledger of a case, oldest first, for the office that owns the case (read-only): every
+    referral that shared its data, to whom, when, for which purpose and under which consent. This is what a
+    beneficiary's access request lists. A case the caller does not own is 404 `case-not-found`."""
+    query = {"ledger": "case", "office": who.office_id, "case_id": case_id}
+    async with uow:
+        rows = await referrals.case_disclosures(
+            uow, case_id, after=time_and_id(Cursor.decode(cursor, query)), limit=limit, actor=who
+        )
+        await uow.commit()
+    return page_of(
+        [DisclosureRead.of(d) for d in rows],
+        limit=limit,
+        sort_key=lambda d: [d.disclosed_at.isoformat(), str(d.id)],
+        query=query,
+    )
 
 
 @router.get("/{referral_id}", responses=problems(401, 403, 404))
@@ -154,14 +199,47 @@ async def get_referral(referral_id: UUID, uow: UoW, who: ReferralsRead, response
 async def send_referral(
     referral_id: UUID, uow: UoW, who: ReferralsSend, policy: Policy, response: Response, if_match: IfMatch = None
 ) -> ReferralRead:
-    """Send the draft (status `requested`). Its acknowledgement, first-contact and outcome deadlines are fixed
-    now from its urgency. Emits `casebridge.referral.sent.v1`."""
+    """Send the draft (status `requested`) with exactly the snapshot its preview showed, and record the
+    disclosure in the ledger. Its acknowledgement, first-contact and outcome deadlines are fixed now from its
+    urgency. Emits `casebridge.referral.sent.v1`.
+
+    403 `consent-required` when no consent in force lets any data category go to the destination (R-C1);
+    409 `referral-preview-outdated` when the consents changed since the preview (refresh it first). Both carry
+    the current `shared_data_manifest`.
+    """
     async with uow:
         referral = await referrals.send_referral(
             uow, referral_id, policy=policy, if_match=if_match, actor=who, now=utc_now()
         )
         await uow.commit()
     return _answer(referral, response)
+
+
+@router.post("/{referral_id}/preview", responses=STATE_CHANGE)
+async def refresh_referral_preview(
+    referral_id: UUID, uow: UoW, who: ReferralsSend, response: Response, if_match: IfMatch = None
+) -> ReferralRead:
+    """Rebuild a draft's snapshot under the consents in force now (the consent dry-run). Sending then stores
+    exactly this snapshot. Only for drafts; the version (ETag) moves on."""
+    async with uow:
+        referral = await referrals.refresh_preview(uow, referral_id, if_match=if_match, actor=who, now=utc_now())
+        await uow.commit()
+    return _answer(referral, response)
+
+
+@router.get("/{referral_id}/disclosures", responses=problems(401, 403, 404))
+async def get_referral_disclosures(referral_id: UUID, uow: UoW, who: ReferralsRead) -> ReferralDisclosures:
+    """The disclosure ledger of a referral, for its referring office only (read-only): which data categories
+    left, to whom, when, for which purpose and under which consent, and which of them later withdrawals took
+    back from the destination's copy. The destination gets 403 `not-referral-sender`; anyone else 404."""
+    async with uow:
+        history = await referrals.referral_disclosures(uow, referral_id, actor=who)
+        await uow.commit()
+    return ReferralDisclosures(
+        referral_id=referral_id,
+        disclosures=[DisclosureRead.of(d) for d in history.disclosures],
+        redactions=[RedactionRead.model_validate(r, from_attributes=True) for r in history.redactions],
+    )
 
 
 async def _respond(

@@ -1,4 +1,5 @@
-"""Who may see a referral, until the consent policy lands: its referring office and its destination. Pure."""
+"""Who may see a referral: its referring office (the case's owner, which alone may disclose it) and its
+destination. What the destination may read of the case itself is the access policy's to decide. Pure."""
 
 from referral_service.domain.lifecycle import ReferralStatus, Side
 

@@ -67,3 +67,15 @@ class InvalidPeriod(Invalid):
 
 class HsdsImportRejected(Invalid):
     code, title = "hsds-import-rejected", "Rows of the HSDS document are invalid; nothing was imported"
+
+
+class ConsentRequired(Forbidden):
+    code, title = "consent-required", "No consent in force lets any personal data go to this destination"
+
+
+class ReferralPreviewOutdated(Conflict):
+    code, title = "referral-preview-outdated", "What would be sent changed since the preview; refresh it first"
+
+
+class ProviderFeedbackConsentRequired(Forbidden):
+    code, title = "provider-feedback-consent-required", "Without provider_feedback consent, only statuses go back"

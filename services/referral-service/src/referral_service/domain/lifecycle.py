@@ -16,6 +16,7 @@ class ReferralStatus(StrEnum):
     COMPLETED = "completed"  # outcome and feedback reported to the referring office
     CANCELLED = "cancelled"  # withdrawn by the referring office
     EXPIRED = "expired"  # neither accepted nor declined within the expiry window
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # the consent behind it was withdrawn (data-protection.md §2.4)
 
 
 class Action(StrEnum):
@@ -27,6 +28,8 @@ class Action(StrEnum):
     COMPLETE = "complete"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    REFRESH_PREVIEW = "refresh_preview"
+    WITHDRAW_CONSENT = "withdraw_consent"
 
 
 class Side(StrEnum):
@@ -57,8 +60,14 @@ RULES: dict[Action, Rule] = {
         Side.SENDER, frozenset({S.DRAFT, S.REQUESTED, S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS}), S.CANCELLED
     ),
     Action.EXPIRE: Rule(Side.SYSTEM, frozenset({S.REQUESTED, S.RECEIVED}), S.EXPIRED),
+    # the sender rebuilds a draft's snapshot under the consents in force now: what it sees is what send stores
+    Action.REFRESH_PREVIEW: Rule(Side.SENDER, frozenset({S.DRAFT}), S.DRAFT),
+    # "any active → consent withdrawn" (referrals.md §6.1): always allowed, driven by the consent event
+    Action.WITHDRAW_CONSENT: Rule(
+        Side.SYSTEM, frozenset({S.REQUESTED, S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS}), S.CONSENT_WITHDRAWN
+    ),
 }
-TERMINAL = frozenset({S.REJECTED, S.COMPLETED, S.CANCELLED, S.EXPIRED})
+TERMINAL = frozenset({S.REJECTED, S.COMPLETED, S.CANCELLED, S.EXPIRED, S.CONSENT_WITHDRAWN})
 OPEN = frozenset({S.REQUESTED, S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS})
 
 

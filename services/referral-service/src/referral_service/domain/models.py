@@ -1,5 +1,5 @@
-"""Tables of referral-service: the service directory on Open Referral HSDS 3.x lines, the case-ownership
-projection, and referrals.
+"""Tables of referral-service: the service directory on Open Referral HSDS 3.x lines, the case and consent
+projections, referrals, and the disclosure ledger.
 
 Organisation and office ids are the `org_id` and `office_id` claims the identity provider puts into access
 tokens. HSDS `organization` → Organisation; `location` → Location (an office is a location of kind office);
@@ -15,8 +15,10 @@ from sqlalchemy import Column, DateTime, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from casebridge_common.access import ConsentFacts, ConsentStatus, GivenBy, Party
 from casebridge_common.db import enum_type
 from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.consent import ScopeTerms, WithdrawalKind
 from casebridge_common.events.contracts.referral import (
     Deadline,
     DeclineReason,
@@ -173,7 +175,8 @@ class ServiceAtLocation(SQLModel, table=True):
 
 
 class CaseProjection(SQLModel, table=True):
-    """What referral-service knows of a case, from `casebridge.case.opened.v1`: ids and its owner only."""
+    """What referral-service knows of a case, from the case events: ids, its owner, whether the beneficiary was
+    a minor at opening (the child-protection gates), and whether it is closed."""
 
     __tablename__ = "case_projections"
 
@@ -183,6 +186,39 @@ class CaseProjection(SQLModel, table=True):
     owner_office_id: str = Field(index=True)
     owner_organisation_id: str | None = None
     opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    beneficiary_id: UUID | None = Field(default=None, index=True)
+    subject_is_minor: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ConsentProjection(SQLModel, table=True):
+    """A beneficiary's consent as `casebridge.consent.events.v1` describes it: enough for the access policy's
+    `CaseFacts`, no personal data (the beneficiary is a surrogate id)."""
+
+    __tablename__ = "consent_projections"
+    __table_args__ = (Index("ix_consent_projections_beneficiary", "beneficiary_id", "valid_from", "consent_id"),)
+
+    consent_id: UUID = Field(primary_key=True)
+    beneficiary_id: UUID
+    status: ConsentStatus = Field(sa_type=enum_type(ConsentStatus))
+    given_by: GivenBy = Field(sa_type=enum_type(GivenBy))
+    child_assent: bool = False
+    scopes: list[dict[str, object]] = Field(sa_column=Column(JSONB, nullable=False))  # ScopeTerms documents
+    valid_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    valid_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+    def to_facts(self) -> ConsentFacts:
+        return ConsentFacts(
+            consent_id=self.consent_id,
+            status=self.status,
+            given_by=self.given_by,
+            scopes=tuple(ScopeTerms.model_validate(s).to_policy() for s in self.scopes),
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            child_assent=self.child_assent,
+        )
 
 
 class Referral(SQLModel, table=True):
@@ -237,6 +273,9 @@ class Referral(SQLModel, table=True):
     acknowledge_due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     first_contact_due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     outcome_due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    consent_withdrawn_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    case_closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     version: int = 1
 
 
@@ -249,3 +288,50 @@ class MissedDeadline(SQLModel, table=True):
     deadline: Deadline = Field(sa_type=enum_type(Deadline), primary_key=True)
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     detected_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Disclosure(SQLModel, table=True):
+    """The disclosure ledger (data-protection.md §7): one row per send, naming the recipient, the categories that
+    left and the consent that authorised each. Withdrawal propagation finds the holders of copies here, and the
+    beneficiary's access report lists it. Erasure keeps the row (to whom, when) and drops the details."""
+
+    __tablename__ = "disclosures"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    referral_id: UUID = Field(foreign_key="referrals.id", index=True)
+    case_id: UUID = Field(index=True)
+    recipient_office_id: str | None = None
+    recipient_organisation_id: str
+    recipient_organisation_type: str | None = None
+    recipient_country: str = Field(max_length=2)
+    purpose: str
+    categories: list[str] = Field(default_factory=list, sa_column=_strings())
+    # category → the consent id that authorised it
+    consents: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    disclosed_by: str
+    disclosed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+    @property
+    def recipient(self) -> Party:
+        return Party(
+            office_id=self.recipient_office_id,
+            organisation_id=self.recipient_organisation_id,
+            organisation_type=self.recipient_organisation_type,
+            country=self.recipient_country,
+        )
+
+
+class SnapshotRedaction(SQLModel, table=True):
+    """The audit trace of a withdrawal applied to a stored snapshot: which categories were dropped, and why.
+    The primary key makes a redelivered withdrawal redact a referral once."""
+
+    __tablename__ = "snapshot_redactions"
+
+    referral_id: UUID = Field(foreign_key="referrals.id", primary_key=True)
+    withdrawal_id: UUID = Field(primary_key=True)
+    consent_id: UUID
+    kind: WithdrawalKind = Field(sa_type=enum_type(WithdrawalKind))
+    categories: list[str] = Field(default_factory=list, sa_column=_strings())
+    referral_closed: bool  # the open referral moved to consent_withdrawn
+    redacted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

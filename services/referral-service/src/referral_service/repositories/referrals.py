@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,6 +22,7 @@ class ReferralFilter:
     category: ServiceCategory | None = None
     urgency: Urgency | None = None
     case_id: UUID | None = None
+    case_closed: bool | None = None  # True: referrals whose case was closed while they were open
 
 
 def addressed_to(organisation_id: str, office_id: str | None) -> ColumnElement[bool]:
@@ -46,6 +48,16 @@ class Referrals:
     async def get(self, referral_id: UUID, *, for_update: bool = False) -> Referral | None:
         return await self._session.get(Referral, referral_id, with_for_update=for_update)
 
+    async def of_cases(self, case_ids: Iterable[UUID]) -> list[Referral]:
+        """Every referral of these cases, locked, in a fixed order so that concurrent writers cannot deadlock."""
+        rows = await self._session.scalars(
+            select(Referral)
+            .where(col(Referral.case_id).in_(list(case_ids)))
+            .order_by(col(Referral.id))
+            .with_for_update()
+        )
+        return list(rows.all())
+
     async def page(
         self,
         where: ColumnElement[bool],
@@ -64,6 +76,9 @@ class Referrals:
             query = query.where(col(Referral.urgency) == filters.urgency)
         if filters.case_id is not None:
             query = query.where(col(Referral.case_id) == filters.case_id)
+        if filters.case_closed is not None:
+            closed = col(Referral.case_closed_at)
+            query = query.where(closed.is_not(None) if filters.case_closed else closed.is_(None))
         if after is not None:
             query = query.where(tuple_(col(Referral.created_at), col(Referral.id)) < tuple_(*after))
         query = query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc()).limit(limit + 1)

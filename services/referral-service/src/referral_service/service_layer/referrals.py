@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from casebridge_common.audit import AuditAction
+from casebridge_common.access import Party, disclosure
+from casebridge_common.audit import AuditAction, AuditOutcome
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.referral import (
     ReferralAccepted,
@@ -33,23 +34,26 @@ from referral_service.domain.deadlines import (
 from referral_service.domain.errors import (
     CaseNotFound,
     CategoryRequired,
+    ConsentRequired,
     DeadlineOverrideNotAllowed,
     NotReferralDestination,
     NotReferralSender,
+    ProviderFeedbackConsentRequired,
     ReferralNotFound,
+    ReferralPreviewOutdated,
     SelfReferral,
     ServiceNotAcceptingReferrals,
     UnknownDestination,
 )
+from referral_service.domain.feedback import feedback_consent
 from referral_service.domain.lifecycle import Action, ReferralStatus, Side, next_status
-from referral_service.domain.models import Referral
-from referral_service.domain.snapshot import build_snapshot
+from referral_service.domain.models import CaseProjection, Disclosure, Referral, SnapshotRedaction
+from referral_service.domain.snapshot import PURPOSE, allowed_categories, build_snapshot, discloser
 from referral_service.repositories import ReferralFilter
 from referral_service.repositories.referrals import addressed_to
 from referral_service.schemas import CancelReferral, CompleteReferral, CreateReferral, DeclineReferral
+from referral_service.service_layer.cases import RESOURCE, case_facts
 from referral_service.unit_of_work import ReferralUnitOfWork
-
-RESOURCE = "referral"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +92,55 @@ async def _resolve_destination(uow: ReferralUnitOfWork, body: CreateReferral) ->
     return _Resolved(organisation.id, None, None, organisation.country, None)
 
 
+async def _recipient(uow: ReferralUnitOfWork, referral: Referral) -> Party:
+    """The destination as a consent names recipients. Its organisation type is the directory's: the category of
+    the service referred to, or else the kind of organisation."""
+    organisation_type: str | None = None
+    if referral.destination_service_id is not None:
+        service = await uow.directory.service(referral.destination_service_id)
+        organisation_type = str(service.category) if service is not None else None
+    else:
+        organisation = await uow.directory.organisation(referral.destination_organisation_id)
+        organisation_type = str(organisation.kind) if organisation is not None else None
+    return Party(
+        office_id=referral.destination_office_id,
+        organisation_id=referral.destination_organisation_id,
+        organisation_type=organisation_type,
+        country=referral.destination_country,
+    )
+
+
+async def _snapshot(
+    uow: ReferralUnitOfWork,
+    referral: Referral,
+    case: CaseProjection,
+    recipient: Party,
+    *,
+    actor: Principal,
+    now: datetime,
+) -> dict[str, object]:
+    """The consent dry-run for this destination and purpose, under the consents in force `now`."""
+    projection = disclosure(discloser(actor), await case_facts(uow, case), recipient, PURPOSE, now=now)
+    return build_snapshot(
+        case_id=referral.case_id,
+        programme=referral.programme,
+        category=referral.category,
+        urgency=referral.urgency,
+        mhpss_level=referral.mhpss_level,
+        reason=referral.reason,
+        consent_reference=referral.consent_reference,
+        recipient=recipient,
+        projection=projection,
+    )
+
+
 async def create_referral(
     uow: ReferralUnitOfWork, body: CreateReferral, *, policy: DeadlinePolicy, actor: Principal, now: datetime
 ) -> Referral:
     """A draft referral of a case the caller's office owns, with the snapshot it would send (the preview)."""
     case = await uow.cases.get(body.case_id)
     if case is None or case.owner_office_id != actor.office_id:
-        raise CaseNotFound(case_id=body.case_id)  # until the consent policy: only the owning office may refer
+        raise CaseNotFound(case_id=body.case_id)  # a disclosure is the owner's to make (access.decide)
     if body.acknowledge_within_s is not None and not policy.allow_overrides:
         raise DeadlineOverrideNotAllowed(pointer="#/acknowledge_within_s")
     destination = await _resolve_destination(uow, body)
@@ -120,23 +166,16 @@ async def create_referral(
         mhpss_level=body.mhpss_level,
         reason=body.reason,
         consent_reference=body.consent_reference,
-        snapshot=build_snapshot(
-            case_id=case.case_id,
-            programme=case.programme,
-            category=category,
-            urgency=urgency,
-            mhpss_level=body.mhpss_level,
-            reason=body.reason,
-            consent_reference=body.consent_reference,
-            destination_organisation_id=destination.organisation_id,
-        ),
+        snapshot={},
         status=ReferralStatus.DRAFT,
         acknowledge_within_s=body.acknowledge_within_s,
+        case_closed_at=case.closed_at,
         created_at=now,
         updated_at=now,
     )
+    referral.snapshot = await _snapshot(uow, referral, case, await _recipient(uow, referral), actor=actor, now=now)
     uow.referrals.add(referral)
-    uow.audit.record(actor, AuditAction.CREATE, resource_type=RESOURCE, resource_id=referral.id)
+    uow.audit.record(actor, AuditAction.CREATE, resource_type=RESOURCE, resource_id=referral.id, case_id=case.case_id)
     return referral
 
 
@@ -199,8 +238,33 @@ async def send_referral(
     actor: Principal,
     now: datetime,
 ) -> Referral:
-    """Sends the draft; the deadlines for its urgency are fixed now. Emits `casebridge.referral.sent.v1`."""
+    """Sends the draft with exactly the snapshot the sender previewed, and records the disclosure in the ledger;
+    the deadlines for its urgency are fixed now. Emits `casebridge.referral.sent.v1`.
+
+    Refused with `consent-required` when no consent in force lets any category go to the destination (R-C1),
+    and with `referral-preview-outdated` when the consents changed since the preview."""
     referral = await _load_for(uow, referral_id, Side.SENDER, if_match=if_match, actor=actor)
+    # the case row lock orders this send with a concurrent withdrawal of the beneficiary's consent
+    case = await uow.cases.get(referral.case_id, for_update=True)
+    if case is None:
+        raise ReferralNotFound(referral_id=referral_id)
+    recipient = await _recipient(uow, referral)
+    current = await _snapshot(uow, referral, case, recipient, actor=actor, now=now)
+    allowed = allowed_categories(current)
+    if not allowed:
+        uow.audit.record(
+            actor,
+            AuditAction.DISCLOSE,
+            resource_type=RESOURCE,
+            resource_id=referral.id,
+            case_id=referral.case_id,
+            purpose=PURPOSE,
+            outcome=AuditOutcome.DENIED,
+            reason="consent-required",
+        )
+        raise ConsentRequired(referral_id=referral_id, shared_data_manifest=current["shared_data_manifest"])
+    if current != referral.snapshot:
+        raise ReferralPreviewOutdated(referral_id=referral_id, shared_data_manifest=current["shared_data_manifest"])
     _advance(referral, Action.SEND, now=now)
     override = timedelta(seconds=referral.acknowledge_within_s) if referral.acknowledge_within_s else None
     due = due_dates(now, policy.profiles[referral.urgency], acknowledge_within=override)
@@ -221,8 +285,97 @@ async def send_referral(
             }
         )
     )
-    uow.audit.record(actor, AuditAction.UPDATE, resource_type=RESOURCE, resource_id=referral.id, purpose="referral")
+    uow.disclosures.add(
+        Disclosure(
+            referral_id=referral.id,
+            case_id=referral.case_id,
+            recipient_office_id=recipient.office_id,
+            recipient_organisation_id=referral.destination_organisation_id,
+            recipient_organisation_type=recipient.organisation_type,
+            recipient_country=referral.destination_country,
+            purpose=str(PURPOSE),
+            categories=sorted(str(c) for c in allowed),
+            consents={str(c): consent_id for c, consent_id in allowed.items()},
+            disclosed_by=actor.subject,
+            disclosed_at=now,
+        )
+    )
+    uow.audit.record(
+        actor,
+        AuditAction.DISCLOSE,
+        resource_type=RESOURCE,
+        resource_id=referral.id,
+        case_id=referral.case_id,
+        categories=[str(c) for c in allowed],
+        purpose=PURPOSE,
+    )
     return referral
+
+
+async def refresh_preview(
+    uow: ReferralUnitOfWork, referral_id: UUID, *, if_match: str | None, actor: Principal, now: datetime
+) -> Referral:
+    """Rebuild a draft's snapshot under the consents in force now: the new preview is what send will store."""
+    referral = await _load_for(uow, referral_id, Side.SENDER, if_match=if_match, actor=actor)
+    case = await uow.cases.get(referral.case_id)
+    if case is None:
+        raise ReferralNotFound(referral_id=referral_id)
+    _advance(referral, Action.REFRESH_PREVIEW, now=now)
+    referral.snapshot = await _snapshot(uow, referral, case, await _recipient(uow, referral), actor=actor, now=now)
+    uow.audit.record(actor, AuditAction.UPDATE, resource_type=RESOURCE, resource_id=referral.id, purpose=PURPOSE)
+    return referral
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureHistory:
+    disclosures: list[Disclosure]
+    redactions: list[SnapshotRedaction]
+
+
+async def case_disclosures(
+    uow: ReferralUnitOfWork, case_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int, actor: Principal
+) -> list[Disclosure]:
+    """Every disclosure of a case's data through referrals, for the office that owns the case now: what a
+    beneficiary's access request lists (to whom, what, when, under which consent)."""
+    case = await uow.cases.get(case_id)
+    if case is None or case.owner_office_id != actor.office_id:
+        raise CaseNotFound(case_id=case_id)
+    rows = await uow.disclosures.page_of_case(case_id, after=after, limit=limit)
+    uow.audit.record(
+        actor,
+        AuditAction.LIST,
+        resource_type="disclosure",
+        resource_id=None,
+        case_id=case_id,
+        categories=sorted({c for d in rows for c in d.categories}),
+        purpose="audit",
+    )
+    return rows
+
+
+async def referral_disclosures(uow: ReferralUnitOfWork, referral_id: UUID, *, actor: Principal) -> DisclosureHistory:
+    """The ledger of one referral, for its referring office: what left, to whom, when, under which consent,
+    and what later withdrawals took back."""
+    referral = await uow.referrals.get(referral_id)
+    relation = None if referral is None else _side(referral, actor)
+    if referral is None or relation is None:
+        raise ReferralNotFound(referral_id=referral_id)
+    if relation != Side.SENDER:
+        raise NotReferralSender(referral_id=referral_id)
+    history = DisclosureHistory(
+        disclosures=await uow.disclosures.of_referral(referral_id),
+        redactions=await uow.disclosures.redactions(referral_id),
+    )
+    uow.audit.record(
+        actor,
+        AuditAction.VIEW,
+        resource_type="disclosure",
+        resource_id=referral.id,
+        case_id=referral.case_id,
+        categories=sorted({c for d in history.disclosures for c in d.categories}),
+        purpose="audit",
+    )
+    return history
 
 
 async def respond(
@@ -236,8 +389,23 @@ async def respond(
     decline: DeclineReferral | None = None,
     complete: CompleteReferral | None = None,
 ) -> Referral:
-    """The destination's steps: acknowledge, accept, decline (with a reason), start, complete (outcome + feedback)."""
+    """The destination's steps: acknowledge, accept, decline (with a reason), start, complete (outcome + feedback).
+
+    Texts back to the referring office (a decline note, an outcome summary, feedback) need the beneficiary's
+    `provider_feedback` consent (R-C2); without it they are refused with `provider-feedback-consent-required`
+    and only the status codes may be returned."""
     referral = await _load_for(uow, referral_id, Side.DESTINATION, if_match=if_match, actor=actor)
+    texts = [
+        t
+        for t in (
+            decline.note if decline else None,
+            complete.outcome_summary if complete else None,
+            complete.feedback if complete else None,
+        )
+        if t is not None
+    ]
+    if texts:
+        await _require_feedback_consent(uow, referral, now=now)
     _advance(referral, action, now=now)
     event: ReferralEvent
     if action == Action.ACKNOWLEDGE:
@@ -262,6 +430,26 @@ async def respond(
     uow.outbox.emit(event)
     uow.audit.record(actor, AuditAction.UPDATE, resource_type=RESOURCE, resource_id=referral.id, purpose="referral")
     return referral
+
+
+async def _require_feedback_consent(uow: ReferralUnitOfWork, referral: Referral, *, now: datetime) -> None:
+    case = await uow.cases.get(referral.case_id)
+    organisation = (
+        await uow.directory.organisation(referral.referring_organisation_id)
+        if referral.referring_organisation_id is not None
+        else None
+    )
+    referrer = Party(
+        office_id=referral.referring_office_id,
+        organisation_id=referral.referring_organisation_id,
+        organisation_type=str(organisation.kind) if organisation is not None else None,
+        country=referral.referring_country,
+    )
+    decision = feedback_consent(await case_facts(uow, case), referrer, now=now) if case is not None else None
+    if decision is None or not decision.allowed:
+        raise ProviderFeedbackConsentRequired(
+            referral_id=referral.id, reason=str(decision.reason) if decision is not None else "no-consent"
+        )
 
 
 async def cancel_referral(

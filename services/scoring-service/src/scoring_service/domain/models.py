@@ -5,12 +5,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, Float, Index, String, UniqueConstraint
+from sqlalchemy import Column, DateTime, Float, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from casebridge_common.db import enum_type
 from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.consent import WithdrawalKind
 from casebridge_common.events.contracts.scoring import Administration, ScoreKind
 from scoring_service.domain.instruments import SchedulePlan
 
@@ -74,16 +75,19 @@ def baseline_for(
 
 
 class CaseRecord(SQLModel, table=True):
-    """What scoring-service knows of a case, from `case.opened`: enough to decide which office may see it."""
+    """What scoring-service knows of a case, from `case.opened` and `case.transferred`: enough to decide which
+    office may see it. An erased beneficiary's case keeps only this row, without the beneficiary id."""
 
     __tablename__ = "cases"
 
     case_id: UUID = Field(primary_key=True)
-    beneficiary_id: UUID | None = None
+    beneficiary_id: UUID | None = Field(default=None, index=True)
     owner_office_id: str = Field(index=True)
     owner_organisation_id: str | None = None
     programme: Programme = Field(sa_type=enum_type(Programme))
     opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    case_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class InstrumentRecord(SQLModel, table=True):
@@ -171,6 +175,52 @@ class Score(SQLModel, table=True):
     previous_score_id: UUID | None = None
     change: dict[str, object] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     computed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AnalysisExclusion(SQLModel, table=True):
+    """A case whose survey data no longer enter programme indicators (data-protection.md §2.4 item 6): keyed by
+    the case id alone, so it holds even when the withdrawal is consumed before the case's `case.opened`.
+    Aggregates published before `excluded_at` are not recalled."""
+
+    __tablename__ = "analysis_exclusions"
+
+    case_id: UUID = Field(primary_key=True)
+    beneficiary_id: UUID
+    withdrawal_id: UUID
+    consent_id: UUID
+    excluded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class WithdrawalReceipt(SQLModel, table=True):
+    """What scoring-service did about one consent withdrawal, and the acknowledgement it sent for it."""
+
+    __tablename__ = "withdrawal_receipts"
+
+    withdrawal_id: UUID = Field(primary_key=True)
+    consent_id: UUID
+    beneficiary_id: UUID = Field(index=True)
+    kind: WithdrawalKind = Field(sa_type=enum_type(WithdrawalKind))
+    case_ids: list[UUID] = Field(sa_column=Column(ARRAY(Uuid), nullable=False))
+    concerned_survey_data: bool  # whether the withdrawn scopes covered the programme's analysis of survey data
+    cases_excluded: int  # cases newly excluded from analysis
+    surveys_excluded: int  # their administrations held when the withdrawal was processed
+    purged: int
+    redacted: int
+    acknowledged_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class BeneficiaryErasure(SQLModel, table=True):
+    """The trace an erasure leaves: which cases, how many rows were purged, when. Ids and counts only."""
+
+    __tablename__ = "beneficiary_erasures"
+
+    beneficiary_id: UUID = Field(primary_key=True)
+    case_ids: list[UUID] = Field(sa_column=Column(ARRAY(Uuid), nullable=False))
+    surveys_purged: int
+    scores_purged: int
+    schedules_purged: int
+    erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    processed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 def add_months(day: date, months: int) -> date:

@@ -35,7 +35,7 @@ from scoring_service.domain.scoring import COMPOSITE, Answers, ScoreResult, scor
 from scoring_service.schemas import SubmitSurvey
 from scoring_service.unit_of_work import ScoringUnitOfWork
 
-CATEGORIES = ["survey_answers", "scores"]
+CATEGORIES = ["survey_responses", "scores"]
 
 
 def _due(uow: ScoringUnitOfWork, schedule: SurveySchedule) -> None:
@@ -54,18 +54,25 @@ def _due(uow: ScoringUnitOfWork, schedule: SurveySchedule) -> None:
 
 async def schedule_baseline(
     uow: ScoringUnitOfWork, opened: CaseOpened, *, window_days: int, now: datetime
-) -> SurveySchedule:
-    """Remember the case and its owning office, and record the baseline survey as due. Emits `survey.due`."""
+) -> SurveySchedule | None:
+    """Remember the case and its owning office, and record the baseline survey as due. Emits `survey.due`.
+
+    A case whose beneficiary was erased before its opening was consumed is remembered as erased, unscheduled."""
+    erased = await uow.erasures.covers(case_id=opened.case_id, beneficiary_id=opened.beneficiary_id)
     await uow.cases.add_if_absent(
         CaseRecord(
             case_id=opened.case_id,
-            beneficiary_id=opened.beneficiary_id,
+            beneficiary_id=None if erased else opened.beneficiary_id,
             owner_office_id=opened.owner_office_id,
             owner_organisation_id=opened.owner_organisation_id,
             programme=opened.programme,
             opened_at=opened.opened_at,
+            case_version=opened.case_version,
+            erased_at=now if erased else None,
         )
     )
+    if erased:
+        return None
     schedule = baseline_for(
         case_id=opened.case_id,
         owner_office_id=opened.owner_office_id,
@@ -79,16 +86,32 @@ async def schedule_baseline(
 
 
 async def schedules_for_case(uow: ScoringUnitOfWork, case_id: UUID, *, actor: Principal) -> list[SurveySchedule]:
-    """Only the office that owns the case sees its schedules; for any other office the list is empty."""
-    return await uow.surveys.for_case(case_id, office_id=actor.office_id)
+    """Only the office that owns the case sees its schedules (those of a previous owner included, after a
+    transfer); for any other office the list is empty."""
+    case = await uow.cases.get(case_id)
+    if case is None or case.erased_at is not None or case.owner_office_id != actor.office_id:
+        return []
+    return await uow.surveys.for_case(case_id)
 
 
 async def visible_case(uow: ScoringUnitOfWork, case_id: UUID, *, actor: Principal) -> CaseRecord:
-    """A case another office owns, or one never announced by `case.opened`, does not exist for the caller."""
+    """A case another office owns, one never announced by `case.opened`, or an erased one, does not exist for
+    the caller. Ownership is the case's current one: after a transfer, its surveys go with it."""
     case = await uow.cases.get(case_id)
-    if case is None or case.owner_office_id != actor.office_id:
+    if case is None or case.erased_at is not None or case.owner_office_id != actor.office_id:
         raise CaseNotFound(case_id=case_id)
     return case
+
+
+async def _visible_survey(uow: ScoringUnitOfWork, survey_id: UUID, *, actor: Principal) -> Survey:
+    survey = await uow.administrations.get(survey_id)
+    if survey is None:
+        raise SurveyNotFound(survey_id=survey_id)
+    try:
+        await visible_case(uow, survey.case_id, actor=actor)
+    except CaseNotFound:
+        raise SurveyNotFound(survey_id=survey_id) from None
+    return survey
 
 
 async def _instrument(uow: ScoringUnitOfWork, code: str, version: str, case: CaseRecord) -> InstrumentDocument:
@@ -275,9 +298,7 @@ async def rescore(
     uow: ScoringUnitOfWork, survey_id: UUID, *, instrument_version: str, actor: Principal, now: datetime
 ) -> Score:
     """A what-if score under another version of the same instrument: a new labelled record, never an overwrite."""
-    survey = await uow.administrations.get(survey_id)
-    if survey is None or survey.owner_office_id != actor.office_id:
-        raise SurveyNotFound(survey_id=survey_id)
+    survey = await _visible_survey(uow, survey_id, actor=actor)
     case = await visible_case(uow, survey.case_id, actor=actor)
     if survey.status is SurveyStatus.DISCARDED or survey.answers is None:
         raise SurveyNotScored(survey_id=survey_id)
@@ -326,9 +347,7 @@ async def scored_history(
 
 
 async def get_survey(uow: ScoringUnitOfWork, survey_id: UUID, *, actor: Principal) -> tuple[Survey, list[Score]]:
-    survey = await uow.administrations.get(survey_id)
-    if survey is None or survey.owner_office_id != actor.office_id:
-        raise SurveyNotFound(survey_id=survey_id)
+    survey = await _visible_survey(uow, survey_id, actor=actor)
     uow.audit.record(actor, AuditAction.VIEW, resource_type="survey", resource_id=survey_id, categories=CATEGORIES)
     return survey, await uow.scores.for_surveys([survey.id])
 

@@ -51,6 +51,7 @@ class CaseOpened(Event):
                     "owner_office_id": "de-berlin",
                     "owner_organisation_id": "iom-germany",
                     "opened_at": "2026-12-01T10:00:00Z",
+                    "subject_is_minor": False,
                 }
             ]
         }
@@ -64,6 +65,8 @@ class CaseOpened(Event):
     owner_office_id: str
     owner_organisation_id: str | None
     opened_at: datetime
+    # under 18 when the case was opened: holders apply the child-protection gates (K14) without a birth date
+    subject_is_minor: bool = False
 
     def aggregate_id(self) -> UUID:
         return self.case_id

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from casebridge_common.access import ConsentScope, ConsentStatus, DataCategory, Purpose, Recipients
+from casebridge_common.access import ConsentScope, ConsentStatus, DataCategory, GivenBy, Purpose, Recipients
 from casebridge_common.events.envelope import Event
 
 CONSENT_TOPIC = "casebridge.consent.events.v1"
@@ -86,6 +86,8 @@ class ConsentGiven(ConsentEvent):
                     "scopes": [_SCOPE],
                     "valid_from": "2026-12-01T10:00:00Z",
                     "valid_until": "2027-12-01T10:00:00Z",
+                    "given_by": "self",
+                    "child_assent": False,
                 }
             ]
         }
@@ -97,6 +99,9 @@ class ConsentGiven(ConsentEvent):
     scopes: list[ScopeTerms]
     valid_from: datetime
     valid_until: datetime | None
+    # who consented and whether the child assented: holders need both to apply the guardian rule for a minor
+    given_by: GivenBy = GivenBy.SELF
+    child_assent: bool = False
 
 
 class WithdrawalKind(StrEnum):

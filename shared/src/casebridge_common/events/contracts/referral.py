@@ -172,6 +172,30 @@ class ReferralExpired(ReferralEvent):
     type: ClassVar[str] = "casebridge.referral.expired.v1"
 
 
+class ReferralConsentWithdrawn(ReferralEvent):
+    """The consent behind an open referral was withdrawn, narrowed or expired: sharing stops, the destination
+    drops what it received, and the referral ends (data-protection.md §2.4 step 5)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _REFERRAL
+                | {
+                    "consent_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                    "withdrawal_id": "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e",
+                    "withdrawn_categories": ["contact"],
+                    "withdrawn_at": "2026-12-10T09:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.referral.consent_withdrawn.v1"
+    consent_id: UUID
+    withdrawal_id: UUID
+    withdrawn_categories: list[str]
+    withdrawn_at: datetime
+
+
 class ReferralDeadlineMissed(ReferralEvent):
     """A deadline passed without the step it guards; emitted once per referral and deadline."""
 

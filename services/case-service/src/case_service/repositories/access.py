@@ -1,0 +1,127 @@
+"""Shares, referral links and break-glass grants, and the SQL form of "related to the case" for lists."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from case_service.domain.models import Case
+from case_service.domain.sharing import BreakGlassGrant, CaseReferralLink, CaseShare
+from casebridge_common.auth import Principal
+
+
+def related_to(who: Principal, now: datetime) -> ColumnElement[bool]:
+    """Cases the caller owns, holds an active share of, is the destination of an active referral of, or holds
+    an active break-glass grant for. The policy (`project`) narrows this further: it is the superset a list
+    query scans, so a page and its cursor are computed over rows the caller may be shown."""
+    share = exists().where(
+        col(CaseShare.case_id) == col(Case.id),
+        col(CaseShare.office_id) == who.office_id,
+        col(CaseShare.revoked_at).is_(None),
+        or_(col(CaseShare.expires_at).is_(None), col(CaseShare.expires_at) > now),
+    )
+    destinations = [col(CaseReferralLink.destination_office_id) == who.office_id]
+    if who.organisation_id is not None:
+        destinations.append(col(CaseReferralLink.destination_organisation_id) == who.organisation_id)
+    referral = exists().where(
+        col(CaseReferralLink.case_id) == col(Case.id), col(CaseReferralLink.active).is_(True), or_(*destinations)
+    )
+    grant = exists().where(
+        col(BreakGlassGrant.case_id) == col(Case.id),
+        col(BreakGlassGrant.subject) == who.subject,
+        col(BreakGlassGrant.office_id).is_not_distinct_from(who.office_id),
+        col(BreakGlassGrant.expires_at) > now,
+    )
+    return or_(col(Case.owner_office_id) == who.office_id, share, referral, grant)
+
+
+class Shares:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, share: CaseShare) -> None:
+        self._session.add(share)
+
+    async def get(self, case_id: UUID, share_id: UUID, *, for_update: bool = False) -> CaseShare | None:
+        query = select(CaseShare).where(col(CaseShare.case_id) == case_id, col(CaseShare.id) == share_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self._session.scalars(query)).one_or_none()
+
+    async def of_case(self, case_id: UUID) -> list[CaseShare]:
+        """Every share of the case, revoked and expired ones included, oldest first."""
+        query = (
+            select(CaseShare)
+            .where(col(CaseShare.case_id) == case_id)
+            .order_by(col(CaseShare.granted_at), col(CaseShare.id))
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def active_of(self, case_ids: Iterable[UUID], now: datetime) -> list[CaseShare]:
+        ids = list(case_ids)
+        if not ids:
+            return []
+        query = select(CaseShare).where(
+            col(CaseShare.case_id).in_(ids),
+            col(CaseShare.revoked_at).is_(None),
+            or_(col(CaseShare.expires_at).is_(None), col(CaseShare.expires_at) > now),
+        )
+        return list((await self._session.scalars(query.order_by(col(CaseShare.granted_at)))).all())
+
+
+class ReferralLinks:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(self, link: CaseReferralLink) -> None:
+        """Insert, or update when this event is newer than the one the row holds (at-least-once, any order)."""
+        values = {
+            "referral_id": link.referral_id,
+            "case_id": link.case_id,
+            "destination_organisation_id": link.destination_organisation_id,
+            "destination_office_id": link.destination_office_id,
+            "active": link.active,
+            "referral_version": link.referral_version,
+            "updated_at": link.updated_at,
+        }
+        statement = insert(CaseReferralLink).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["referral_id"],
+            set_={k: statement.excluded[k] for k in values if k != "referral_id"},
+            where=col(CaseReferralLink.referral_version) < statement.excluded.referral_version,
+        )
+        await self._session.execute(statement)
+
+    async def get(self, referral_id: UUID) -> CaseReferralLink | None:
+        return await self._session.get(CaseReferralLink, referral_id)
+
+    async def active_of(self, case_ids: Iterable[UUID]) -> list[CaseReferralLink]:
+        ids = list(case_ids)
+        if not ids:
+            return []
+        query = select(CaseReferralLink).where(
+            col(CaseReferralLink.case_id).in_(ids), col(CaseReferralLink.active).is_(True)
+        )
+        return list((await self._session.scalars(query.order_by(col(CaseReferralLink.updated_at)))).all())
+
+
+class BreakGlassGrants:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, grant: BreakGlassGrant) -> None:
+        self._session.add(grant)
+
+    async def active_of(self, case_ids: Iterable[UUID], now: datetime) -> list[BreakGlassGrant]:
+        """Unexpired grants; the policy only honours the one its holder presents (`BreakGlassFacts.held_by`)."""
+        ids = list(case_ids)
+        if not ids:
+            return []
+        query = select(BreakGlassGrant).where(
+            col(BreakGlassGrant.case_id).in_(ids), col(BreakGlassGrant.expires_at) > now
+        )
+        return list((await self._session.scalars(query.order_by(col(BreakGlassGrant.granted_at)))).all())
