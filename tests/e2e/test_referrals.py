@@ -9,46 +9,19 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
-from scenario import eventually, office_headers, open_return_case
-
-from casebridge_common.testing.plugin import RESOURCES, bearer
-from casebridge_common.testing.tokens import client_credentials_token, demo_client_secret
-
-SERVICE = "cfp-dakar-tvet-dakar"
-SENDER_SCOPE = "referrals:read referrals:send directory:read"
-PARTNER_SCOPE = "referrals:read referrals:respond directory:read"
-
-
-def referral_headers(issuer: str, client_id: str, scope: str) -> dict[str, str]:
-    token = client_credentials_token(
-        issuer, client_id, demo_client_secret(client_id), resource=RESOURCES["referral-api"], scope=scope
-    )
-    return bearer(token)
-
-
-def draft_referral(api: httpx.Client, headers: dict[str, str], case_id: str, **extra: Any) -> httpx.Response:
-    """Referral-service learns of the case from Kafka, so the first attempts may still be 404."""
-    body = {"case_id": case_id, "destination": {"service_id": SERVICE}, "reason": "Tailoring course after return"}
-    key = {"Idempotency-Key": str(uuid.uuid4())}
-
-    def attempt() -> httpx.Response | None:
-        response = api.post("/v1/referrals", json=body | extra, headers=headers | key)
-        return None if response.status_code == 404 else response
-
-    response: httpx.Response = eventually(attempt, what="referral-service to learn of the case")
-    return response
-
-
-def step(
-    api: httpx.Client, headers: dict[str, str], referral: dict[str, Any], action: str, **body: Any
-) -> dict[str, Any]:
-    response = api.post(
-        f"/v1/referrals/{referral['id']}/{action}",
-        json=body or None,
-        headers=headers | {"If-Match": f'"{referral["version"]}"'},
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
+from scenario import (
+    PARTNER_SCOPE,
+    REFERRAL_CONSENT,
+    SENDER_SCOPE,
+    SERVICE,
+    consented,
+    draft_referral,
+    give_consent,
+    office_headers,
+    open_return_case,
+    referral_headers,
+    step,
+)
 
 
 def test_a_german_host_office_refers_a_case_to_a_senegalese_provider_and_sees_the_outcome(
@@ -59,10 +32,11 @@ def test_a_german_host_office_refers_a_case_to_a_senegalese_provider_and_sees_th
     provider = referral_headers(oidc_issuer, "cfp-dakar-partner", PARTNER_SCOPE)
     erbil = referral_headers(oidc_issuer, "iq-erbil-system", SENDER_SCOPE)
     case = open_return_case(api, cases, given_name="Ibrahima")
+    give_consent(api, cases, case["beneficiary_id"], REFERRAL_CONSENT)
 
     created = draft_referral(api, berlin, case["id"])
     assert created.status_code == 201, created.text
-    draft = created.json()
+    draft = consented(api, berlin, created.json())
     assert (draft["status"], draft["category"], draft["destination"]["organisation_id"]) == (
         "draft",
         "tvet",
@@ -70,7 +44,9 @@ def test_a_german_host_office_refers_a_case_to_a_senegalese_provider_and_sees_th
     )
     assert draft["cross_border"] is True
     assert draft["snapshot"]["shared"]["case_id"] == case["id"]
-    assert {w["category"] for w in draft["snapshot"]["withheld"]} >= {"identity", "contact", "health"}
+    manifest = draft["snapshot"]["shared_data_manifest"]
+    assert {a["category"] for a in manifest["allowed"]} == {"identity_biodata", "contact", "skills_employment"}
+    assert {w["category"] for w in manifest["withheld"]} >= {"health_clinical", "vulnerability_results"}
     drafts_seen = api.get("/v1/referrals/inbox", params={"case_id": case["id"]}, headers=provider)
     assert drafts_seen.json()["items"] == []  # the destination sees nothing until it is sent
 
@@ -161,9 +137,10 @@ def test_a_provider_that_misses_its_acknowledgement_deadline_raises_a_deadline_m
     cases = office_headers(oidc_issuer, "de-berlin-system", "case-api")
     berlin = referral_headers(oidc_issuer, "de-berlin-system", SENDER_SCOPE)
     case = open_return_case(api, cases, given_name="Cheikh")
+    give_consent(api, cases, case["beneficiary_id"], REFERRAL_CONSENT)
     created = draft_referral(api, berlin, case["id"], acknowledge_within_s=1)  # local/test-only override
     assert created.status_code == 201, created.text
-    sent = step(api, berlin, created.json(), "send")
+    sent = step(api, berlin, consented(api, berlin, created.json()), "send")
 
     event = asyncio.run(_deadline_missed(sent["id"], timeout_s=90))
     assert event is not None, "no deadline_missed event on casebridge.referral.events.v1"
