@@ -77,6 +77,12 @@ def owner() -> Principal:
     return office(f"xx-{uuid.uuid4().hex[:8]}")
 
 
+def _around_now() -> tuple[time, time]:
+    """Two hours either side of now: the window holds whatever the time of day (it may span midnight)."""
+    now = utc_now().replace(microsecond=0)
+    return (now - timedelta(hours=2)).time(), (now + timedelta(hours=2)).time()
+
+
 async def prefer_mail_and_text(sessions: Sessions, who: Principal, *, quiet: bool = False) -> None:
     async with NotificationUnitOfWork(sessions) as uow:
         await preferences.set_preferences(
@@ -86,7 +92,7 @@ async def prefer_mail_and_text(sessions: Sessions, who: Principal, *, quiet: boo
             phone_number="+4930123456",
             language=Language.EN,
             timezone="UTC",
-            quiet_hours=(time(0), time(23, 59)) if quiet else None,
+            quiet_hours=_around_now() if quiet else None,
             digest=quiet,
             if_match='"0"',
             actor=who,
