@@ -45,14 +45,8 @@ async def withhold_from_analysis(
         receipt = await _withhold(uow, withdrawn, now=now)
     # Sent again for a withdrawal re-announced under a new event id: case-service keeps one receipt per holder.
     uow.outbox.emit(
-        ConsentWithdrawalAcknowledged(
-            withdrawal_id=withdrawn.withdrawal_id,
-            consent_id=withdrawn.consent_id,
-            beneficiary_id=withdrawn.beneficiary_id,
-            holder=HOLDER,
-            purged=receipt.purged,
-            redacted=receipt.redacted,
-            acknowledged_at=now,
+        ConsentWithdrawalAcknowledged.of(
+            withdrawn, holder=HOLDER, purged=receipt.purged, redacted=receipt.redacted, at=now
         )
     )
     return receipt

@@ -168,3 +168,18 @@ class ConsentWithdrawalAcknowledged(Event):
 
     def aggregate_id(self) -> UUID:
         return self.withdrawal_id
+
+    @classmethod
+    def of(
+        cls, withdrawn: ConsentWithdrawn, *, holder: str, purged: int, redacted: int, at: datetime
+    ) -> "ConsentWithdrawalAcknowledged":
+        """The receipt a holder sends for ``withdrawn``."""
+        return cls(
+            withdrawal_id=withdrawn.withdrawal_id,
+            consent_id=withdrawn.consent_id,
+            beneficiary_id=withdrawn.beneficiary_id,
+            holder=holder,
+            purged=purged,
+            redacted=redacted,
+            acknowledged_at=at,
+        )
