@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from casebridge_common.access import DataCategory
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.consent import WithdrawalKind
 from casebridge_common.events.contracts.referral import (
@@ -219,7 +220,14 @@ class PathwayRead(BaseModel):
     category: ServiceCategory
     default_urgency: Urgency = Urgency.ROUTINE
     service_ids: list[str]
-    required_consent_categories: list[str] = []
+    required_consent_categories: list[DataCategory] = Field(
+        default=[], description="data categories a send on this pathway must disclose (pathway-consent-required)"
+    )
+    redirect_on_missed_acknowledgement: bool = Field(
+        default=False,
+        description="a missed acknowledgement redirects the referral to the next service of `service_ids` that "
+        "accepts referrals (referrals.md §6.3 auto_redirect_after_overdue)",
+    )
 
 
 class DirectoryImport(BaseModel):
@@ -283,6 +291,12 @@ class CreateReferral(BaseModel):
     consent_reference: str | None = Field(default=None, max_length=200)
     acknowledge_within_s: int | None = Field(
         default=None, ge=1, le=86400, description="local/test only: overrides the acknowledgement deadline"
+    )
+    fallback_service_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="a directory service to redirect to if the destination misses the acknowledgement deadline, "
+        "before the pathway's fallbacks (when the pathway redirects)",
     )
 
     @model_validator(mode="after")
@@ -389,6 +403,13 @@ class ReferralRead(BaseModel):
     expired_at: datetime | None
     consent_withdrawn_at: datetime | None = Field(description="the consent behind it was withdrawn; sharing stopped")
     case_closed_at: datetime | None = Field(description="the case was closed while this referral was under way")
+    fallback_service_id: str | None = Field(description="where a missed acknowledgement redirects to first")
+    redirected_from_referral_id: UUID | None = Field(
+        description="the referral whose missed acknowledgement this one replaces"
+    )
+    redirected_to_referral_id: UUID | None = Field(
+        description="the referral to a fallback that replaced this one after a missed acknowledgement"
+    )
     version: int
 
     @classmethod
@@ -438,6 +459,9 @@ class ReferralRead(BaseModel):
             expired_at=r.expired_at,
             consent_withdrawn_at=r.consent_withdrawn_at,
             case_closed_at=r.case_closed_at,
+            fallback_service_id=r.fallback_service_id,
+            redirected_from_referral_id=r.redirected_from_referral_id,
+            redirected_to_referral_id=r.redirected_to_referral_id,
             version=r.version,
         )
 
@@ -714,5 +738,22 @@ class HsdsImport(BaseModel):
 
 
 class HsdsImportResult(BaseModel):
+    services_received: int
+    services_changed: int
+
+
+class HsdsTabularImportResult(BaseModel):
+    """What an HSDS CSV archive held and how many services it created or changed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"organisations_received": 1, "locations_received": 2, "services_received": 3, "services_changed": 1}
+            ]
+        }
+    )
+
+    organisations_received: int
+    locations_received: int
     services_received: int
     services_changed: int

@@ -1,6 +1,9 @@
 """The referral and directory APIs over HTTP: real tokens, real PostgreSQL, problem+json and no side effect."""
 
+import csv
+import io
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,8 +13,9 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import col
 
 from casebridge_common.access import ConsentStatus, DataCategory, Purpose
 from casebridge_common.db import session_factory, utc_now
@@ -21,7 +25,7 @@ from casebridge_common.events.envelope import CloudEvent
 from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
 from referral_service.consumers import on_case_opened, on_consent_given
-from referral_service.domain.models import Disclosure, Referral
+from referral_service.domain.models import Disclosure, Pathway, Referral
 from referral_service.main import create_app
 from referral_service.schemas import DirectoryImport
 from referral_service.service_layer.directory import load_directory
@@ -389,6 +393,46 @@ async def test_sending_without_consent_is_refused_with_consent_required_and_noth
     assert (kept.json()["status"], kept.headers["etag"]) == ("draft", '"1"')
 
 
+async def test_a_send_lacking_a_category_the_pathway_requires_is_refused_with_the_missing_ones(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    engine = create_async_engine(seeded.url)
+    async with engine.begin() as conn:
+        required = ["contact", "location"]
+        await conn.execute(
+            update(Pathway).where(col(Pathway.id) == "sn-tvet").values(required_consent_categories=required)
+        )
+    await engine.dispose()
+    draft = (await client.post("/v1/referrals", json=referral_body(seeded), headers=berlin(token))).json()
+    events_before = await count(seeded.url, OutboxMessage)
+    refused = await client.post(f"/v1/referrals/{draft['id']}/send", headers=berlin(token) | {"If-Match": '"1"'})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert (refused.json()["code"], refused.json()["missing_categories"]) == ("pathway-consent-required", ["location"])
+    assert await count(seeded.url, OutboxMessage) == events_before
+    assert await count(seeded.url, Disclosure) == 0
+
+
+async def test_a_referral_names_its_fallback_and_an_unknown_one_is_refused(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    unknown = await client.post(
+        "/v1/referrals", json=referral_body(seeded, fallback_service_id="no-such-service"), headers=berlin(token)
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown-destination")
+    assert await count(seeded.url, Referral) == 0
+    draft = await client.post(
+        "/v1/referrals", json=referral_body(seeded, fallback_service_id=FALLBACK), headers=berlin(token)
+    )
+    assert draft.status_code == 201
+    body = draft.json()
+    assert (body["fallback_service_id"], body["redirected_from_referral_id"], body["redirected_to_referral_id"]) == (
+        FALLBACK,
+        None,
+        None,
+    )
+
+
 async def test_the_referring_office_alone_reads_what_was_disclosed_under_which_consent(
     client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
 ) -> None:
@@ -448,3 +492,113 @@ async def test_the_case_owner_pages_through_every_disclosure_of_the_case_and_oth
     erbil = bearer(token("iq-erbil-system", "referral-api", SEND))
     foreign = await client.get("/v1/referrals/disclosures", params={"case_id": str(seeded.berlin_case)}, headers=erbil)
     assert (foreign.status_code, foreign.json()["code"]) == (404, "case-not-found")
+
+
+def _unzip(data: bytes) -> dict[str, list[dict[str, str]]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: list(csv.DictReader(io.StringIO(archive.read(name).decode()))) for name in archive.namelist()}
+
+
+def _zip(tables: dict[str, list[dict[str, str]]], *, leave_out: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, rows in tables.items():
+            if name == leave_out:
+                continue
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["id"])
+            writer.writeheader()
+            writer.writerows(rows)
+            archive.writestr(name, text.getvalue())
+    return buffer.getvalue()
+
+
+async def _export(client: httpx.AsyncClient, token: TokenFor) -> httpx.Response:
+    return await client.get(
+        "/v1/directory/hsds/tabular", params={"organisation_id": "cfp-dakar"}, headers=partner(token)
+    )
+
+
+async def _import(client: httpx.AsyncClient, token: TokenFor, archive: bytes) -> httpx.Response:
+    headers = partner(token) | {"Content-Type": "application/zip"}
+    return await client.post("/v1/directory/hsds/tabular", content=archive, headers=headers)
+
+
+async def test_an_hsds_csv_export_loads_back_unchanged_and_a_changed_row_updates_the_service(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    exported = await _export(client, token)
+    assert exported.status_code == 200
+    assert exported.headers["content-type"] == "application/zip"
+    tables = _unzip(exported.content)
+    for name in ("organization.csv", "service.csv", "location.csv", "service_at_location.csv"):
+        assert name in tables
+    assert [r["id"] for r in tables["organization.csv"]] == ["cfp-dakar"]
+    assert [r["id"] for r in tables["service.csv"]] == [FALLBACK, "cfp-dakar-business-start", SERVICE]
+    assert {r["taxonomy_term_id"] for r in tables["attribute.csv"]} == {
+        "casebridge-service-types:tvet",
+        "casebridge-service-types:business_development_support",
+    }
+    events_before = await count(seeded.url, OutboxMessage)
+
+    loaded = await _import(client, token, exported.content)
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json() == {
+        "organisations_received": 1,
+        "locations_received": len(tables["location.csv"]),
+        "services_received": 3,
+        "services_changed": 0,
+    }
+    assert await count(seeded.url, OutboxMessage) == events_before
+    assert _unzip((await _export(client, token)).content) == tables  # the round trip is lossless
+
+    tables["service.csv"][2]["name"] = "Vocational training, Dakar (evening classes)"
+    tables["language.csv"] = [r for r in tables["language.csv"] if r["service_id"] != SERVICE] + [
+        {"id": f"{SERVICE}:wo", "service_id": SERVICE, "name": "Wolof", "code": "wo"}
+    ]
+    changed = await _import(client, token, _zip(tables))
+    assert changed.json()["services_changed"] == 1
+    assert await count(seeded.url, OutboxMessage) == events_before + 1
+    service = (await client.get(f"/v1/directory/services/{SERVICE}", headers=partner(token))).json()
+    assert (service["name"], service["languages"]) == ("Vocational training, Dakar (evening classes)", ["wo"])
+
+
+async def test_bad_hsds_csv_rows_reject_the_whole_archive_naming_file_row_and_column(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    tables = _unzip((await _export(client, token)).content)
+    original_name = tables["service.csv"][0]["name"]
+    tables["service.csv"][0]["name"] = "Renamed, but the archive is bad"
+    tables["service.csv"][1]["minimum_age"] = "abc"
+    tables["language.csv"].append({"id": "stray", "service_id": "no-such-service", "name": "", "code": "fr"})
+    tables["location.csv"][0]["organization_id"] = "de-berlin-psz"
+    tables["attribute.csv"][0]["taxonomy_term_id"] = "casebridge-service-types:astrology"
+    events_before = await count(seeded.url, OutboxMessage)
+
+    refused = await _import(client, token, _zip(tables))
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "hsds-import-rejected"
+    found = {(r["file"], r["row"], r["column"]) for r in refused.json()["rejections"]}
+    assert found >= {
+        ("service.csv", 3, "minimum_age"),
+        ("language.csv", len(tables["language.csv"]) + 1, "service_id"),
+        ("location.csv", 2, "organization_id"),
+        ("attribute.csv", 2, "taxonomy_term_id"),
+    }
+    assert await count(seeded.url, OutboxMessage) == events_before
+    kept = await client.get(f"/v1/directory/services/{tables['service.csv'][0]['id']}", headers=partner(token))
+    assert kept.json()["name"] == original_name
+
+
+async def test_an_hsds_csv_archive_without_a_required_file_or_not_a_zip_is_rejected(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded
+) -> None:
+    tables = _unzip((await _export(client, token)).content)
+    missing = await _import(client, token, _zip(tables, leave_out="service.csv"))
+    assert (missing.status_code, missing.json()["rejections"]) == (
+        422,
+        [{"file": "service.csv", "row": None, "id": None, "column": None, "detail": "missing from the archive"}],
+    )
+    garbage = await _import(client, token, b"organization.csv,not,a,zip")
+    assert (garbage.status_code, garbage.json()["rejections"][0]["detail"]) == (422, "not a zip archive")

@@ -2,7 +2,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from casebridge_common.db import utc_now
 from casebridge_common.events.contracts.referral import ServiceCategory
@@ -17,6 +17,7 @@ from referral_service.schemas import (
     HsdsImport,
     HsdsImportResult,
     HsdsService,
+    HsdsTabularImportResult,
     OfficeRead,
     OrganisationRead,
     PathwayRead,
@@ -25,7 +26,7 @@ from referral_service.schemas import (
     SuggestionRead,
     Suggestions,
 )
-from referral_service.service_layer import directory
+from referral_service.service_layer import directory, hsds_tabular
 
 router = APIRouter(prefix="/v1/directory", tags=["directory"])
 Country = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
@@ -284,3 +285,48 @@ async def import_hsds(body: HsdsImport, uow: UoW, who: DirectoryWrite) -> HsdsIm
         counts = await directory.import_hsds(uow, body, actor=who, now=utc_now())
         await uow.commit()
     return HsdsImportResult(**counts)
+
+
+ZIP = "application/zip"
+ZIP_BODY = {"content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}}
+
+
+@router.get(
+    "/hsds/tabular",
+    response_class=Response,
+    responses={200: ZIP_BODY | {"description": "a zip of HSDS CSV files"}, **problems(400, 401, 403, 422)},
+)
+async def export_hsds_tabular(
+    uow: UoW, who: DirectoryRead, organisation_id: str | None = None, country: Country = None
+) -> Response:
+    """The directory's services, their organisations and locations in the tabular form of Open Referral HSDS
+    3.x: a zip of CSV files (organization, location, address, accessibility, service, service_at_location,
+    language, service_area, service_capacity, unit, attribute with the category as a `casebridge-service-types`
+    taxonomy_term, taxonomy_term), joined by their `*_id` columns; CaseBridge's fields are `cb_` columns, lists in
+    them `;`-separated. The same archive `POST /v1/directory/hsds/tabular` loads."""
+    async with uow:
+        archive = await hsds_tabular.export_tabular(uow, organisation_id=organisation_id, country=country)
+    return Response(
+        archive, media_type=ZIP, headers={"Content-Disposition": 'attachment; filename="hsds-directory.zip"'}
+    )
+
+
+@router.post(
+    "/hsds/tabular",
+    responses=problems(401, 403, 422),
+    openapi_extra={"requestBody": ZIP_BODY | {"required": True}},
+)
+async def import_hsds_tabular(request: Request, uow: UoW, who: DirectoryWrite) -> HsdsTabularImportResult:
+    """Load a provider's own organisation, locations and services from a zip of HSDS CSV files (as exported
+    above; other HSDS files and columns are ignored). organization.csv, location.csv, service.csv and
+    service_at_location.csv are required.
+
+    All or nothing: if the archive is malformed, or any row is invalid, names another organisation, an unknown
+    location, unit or taxonomy term, the answer is 422 `hsds-import-rejected` listing every problem
+    (`rejections[]`: file, row as a spreadsheet numbers it, id, column, detail) and nothing is stored. Each
+    service created or changed emits `casebridge.directory.service_updated.v1`."""
+    data = await request.body()
+    async with uow:
+        counts = await hsds_tabular.import_tabular(uow, data, actor=who, now=utc_now())
+        await uow.commit()
+    return HsdsTabularImportResult(**counts)

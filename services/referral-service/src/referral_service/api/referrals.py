@@ -67,8 +67,9 @@ async def create_referral(
     The answer carries the `snapshot` that sending will share with the destination: the sender's preview (the
     consent dry-run). Its `shared_data_manifest` lists each data category the beneficiary's consents let go to
     this destination for `referral_service_delivery` (with the consent id), and each withheld one with the
-    reason. A case the caller may not see is 404 `case-not-found`; an unknown destination is 422
-    `unknown-destination`; a service that is not accepting referrals is 409 `service-not-accepting-referrals`.
+    reason. A case the caller may not see is 404 `case-not-found`; an unknown destination or
+    `fallback_service_id` is 422 `unknown-destination`; a service that is not accepting referrals is 409
+    `service-not-accepting-referrals`.
     """
     async with uow:
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
@@ -204,8 +205,14 @@ async def send_referral(
     urgency. Emits `casebridge.referral.sent.v1`.
 
     403 `consent-required` when no consent in force lets any data category go to the destination (R-C1);
-    409 `referral-preview-outdated` when the consents changed since the preview (refresh it first). Both carry
-    the current `shared_data_manifest`.
+    403 `pathway-consent-required` when the pathway for the destination's country and the referral's category
+    requires categories the snapshot lacks (`missing_categories`); 409 `referral-preview-outdated` when the
+    consents changed since the preview (refresh it first). All carry the current `shared_data_manifest`.
+
+    If the destination misses the acknowledgement deadline, the referral is redirected to its
+    `fallback_service_id`, or (when the pathway redirects) to the pathway's next service accepting referrals:
+    it ends `expired` with `redirected_to_referral_id`, and the new referral is sent with a snapshot projected
+    afresh for the fallback; without consent covering the fallback it stays as it is and only escalates.
     """
     async with uow:
         referral = await referrals.send_referral(

@@ -73,6 +73,10 @@ class ConsentRequired(Forbidden):
     code, title = "consent-required", "No consent in force lets any personal data go to this destination"
 
 
+class PathwayConsentRequired(Forbidden):
+    code, title = "pathway-consent-required", "The referral pathway needs data categories no consent lets go there"
+
+
 class ReferralPreviewOutdated(Conflict):
     code, title = "referral-preview-outdated", "What would be sent changed since the preview; refresh it first"
 

@@ -28,6 +28,7 @@ class Action(StrEnum):
     COMPLETE = "complete"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    REDIRECT = "redirect"
     REFRESH_PREVIEW = "refresh_preview"
     WITHDRAW_CONSENT = "withdraw_consent"
 
@@ -60,6 +61,9 @@ RULES: dict[Action, Rule] = {
         Side.SENDER, frozenset({S.DRAFT, S.REQUESTED, S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS}), S.CANCELLED
     ),
     Action.EXPIRE: Rule(Side.SYSTEM, frozenset({S.REQUESTED, S.RECEIVED}), S.EXPIRED),
+    # "OVERDUE → REDIRECTED (new Referral)" (referrals.md §6): the unacknowledged referral ends as expired, with
+    # `redirected_to_referral_id` naming the referral to the fallback that replaces it
+    Action.REDIRECT: Rule(Side.SYSTEM, frozenset({S.REQUESTED}), S.EXPIRED),
     # the sender rebuilds a draft's snapshot under the consents in force now: what it sees is what send stores
     Action.REFRESH_PREVIEW: Rule(Side.SENDER, frozenset({S.DRAFT}), S.DRAFT),
     # "any active → consent withdrawn" (referrals.md §6.1): always allowed, driven by the consent event

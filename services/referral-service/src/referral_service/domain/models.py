@@ -164,7 +164,10 @@ class Pathway(SQLModel, table=True):
     category: ServiceCategory = Field(sa_type=enum_type(ServiceCategory))
     default_urgency: Urgency = Field(default=Urgency.ROUTINE, sa_type=enum_type(Urgency))
     service_ids: list[str] = Field(default_factory=list, sa_column=_strings())
+    # casebridge_common.access.DataCategory codes a send on this pathway must disclose
     required_consent_categories: list[str] = Field(default_factory=list, sa_column=_strings())
+    # referrals.md §6.3 `auto_redirect_after_overdue`: a missed acknowledgement redirects to the next service
+    redirect_on_missed_acknowledgement: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class ServiceAtLocation(SQLModel, table=True):
@@ -260,6 +263,10 @@ class Referral(SQLModel, table=True):
     outcome_summary: str | None = Field(default=None, sa_column=Column(Text))
     feedback: str | None = Field(default=None, sa_column=Column(Text))
     acknowledge_within_s: int | None = None
+    # where a missed acknowledgement redirects to, before the pathway's fallbacks
+    fallback_service_id: str | None = Field(default=None, foreign_key="services.id")
+    redirected_from_referral_id: UUID | None = Field(default=None, foreign_key="referrals.id", unique=True)
+    redirected_to_referral_id: UUID | None = Field(default=None, foreign_key="referrals.id")
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -288,6 +295,27 @@ class MissedDeadline(SQLModel, table=True):
     deadline: Deadline = Field(sa_type=enum_type(Deadline), primary_key=True)
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     detected_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RedirectOutcome(StrEnum):
+    REDIRECTED = "redirected"
+    CONSENT_NOT_COVERING = "consent-not-covering"  # the fallback would not get what the pathway or referral needs
+    NO_FALLBACK_ACCEPTING = "no-fallback-accepting"  # every fallback is closed, full or already tried
+    CASE_CLOSED = "case-closed"  # the case was closed meanwhile: nothing new is sent
+
+
+class FallbackRedirect(SQLModel, table=True):
+    """What the deadline timer decided about redirecting a referral whose acknowledgement was missed. The
+    primary key makes the decision once per referral, whichever worker gets there first."""
+
+    __tablename__ = "fallback_redirects"
+
+    referral_id: UUID = Field(foreign_key="referrals.id", primary_key=True)
+    outcome: RedirectOutcome = Field(sa_type=enum_type(RedirectOutcome))
+    fallback_service_id: str | None = Field(default=None, foreign_key="services.id")
+    redirected_to_referral_id: UUID | None = Field(default=None, foreign_key="referrals.id")
+    missing_categories: list[str] = Field(default_factory=list, sa_column=_strings())
+    decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class Disclosure(SQLModel, table=True):

@@ -12,7 +12,7 @@ from sqlmodel import col
 from casebridge_common.events.contracts.referral import Deadline, ServiceCategory, Urgency
 from referral_service.domain.deadlines import PENDING_WHILE
 from referral_service.domain.lifecycle import OPEN, ReferralStatus
-from referral_service.domain.models import MissedDeadline, Referral
+from referral_service.domain.models import FallbackRedirect, MissedDeadline, Referral
 from referral_service.domain.scorecards import ScorecardCounts
 
 
@@ -44,6 +44,17 @@ class Referrals:
 
     def add(self, referral: Referral) -> None:
         self._session.add(referral)
+
+    async def insert(self, referral: Referral) -> None:
+        """Adds and writes the row now, so that rows updated later in the transaction may refer to it."""
+        self._session.add(referral)
+        await self._session.flush()
+
+    def add_redirect(self, decision: FallbackRedirect) -> None:
+        self._session.add(decision)
+
+    async def redirect_of(self, referral_id: UUID) -> FallbackRedirect | None:
+        return await self._session.get(FallbackRedirect, referral_id)
 
     async def get(self, referral_id: UUID, *, for_update: bool = False) -> Referral | None:
         return await self._session.get(Referral, referral_id, with_for_update=for_update)

@@ -75,6 +75,9 @@ async def apply_withdrawal(uow: ReferralUnitOfWork, withdrawn: ConsentWithdrawn,
     locked = await uow.referrals.of_cases(case_ids)
     for case_id in case_ids:
         await uow.cases.get(case_id, for_update=True)
+    # A fallback redirect inserts its new referral under the case lock: read the referrals again now that the
+    # cases are ours, so one committed while this waited is redacted too.
+    locked = await uow.referrals.of_cases(case_ids)
     holders = {d.referral_id: d for d in await uow.disclosures.of_cases(case_ids)}
     scopes = [s.to_policy() for s in withdrawn.withdrawn_scopes]
     purged = redacted = closed = 0
@@ -132,15 +135,7 @@ async def apply_withdrawal(uow: ReferralUnitOfWork, withdrawn: ConsentWithdrawn,
             basis=withdrawn.withdrawal_id,
         )
     uow.outbox.emit(
-        ConsentWithdrawalAcknowledged(
-            withdrawal_id=withdrawn.withdrawal_id,
-            consent_id=withdrawn.consent_id,
-            beneficiary_id=withdrawn.beneficiary_id,
-            holder=HOLDER,
-            purged=purged,
-            redacted=redacted,
-            acknowledged_at=now,
-        )
+        ConsentWithdrawalAcknowledged.of(withdrawn, holder=HOLDER, purged=purged, redacted=redacted, at=now)
     )
     return WithdrawalEffect(purged=purged, redacted=redacted, referrals_closed=closed)
 

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from casebridge_common.access import Party, disclosure
+from casebridge_common.access import DataCategory, Party, Role, disclosure
 from casebridge_common.audit import AuditAction, AuditOutcome
-from casebridge_common.auth import Principal
+from casebridge_common.auth import Principal, Scope
 from casebridge_common.events.contracts.referral import (
+    Deadline,
     ReferralAccepted,
     ReferralAcknowledged,
     ReferralCancelled,
@@ -16,6 +17,7 @@ from casebridge_common.events.contracts.referral import (
     ReferralDeclined,
     ReferralEvent,
     ReferralExpired,
+    ReferralRedirected,
     ReferralSent,
     ReferralStarted,
     ServiceCategory,
@@ -38,6 +40,7 @@ from referral_service.domain.errors import (
     DeadlineOverrideNotAllowed,
     NotReferralDestination,
     NotReferralSender,
+    PathwayConsentRequired,
     ProviderFeedbackConsentRequired,
     ReferralNotFound,
     ReferralPreviewOutdated,
@@ -45,14 +48,22 @@ from referral_service.domain.errors import (
     ServiceNotAcceptingReferrals,
     UnknownDestination,
 )
+from referral_service.domain.fallback import fallback_candidates, first_accepting, missing_categories
 from referral_service.domain.feedback import feedback_consent
 from referral_service.domain.lifecycle import Action, ReferralStatus, Side, next_status
-from referral_service.domain.models import CaseProjection, Disclosure, Referral, SnapshotRedaction
+from referral_service.domain.models import (
+    CaseProjection,
+    Disclosure,
+    FallbackRedirect,
+    RedirectOutcome,
+    Referral,
+    SnapshotRedaction,
+)
 from referral_service.domain.snapshot import PURPOSE, allowed_categories, build_snapshot, discloser
 from referral_service.repositories import ReferralFilter
 from referral_service.repositories.referrals import addressed_to
 from referral_service.schemas import CancelReferral, CompleteReferral, CreateReferral, DeclineReferral
-from referral_service.service_layer.cases import RESOURCE, case_facts
+from referral_service.service_layer.cases import RESOURCE, SERVICE_ACTOR, case_facts
 from referral_service.unit_of_work import ReferralUnitOfWork
 
 
@@ -150,6 +161,8 @@ async def create_referral(
     if category is None:
         raise CategoryRequired(pointer="#/category")
     urgency = resolve_urgency(body.urgency, body.mhpss_level, category)
+    if body.fallback_service_id is not None and await uow.directory.service(body.fallback_service_id) is None:
+        raise UnknownDestination(pointer="#/fallback_service_id", service_id=body.fallback_service_id)
     referral = Referral(
         case_id=case.case_id,
         programme=case.programme,
@@ -169,6 +182,7 @@ async def create_referral(
         snapshot={},
         status=ReferralStatus.DRAFT,
         acknowledge_within_s=body.acknowledge_within_s,
+        fallback_service_id=body.fallback_service_id,
         case_closed_at=case.closed_at,
         created_at=now,
         updated_at=now,
@@ -242,7 +256,9 @@ async def send_referral(
     the deadlines for its urgency are fixed now. Emits `casebridge.referral.sent.v1`.
 
     Refused with `consent-required` when no consent in force lets any category go to the destination (R-C1),
-    and with `referral-preview-outdated` when the consents changed since the preview."""
+    with `referral-preview-outdated` when the consents changed since the preview, and with
+    `pathway-consent-required` when the snapshot lacks a category the pathway for the destination's country
+    and the referral's category requires (referrals.md §4)."""
     referral = await _load_for(uow, referral_id, Side.SENDER, if_match=if_match, actor=actor)
     # the case row lock orders this send with a concurrent withdrawal of the beneficiary's consent
     case = await uow.cases.get(referral.case_id, for_update=True)
@@ -265,6 +281,45 @@ async def send_referral(
         raise ConsentRequired(referral_id=referral_id, shared_data_manifest=current["shared_data_manifest"])
     if current != referral.snapshot:
         raise ReferralPreviewOutdated(referral_id=referral_id, shared_data_manifest=current["shared_data_manifest"])
+    missing = missing_categories(await _required_categories(uow, referral), allowed)
+    if missing:
+        uow.audit.record(
+            actor,
+            AuditAction.DISCLOSE,
+            resource_type=RESOURCE,
+            resource_id=referral.id,
+            case_id=referral.case_id,
+            purpose=PURPOSE,
+            outcome=AuditOutcome.DENIED,
+            reason="pathway-consent-required",
+        )
+        raise PathwayConsentRequired(
+            referral_id=referral_id,
+            missing_categories=[str(c) for c in missing],
+            shared_data_manifest=current["shared_data_manifest"],
+        )
+    _dispatch(uow, referral, recipient, allowed, policy=policy, actor=actor, now=now)
+    return referral
+
+
+async def _required_categories(uow: ReferralUnitOfWork, referral: Referral) -> list[str]:
+    """The consent categories the pathway for the destination's country and the referral's category requires."""
+    pathway = await uow.directory.pathway_for(referral.destination_country, referral.category)
+    return list(pathway.required_consent_categories) if pathway is not None else []
+
+
+def _dispatch(
+    uow: ReferralUnitOfWork,
+    referral: Referral,
+    recipient: Party,
+    allowed: dict[DataCategory, str],
+    *,
+    policy: DeadlinePolicy,
+    actor: Principal,
+    now: datetime,
+) -> None:
+    """Sends a draft whose snapshot passed the consent checks: fixes its deadlines, emits
+    `casebridge.referral.sent.v1` and records the disclosure in the ledger and the audit log."""
     _advance(referral, Action.SEND, now=now)
     override = timedelta(seconds=referral.acknowledge_within_s) if referral.acknowledge_within_s else None
     due = due_dates(now, policy.profiles[referral.urgency], acknowledge_within=override)
@@ -309,7 +364,6 @@ async def send_referral(
         categories=[str(c) for c in allowed],
         purpose=PURPOSE,
     )
-    return referral
 
 
 async def refresh_preview(
@@ -515,9 +569,11 @@ def _due(referral: Referral) -> DueDates | None:
 
 
 async def review_deadlines(uow: ReferralUnitOfWork, *, policy: DeadlinePolicy, now: datetime, limit: int = 200) -> int:
-    """The worker's timer: emit `deadline_missed` once per (referral, deadline) and expire unanswered referrals.
+    """The worker's timer: emit `deadline_missed` once per (referral, deadline), redirect a referral whose
+    acknowledgement was missed to its fallback when one is configured, and expire unanswered referrals.
 
-    Exactly once: the (referral, deadline) primary key is claimed in the same transaction as the event row.
+    Exactly once: the (referral, deadline) primary key is claimed in the same transaction as the event row, and
+    the redirect is decided in that same transaction; a second worker skips the locked rows.
     """
     emitted = 0
     for referral in await uow.referrals.due_for_review(now=now, expiry=policy.expiry, limit=limit):
@@ -532,9 +588,138 @@ async def review_deadlines(uow: ReferralUnitOfWork, *, policy: DeadlinePolicy, n
                     )
                 )
                 emitted += 1
+                if deadline == Deadline.ACKNOWLEDGE:
+                    emitted += await redirect_to_fallback(uow, referral, policy=policy, now=now)
         if is_expired(referral.status, referral.sent_at, policy.expiry, now=now):
             _advance(referral, Action.EXPIRE, now=now)
             referral.expired_at = now
             uow.outbox.emit(ReferralExpired.model_validate(_facts(referral)))
             emitted += 1
     return emitted
+
+
+def _redirect_actor(referral: Referral) -> Principal:
+    """The referring office as the redirect's discloser: the timer sends on its behalf, with the standing of
+    the case manager who made the referral (the sensitive classes still need the beneficiary's consent)."""
+    return Principal(
+        subject=SERVICE_ACTOR.subject,
+        client_id=SERVICE_ACTOR.client_id,
+        organisation_id=referral.referring_organisation_id,
+        office_id=referral.referring_office_id,
+        country=referral.referring_country,
+        scopes=frozenset({Scope.REFERRALS_SEND}),
+        roles=frozenset({Role.CASE_MANAGER}),
+    )
+
+
+async def _tried_services(uow: ReferralUnitOfWork, referral: Referral) -> set[str]:
+    """The services the chain of redirects that led to this referral went to already."""
+    tried: set[str] = set()
+    current: Referral | None = referral
+    while current is not None:
+        if current.destination_service_id is not None:
+            tried.add(current.destination_service_id)
+        previous = current.redirected_from_referral_id
+        current = await uow.referrals.get(previous) if previous is not None else None
+    return tried
+
+
+async def redirect_to_fallback(
+    uow: ReferralUnitOfWork, referral: Referral, *, policy: DeadlinePolicy, now: datetime
+) -> int:
+    """After a missed acknowledgement: when the referral names a fallback service or its pathway redirects,
+    the referral ends (`expired`, `redirected_to_referral_id` set) and a new referral to the first fallback that
+    accepts referrals is sent with a snapshot projected afresh for it, through the same consent dry-run as a
+    normal send. When the consents in force would not let the fallback have what the original destination got
+    and what the pathway requires, nothing is sent: the decision is recorded and only the escalation event
+    stands. Returns the number of events emitted. Runs in the caller's transaction, the referral row locked."""
+    pathway = await uow.directory.pathway_for(referral.destination_country, referral.category)
+    candidates = fallback_candidates(
+        explicit=referral.fallback_service_id,
+        pathway_service_ids=pathway.service_ids if pathway is not None else [],
+        pathway_redirects=pathway is not None and pathway.redirect_on_missed_acknowledgement,
+        current_service_id=referral.destination_service_id,
+        tried=await _tried_services(uow, referral),
+    )
+    if not candidates:
+        return 0
+    services = {c: await uow.directory.service(c) for c in candidates}
+    chosen = first_accepting(candidates, {c: s is not None and s.accepting_referrals for c, s in services.items()})
+    case = await uow.cases.get(referral.case_id, for_update=True)
+    decision = FallbackRedirect(
+        referral_id=referral.id,
+        outcome=RedirectOutcome.NO_FALLBACK_ACCEPTING,
+        fallback_service_id=chosen,
+        decided_at=now,
+    )
+    uow.referrals.add_redirect(decision)
+    if case is None or case.closed_at is not None:
+        decision.outcome = RedirectOutcome.CASE_CLOSED
+        return 0
+    service = services[chosen] if chosen is not None else None
+    if service is None:
+        return 0
+    actor = _redirect_actor(referral)
+    fallback = Referral(
+        case_id=referral.case_id,
+        programme=referral.programme,
+        referring_office_id=referral.referring_office_id,
+        referring_organisation_id=referral.referring_organisation_id,
+        referring_country=referral.referring_country,
+        requested_by=referral.requested_by,
+        destination_organisation_id=service.organisation_id,
+        destination_service_id=service.id,
+        destination_country=service.service_area_country,
+        category=referral.category,
+        urgency=referral.urgency,
+        mhpss_level=referral.mhpss_level,
+        reason=referral.reason,
+        consent_reference=referral.consent_reference,
+        snapshot={},
+        status=ReferralStatus.DRAFT,
+        acknowledge_within_s=referral.acknowledge_within_s,
+        redirected_from_referral_id=referral.id,
+        created_at=now,
+        updated_at=now,
+    )
+    recipient = await _recipient(uow, fallback)
+    fallback.snapshot = await _snapshot(uow, fallback, case, recipient, actor=actor, now=now)
+    allowed = allowed_categories(fallback.snapshot)
+    missing = missing_categories(
+        [*allowed_categories(referral.snapshot), *await _required_categories(uow, fallback)], allowed
+    )
+    if not allowed or missing:
+        decision.outcome = RedirectOutcome.CONSENT_NOT_COVERING
+        decision.missing_categories = [str(c) for c in missing]
+        uow.audit.record(
+            actor,
+            AuditAction.DISCLOSE,
+            resource_type=RESOURCE,
+            resource_id=referral.id,
+            case_id=referral.case_id,
+            purpose=PURPOSE,
+            outcome=AuditOutcome.DENIED,
+            reason="consent-required",
+        )
+        return 0
+    await uow.referrals.insert(fallback)
+    uow.audit.record(actor, AuditAction.CREATE, resource_type=RESOURCE, resource_id=fallback.id, case_id=case.case_id)
+    _dispatch(uow, fallback, recipient, allowed, policy=policy, actor=actor, now=now)
+    _advance(referral, Action.REDIRECT, now=now)
+    referral.expired_at, referral.redirected_to_referral_id = now, fallback.id
+    decision.outcome, decision.redirected_to_referral_id = RedirectOutcome.REDIRECTED, fallback.id
+    assert referral.acknowledge_due_at is not None  # noqa: S101 - a missed acknowledgement had a due date
+    uow.outbox.emit(
+        ReferralRedirected.model_validate(
+            _facts(referral)
+            | {
+                "redirected_to_referral_id": fallback.id,
+                "fallback_organisation_id": service.organisation_id,
+                "fallback_service_id": service.id,
+                "due_at": referral.acknowledge_due_at,
+            }
+        )
+    )
+    uow.outbox.emit(ReferralExpired.model_validate(_facts(referral)))
+    uow.audit.record(SERVICE_ACTOR, AuditAction.UPDATE, resource_type=RESOURCE, resource_id=referral.id)
+    return 3

@@ -212,6 +212,31 @@ class ReferralDeadlineMissed(ReferralEvent):
     urgency: Urgency
 
 
+class ReferralRedirected(ReferralEvent):
+    """The destination missed the acknowledgement deadline and the referral went to a fallback service instead:
+    this referral ended (`casebridge.referral.expired.v1` follows it) and `redirected_to_referral_id` was sent
+    (`casebridge.referral.sent.v1`) with a snapshot projected afresh for the fallback."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _REFERRAL
+                | {
+                    "redirected_to_referral_id": "4e3c0b8f-2a1d-4c6f-9b9e-7d2f3a4b5c6d",
+                    "fallback_organisation_id": "cfp-dakar",
+                    "fallback_service_id": "cfp-dakar-apprenticeship-thies",
+                    "due_at": "2026-12-08T10:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.referral.redirected.v1"
+    redirected_to_referral_id: UUID
+    fallback_organisation_id: str
+    fallback_service_id: str
+    due_at: datetime
+
+
 class DirectoryChange(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
