@@ -71,9 +71,9 @@ def main() -> None:
     rss = next(d for d in shipped() if d.version == "rss-default-v0")
     baseline = plain_baseline(rss)
     for answers in SURVEYS:  # the two compute the same scores before they race
-        ours = score(rss, answers)
+        result = score(rss, answers)
         plain = baseline(answers)
-        expected = (*(d.score for d in ours.dimensions), ours.composite)
+        expected = (*(d.score for d in result.dimensions), result.composite)
         assert all(  # noqa: S101 - a benchmark that measures wrong arithmetic is worthless
             (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-12)
             for a, b in zip(expected, plain, strict=True)

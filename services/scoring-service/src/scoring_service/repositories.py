@@ -2,13 +2,14 @@ from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import and_, delete, exists, func, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.scoring import Administration, ScoreKind
-from scoring_service.domain.indicators import ScoreFact
+from scoring_service.domain.indicators import NOT_SCREENED, ScoreFact
 from scoring_service.domain.instruments import InstrumentDocument
 from scoring_service.domain.models import (
     AnalysisExclusion,
@@ -54,6 +55,32 @@ class SurveySchedules:
         )
         return list((await self._session.scalars(query)).all())
 
+    async def open_for_cases(self, case_ids: list[UUID]) -> dict[UUID, list[SurveySchedule]]:
+        """:meth:`open_for_case` for many cases in one query, locked in the same order."""
+        query = (
+            select(SurveySchedule)
+            .where(
+                col(SurveySchedule.case_id).in_(case_ids),
+                col(SurveySchedule.status).in_([ScheduleStatus.DUE, ScheduleStatus.OVERDUE]),
+            )
+            .order_by(col(SurveySchedule.case_id), col(SurveySchedule.due_on), col(SurveySchedule.id))
+            .with_for_update()
+        )
+        found: dict[UUID, list[SurveySchedule]] = {case_id: [] for case_id in case_ids}
+        for schedule in (await self._session.scalars(query)).all():
+            found[schedule.case_id].append(schedule)
+        return found
+
+    async def administrations_of_cases(self, case_ids: list[UUID]) -> dict[UUID, set[tuple[Administration, date]]]:
+        """:meth:`administrations_of` for many cases in one query."""
+        query = select(
+            col(SurveySchedule.case_id), col(SurveySchedule.administration), col(SurveySchedule.due_on)
+        ).where(col(SurveySchedule.case_id).in_(case_ids))
+        found: dict[UUID, set[tuple[Administration, date]]] = {case_id: set() for case_id in case_ids}
+        for row in (await self._session.execute(query)).all():
+            found[row.case_id].add((row.administration, row.due_on))
+        return found
+
     async def administrations_of(self, case_id: UUID) -> set[tuple[Administration, date]]:
         query = select(col(SurveySchedule.administration), col(SurveySchedule.due_on)).where(
             col(SurveySchedule.case_id) == case_id
@@ -97,6 +124,10 @@ class Cases:
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> CaseRecord | None:
         return await self._session.get(CaseRecord, case_id, with_for_update=for_update)
+
+    async def get_many(self, case_ids: list[UUID]) -> dict[UUID, CaseRecord]:
+        query = select(CaseRecord).where(col(CaseRecord.case_id).in_(case_ids))
+        return {case.case_id: case for case in (await self._session.scalars(query)).all()}
 
     async def of_beneficiary(self, beneficiary_id: UUID, case_ids: list[UUID]) -> list[CaseRecord]:
         """The cases an event names, and any other case held for the same beneficiary; locked, in id order."""
@@ -251,6 +282,18 @@ class Scores:
         )
         return (await self._session.scalars(query)).first()
 
+    async def latest_primaries(self, case_ids: list[UUID]) -> dict[tuple[UUID, str], Score]:
+        """:meth:`latest_primary` of every instrument for many cases in one query, keyed by (case, instrument)."""
+        query = (
+            select(Score)
+            .where(col(Score.case_id).in_(case_ids), col(Score.kind) == ScoreKind.PRIMARY)
+            .ext(distinct_on(col(Score.case_id), col(Score.instrument_code)))
+            .order_by(
+                col(Score.case_id), col(Score.instrument_code), col(Score.computed_at).desc(), col(Score.id).desc()
+            )
+        )
+        return {(score.case_id, score.instrument_code): score for score in (await self._session.scalars(query)).all()}
+
     async def purge_for_cases(self, case_ids: list[UUID]) -> int:
         result = await self._session.execute(delete(Score).where(col(Score.case_id).in_(case_ids)))
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -282,8 +325,21 @@ class IndicatorFacts:
         Cases excluded from analysis after a consent withdrawal, and erased ones, are left out."""
         primary = and_(col(Score.survey_id) == col(Survey.id), col(Score.kind) == ScoreKind.PRIMARY)
         excluded = exists().where(col(AnalysisExclusion.case_id) == col(Survey.case_id))
+        latest_screening = aliased(Score)
+        screened = (
+            select(col(latest_screening.vulnerability_band))
+            .where(
+                col(latest_screening.case_id) == col(Survey.case_id),
+                col(latest_screening.kind) == ScoreKind.PRIMARY,
+                col(latest_screening.vulnerability_band).is_not(None),
+            )
+            .order_by(col(latest_screening.computed_at).desc(), col(latest_screening.id).desc())
+            .limit(1)
+            .correlate(Survey)
+            .scalar_subquery()
+        )
         query = (
-            select(Survey, Score, col(CaseRecord.programme))
+            select(Survey, Score, col(CaseRecord.programme), col(CaseRecord.opened_at), screened)
             .join(CaseRecord, col(CaseRecord.case_id) == col(Survey.case_id))
             .outerjoin(Score, primary)
             .where(
@@ -300,7 +356,7 @@ class IndicatorFacts:
         if interviewed_to is not None:
             query = query.where(col(Survey.interviewed_on) <= interviewed_to)
         facts = []
-        for survey, score, case_programme in (await self._session.execute(query)).all():
+        for survey, score, case_programme, opened_at, band in (await self._session.execute(query)).all():
             facts.append(
                 ScoreFact(
                     programme=str(case_programme),
@@ -312,6 +368,8 @@ class IndicatorFacts:
                     composite=None if score is None else score.composite,
                     target_reached=None if score is None else score.target_reached,
                     low_accuracy=False if score is None else score.low_accuracy_flag,
+                    opened_on=opened_at.date(),
+                    vulnerability=NOT_SCREENED if band is None else str(band),
                     dimensions=()
                     if score is None
                     else tuple(

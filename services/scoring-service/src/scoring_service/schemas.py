@@ -106,6 +106,10 @@ class ScoreRead(BaseModel):
     composite: float | None
     composite_band: str | None
     composite_dimension_mean: float | None
+    vulnerability_index: float | None = Field(
+        description="screening instruments (DoMV) only: V in [-1, 1], risk minus protective factors; else null"
+    )
+    vulnerability_band: str | None = Field(description="screening instruments only: low, medium or high; else null")
     dimensions: list[DimensionScoreRead]
     contributions: list[ContributionRead]
     dk_dwa_count: int

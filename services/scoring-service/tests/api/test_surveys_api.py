@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
+from scoring_service.domain.indicators import quarter
 from scoring_service.domain.models import Score, Survey
 from scoring_service.instruments.worked_examples import T1, T2, T3, T4
 
@@ -82,6 +84,7 @@ async def test_the_baseline_is_scored_stored_and_announced_without_answers(
     assert body["status"] == "scored"
     score = body["score"]
     assert score["composite"] == pytest.approx(0.4546875)
+    assert (score["vulnerability_index"], score["vulnerability_band"]) == (None, None)  # a survey, not a screening
     assert [(d["dimension"], d["band"]) for d in score["dimensions"]] == [
         ("economic", "intensified"),
         ("social", "standard"),
@@ -392,5 +395,92 @@ async def test_a_domv_screening_is_scored_as_a_vulnerability_index_with_red_flag
     score = response.json()["score"]
     assert score["composite"] == pytest.approx((0.35 * 0.5 + 0.25 * -0.5) / 0.6)
     assert (score["composite_band"], score["red_flags"]) == ("high", ["red_flag_uasc"])
+    assert (score["vulnerability_index"], score["vulnerability_band"]) == (score["composite"], "high")
     crossed = [e["data"] for e in await events_of(test_db_url, case_id) if e["type"].endswith("threshold_crossed.v1")]
     assert [(c["scope"], c["band"]) for c in crossed] == [("individual", "high"), ("composite", "high")]
+
+
+async def test_a_batch_of_one_case_s_administrations_ends_as_the_same_submissions_one_by_one(
+    client: httpx.AsyncClient, token: TokenFor, open_case: OpenCase, test_db_url: str
+) -> None:
+    """A batch reads each case once, then follows its own additions: schedules, scores and events come out as
+    if every item had been submitted on its own, in interview order."""
+    batched, single = await open_case(), await open_case()
+    plan = [
+        (T3, "baseline", "2026-12-02"),
+        (T1, "repeat", "2027-03-02"),
+        (T2, "repeat", "2027-06-02"),
+    ]
+    response = await client.post(
+        "/v1/surveys/batches",
+        json={"items": [survey(batched, a, administration=k, interviewed_on=d) for a, k, d in reversed(plan)]},
+        headers=office(token),
+    )
+    assert (response.status_code, response.json()["accepted"]) == (200, 3), response.text
+    for answers, kind, on in plan:
+        one = await client.post(
+            "/v1/surveys", json=survey(single, answers, administration=kind, interviewed_on=on), headers=office(token)
+        )
+        assert one.status_code == 201, one.text
+
+    async def outcome(case_id: uuid.UUID) -> tuple[object, ...]:
+        schedules = (
+            await client.get("/v1/surveys/schedules", params={"case_id": str(case_id)}, headers=office(token))
+        ).json()
+        history = (await client.get("/v1/surveys", params={"case_id": str(case_id)}, headers=office(token))).json()
+        events = [
+            (e["type"], e["data"].get("scope"), e["data"].get("band")) for e in await events_of(test_db_url, case_id)
+        ]
+        return (
+            sorted((s["administration"], s["status"], s["due_on"]) for s in schedules),
+            [(s["administration"], s["score"]["composite"], s["score"]["change"]) for s in history["items"]],
+            sorted(events, key=str),
+        )
+
+    assert await outcome(batched) == await outcome(single)
+
+
+async def test_indicators_disaggregate_by_the_latest_vulnerability_screening_and_cohort_with_suppression(
+    client: httpx.AsyncClient, token: TokenFor, open_case: OpenCase
+) -> None:
+    day = "2032-02-10"  # a period no other test writes to
+    screening = {"individual_status_in_society": "risk_3", "red_flag_uasc": "yes"}
+    for n in range(7):
+        case_id = await open_case(programme=Programme.RESETTLEMENT_INTEGRATION)
+        if n < 5:
+            screened = await client.post(
+                "/v1/surveys",
+                json=survey(
+                    case_id,
+                    screening,
+                    instrument="domv",
+                    instrument_version="domv-screening-v0",
+                    administration="ad_hoc",
+                ),
+                headers=office(token),
+            )
+            assert screened.status_code == 201, screened.text
+        posted = await client.post(
+            "/v1/surveys",
+            json=survey(
+                case_id,
+                dict.fromkeys(INTEGRATION_DOMAINS, "good"),
+                instrument="integration",
+                instrument_version="integration-default-v0",
+                interviewed_on=day,
+            ),
+            headers=office(token),
+        )
+        assert posted.status_code == 201, posted.text
+    params = {
+        "instrument": "integration",
+        "group_by": ["vulnerability", "cohort"],
+        "interviewed_from": day,
+        "interviewed_to": day,
+    }
+    aggregates = bearer(token("de-berlin-system", "scoring-api", "aggregates:read"))
+    response = await client.get("/v1/indicators/scores", params=params, headers=aggregates)
+    assert response.status_code == 200, response.text
+    cells = [(c["group"]["vulnerability"], c["suppressed"], c["administrations"]) for c in response.json()["cells"]]
+    assert cells == [("high", False, 5), ("not_screened", True, None)]
+    assert {c["group"]["cohort"] for c in response.json()["cells"]} == {quarter(datetime.now(UTC).date())}

@@ -46,3 +46,21 @@ def test_shares_and_means_over_the_scored_administrations() -> None:
 @pytest.mark.parametrize(("day", "label"), [(date(2026, 1, 1), "2026-Q1"), (date(2026, 12, 31), "2026-Q4")])
 def test_periods_are_calendar_quarters(day: date, label: str) -> None:
     assert quarter(day) == label
+
+
+def test_cohorts_and_vulnerability_bands_are_disaggregations_with_the_same_suppression() -> None:
+    spring, autumn = date(2026, 4, 2), date(2026, 10, 1)
+    facts = [fact(opened_on=spring, vulnerability="high") for _ in range(5)]
+    facts += [fact(opened_on=autumn, vulnerability="high") for _ in range(2)]
+    facts += [fact(opened_on=spring) for _ in range(5)]
+    cells = aggregate(facts, group_by=[GroupBy.COHORT, GroupBy.VULNERABILITY], minimum_count=5)
+    assert [(dict(c.group), c.suppressed, c.administrations) for c in cells] == [
+        ({"cohort": "2026-Q2", "vulnerability": "high"}, False, 5),
+        ({"cohort": "2026-Q2", "vulnerability": "not_screened"}, False, 5),
+        ({"cohort": "2026-Q4", "vulnerability": "high"}, True, None),
+    ]
+    by_band = aggregate(facts, group_by=[GroupBy.VULNERABILITY], minimum_count=6)
+    assert [(dict(c.group), c.administrations) for c in by_band] == [
+        ({"vulnerability": "high"}, 7),
+        ({"vulnerability": "not_screened"}, None),
+    ]

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scoring_service.domain.errors import AnswersInvalid
 from scoring_service.domain.instruments import InstrumentDocument, Question
 from scoring_service.domain.scoring import Answer, Answers, ScoreResult, check_answers, score
 from scoring_service.instruments import shipped
@@ -112,3 +113,42 @@ def test_routing_follows_the_documented_reading(question: str) -> None:
     assert by_id["Q31"].ask_if is not None
     assert (by_id["Q31"].ask_if.question, by_id["Q31"].ask_if.in_) == ("Q30", ["no"])
     assert by_id[question].routing is not None
+
+
+FAULTS = ("unanswered", "foreign", "unknown", "derived", "list_for_one", "empty", "twice", "off_route")
+
+
+@settings(max_examples=400)
+@given(administrations(), st.sampled_from(FAULTS), st.data())
+def test_scoring_refuses_exactly_what_check_answers_reports(
+    answers: dict[str, Answer], fault: str, data: st.DataObject
+) -> None:
+    """The one-pass scorer gives up on a submission exactly when the full check finds a problem, and names them."""
+    changed = dict(answers)
+    question = data.draw(st.sampled_from(sorted(changed)))
+    current = changed[question]
+    if fault == "unanswered":
+        del changed[question]
+    elif fault == "foreign":
+        changed[question] = "not_an_option"
+    elif fault == "unknown":
+        changed["Q99"] = "yes"
+    elif fault == "derived":
+        changed["Q21"] = "good"
+    elif fault == "list_for_one":
+        changed[question] = [current] if isinstance(current, str) else current
+    elif fault == "empty":
+        changed[question] = []
+    elif fault == "twice":
+        changed[question] = [current, current] if isinstance(current, str) else [*current, current[0]]
+    else:
+        changed["Q10"] = ["unemployed"]  # off route unless Q9 was answered "yes"
+    problems = check_answers(RSS, changed)
+    if not problems:
+        assert isinstance(score(RSS, changed), ScoreResult)
+        return
+    with pytest.raises(AnswersInvalid) as refused:
+        score(RSS, changed)
+    assert refused.value.context["errors"] == [
+        {"pointer": f"#/answers/{p.question}", "detail": p.detail} for p in problems
+    ]

@@ -1,7 +1,8 @@
 """Programme indicators over stored scores (indicators.md section 4), with small-cell suppression.
 
 A cell with fewer administrations than the minimum count shows no figures at all, so that an aggregate cannot
-point at a person. Only primary scores count; what-if re-scores are comparisons, not outcomes.
+point at a person; this holds for every disaggregation and every combination of them (R-E11). Only primary
+scores count; what-if re-scores are comparisons, not outcomes.
 """
 
 from collections import defaultdict
@@ -17,6 +18,13 @@ class GroupBy(StrEnum):
     ADMINISTRATION = "administration"
     PERIOD = "period"
     INSTRUMENT_VERSION = "instrument_version"
+    # The quarter the case was opened: scoring-service's stand-in for the date of return (a cohort, D-RSS).
+    COHORT = "cohort"
+    # The band of the case's latest vulnerability (DoMV) screening, or `not_screened` (D-RSS, D-core).
+    VULNERABILITY = "vulnerability"
+
+
+NOT_SCREENED = "not_screened"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,8 @@ class ScoreFact:
     target_reached: bool | None = None
     low_accuracy: bool = False
     dimensions: tuple[tuple[str, float | None, str | None], ...] = ()  # (dimension, score, band)
+    opened_on: date | None = None  # the case's opening
+    vulnerability: str = NOT_SCREENED  # the band of the case's latest DoMV screening
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,8 @@ def _key(fact: ScoreFact, group_by: Sequence[GroupBy]) -> tuple[tuple[str, str],
         GroupBy.ADMINISTRATION: fact.administration,
         GroupBy.PERIOD: quarter(fact.interviewed_on),
         GroupBy.INSTRUMENT_VERSION: fact.instrument_version,
+        GroupBy.COHORT: "" if fact.opened_on is None else quarter(fact.opened_on),
+        GroupBy.VULNERABILITY: fact.vulnerability,
     }
     return tuple((g.value, values[g]) for g in group_by)
 

@@ -160,15 +160,35 @@ class SchedulePlan(Strict):
     windows: list[Window] = Field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredItem:
-    id: str
-    dimension: str
-    indicator: str | None
-    weight: float
-    values: dict[str, float]
+class Rules(NamedTuple):
+    """What a step must check beyond "one option of the list": selection, routing, optionality, a modifier."""
+
+    select_one: bool
+    required: bool
+    ask_if: tuple[str, frozenset[str]] | None
+    exclusive: frozenset[str]
     modifier: tuple[str, frozenset[str], dict[str, float], float] | None  # follow-up, when, values, missing
-    inputs: tuple[str, ...] | None  # a derived item: the mean of these items' values
+
+
+class Step(NamedTuple):
+    """One asked question as the scoring loop reads it: one lookup in `table` validates and values an answer."""
+
+    id: str
+    table: dict[str, float | None]  # every option code; None for an option without a value (DK, DWA, N/A)
+    slot: int  # position among the scored items (ScoreResult.values)
+    dimension: int  # position among the dimensions
+    weight: float
+    # None for the common question: asked on every route, required, one option, valued straight from the table.
+    rules: Rules | None
+
+
+class DerivedStep(NamedTuple):
+    """A derived item (Q21): the mean of the values present among `inputs` (slots of asked items)."""
+
+    slot: int
+    dimension: int
+    weight: float
+    inputs: tuple[int, ...]
 
 
 class QuestionCheck(NamedTuple):
@@ -188,11 +208,10 @@ class Compiled:
     required: frozenset[str]  # asked on every route
     routed: tuple[tuple[str, tuple[str, frozenset[str]]], ...]  # required only when their condition holds
     order: dict[str, int]
-    items: tuple[ScoredItem, ...]
-    item_ids: tuple[str, ...]
-    item_meta: tuple[tuple[str, str, str | None, float], ...]
-    asked_items: tuple[ScoredItem, ...]
-    derived_items: tuple[ScoredItem, ...]
+    item_meta: tuple[tuple[str, str, str | None, float], ...]  # scored items: question, dimension, indicator, weight
+    steps: tuple[Step, ...]  # every asked question, in document order
+    asked: frozenset[str]  # the questions an administration may answer
+    derived_steps: tuple[DerivedStep, ...]
     dimensions: tuple[str, ...]
     dk_dwa: frozenset[str]
     dk_dwa_flag: tuple[str, int]
@@ -261,20 +280,46 @@ class InstrumentDocument(Strict):
             )
             for q in self.questions
         }
-        items = tuple(
-            ScoredItem(
-                q.id,
-                q.dimension,
-                q.indicator,
-                q.scoring.weight,
-                dict(q.scoring.values),
-                None
-                if (m := q.scoring.modifier) is None
-                else (m.question, frozenset(m.when), dict(m.values), m.missing),
-                None if q.derived is None else tuple(q.derived.inputs),
+        scored = [
+            (q, q.scoring, q.dimension) for q in self.questions if q.scoring is not None and q.dimension is not None
+        ]
+        slots = {q.id: n for n, (q, _, _) in enumerate(scored)}
+        dimensions = tuple(d.code for d in self.dimensions)
+        at = {code: n for n, code in enumerate(dimensions)}
+        steps: list[Step] = []
+        for q in self.questions:
+            if q.derived is not None:
+                continue
+            item = q.scoring if q.id in slots else None
+            values = {} if item is None else item.values
+            modifier = None if item is None else item.modifier
+            rules = Rules(
+                select_one=q.select == "one",
+                required=q.required,
+                ask_if=None if q.ask_if is None else (q.ask_if.question, frozenset(q.ask_if.in_)),
+                exclusive=frozenset(q.exclusive_options),
+                modifier=None
+                if modifier is None
+                else (modifier.question, frozenset(modifier.when), dict(modifier.values), modifier.missing),
             )
-            for q in self.questions
-            if q.scoring is not None and q.dimension is not None
+            plain = rules.select_one and rules.required and rules.ask_if is None and rules.modifier is None
+            steps.append(
+                Step(
+                    id=q.id,
+                    table={o.code: values.get(o.code) for o in q.options},
+                    slot=slots.get(q.id, -1),
+                    dimension=at.get(q.dimension or "", -1),
+                    weight=0.0 if item is None else item.weight,
+                    rules=None if plain else rules,
+                )
+            )
+        derived_steps = tuple(
+            # An input without a value map never has a value, so it is never among those present.
+            DerivedStep(
+                slots[q.id], at[dimension], item.weight, tuple(slots[i] for i in q.derived.inputs if i in slots)
+            )
+            for q, item, dimension in scored
+            if q.derived is not None
         )
         return Compiled(
             checks=checks,
@@ -285,12 +330,11 @@ class InstrumentDocument(Strict):
                 if q.derived is None and q.required and q.ask_if is not None
             ),
             order={q.id: n for n, q in enumerate(self.questions)},
-            items=items,
-            item_ids=tuple(i.id for i in items),
-            item_meta=tuple((i.id, i.dimension, i.indicator, i.weight) for i in items),
-            asked_items=tuple(i for i in items if i.inputs is None),
-            derived_items=tuple(i for i in items if i.inputs is not None),
-            dimensions=tuple(d.code for d in self.dimensions),
+            item_meta=tuple((q.id, dimension, q.indicator, item.weight) for q, item, dimension in scored),
+            steps=tuple(steps),
+            asked=frozenset(step.id for step in steps),
+            derived_steps=derived_steps,
+            dimensions=dimensions,
             dk_dwa=frozenset(self.scoring.dk_dwa.codes),
             dk_dwa_flag=(self.scoring.dk_dwa.flag.op, self.scoring.dk_dwa.flag.value),
             bands=(self.scoring.bands.intensified_below, self.scoring.bands.hands_off_above),

@@ -165,6 +165,10 @@ class Score(SQLModel, table=True):
     instrument_version: str
     composite: float | None = Field(default=None, sa_column=Column(Float(precision=53), nullable=True))
     composite_band: str | None = None
+    # A screening (DoMV) labels its result as what it is: V in [-1, 1] (risk minus protection) and its risk band.
+    # `composite` carries the same value for readers that compare instruments; surveys leave these empty.
+    vulnerability_index: float | None = Field(default=None, sa_column=Column(Float(precision=53), nullable=True))
+    vulnerability_band: str | None = None
     composite_dimension_mean: float | None = Field(default=None, sa_column=Column(Float(precision=53), nullable=True))
     dimensions: list[dict[str, object]] = Field(sa_column=Column(JSONB, nullable=False))
     contributions: list[dict[str, object]] = Field(sa_column=Column(JSONB, nullable=False))

@@ -140,15 +140,21 @@ def _check(compiled: Compiled, answers: Answers) -> list[AnswerProblem]:
 def score(instrument: InstrumentDocument, answers: Answers) -> ScoreResult:
     """Score a completed administration; raises :class:`AnswersInvalid` rather than score a partial one."""
     compiled = instrument.compiled
-    problems = _check(compiled, answers)
-    if problems:
-        raise AnswersInvalid(
-            f"{len(problems)} answer(s) do not fit {instrument.code} {instrument.version}",
-            errors=[{"pointer": f"#/answers/{p.question}", "detail": p.detail} for p in problems],
-        )
     if instrument.kind is InstrumentKind.SCREENING:
+        if problems := _check(compiled, answers):
+            raise _invalid(instrument, problems)
         return _factor_balance(instrument, answers)
-    return _weighted_items(compiled, answers)
+    result = _weighted_items(compiled, answers)
+    if result is None:  # it gives up exactly when _check finds a problem; _check names them all
+        raise _invalid(instrument, _check(compiled, answers))
+    return result
+
+
+def _invalid(instrument: InstrumentDocument, problems: list[AnswerProblem]) -> AnswersInvalid:
+    return AnswersInvalid(
+        f"{len(problems)} answer(s) do not fit {instrument.code} {instrument.version}",
+        errors=[{"pointer": f"#/answers/{p.question}", "detail": p.detail} for p in problems],
+    )
 
 
 def _dk_dwa(compiled: Compiled, answers: Answers) -> tuple[int, bool]:
@@ -158,71 +164,97 @@ def _dk_dwa(compiled: Compiled, answers: Answers) -> tuple[int, bool]:
     return count, (count > limit if op == "gt" else count >= limit)
 
 
-def _weighted_items(compiled: Compiled, answers: Answers) -> ScoreResult:
-    low, high = compiled.bands
-    values: dict[str, float | None] = {}
-    sums = dict.fromkeys(compiled.dimensions, 0.0)
-    weights = dict.fromkeys(compiled.dimensions, 0.0)
+def _weighted_items(compiled: Compiled, answers: Answers) -> ScoreResult | None:
+    """Validate and score in one pass over the precompiled steps; None as soon as any answer has a problem.
+
+    The hot path of scoring: per answer one table lookup gives both "is this an option" and the item's value.
+    It applies exactly the rules of :func:`_check`, which lists the problems when this gives up.
+    """
+    dk_dwa = compiled.dk_dwa
+    values: list[float | None] = [None] * len(compiled.item_meta)
+    sums = [0.0] * len(compiled.dimensions)
+    weights = [0.0] * len(compiled.dimensions)
+    listed = [*answers.values()]
+    dk_count = 0
+    for code in dk_dwa:  # single answers here; a chosen list with a DK/DWA option is counted in the loop
+        dk_count += listed.count(code)
     value: float | None
     get = answers.get
-    for item in compiled.asked_items:
-        question, dimension, weight, value_map, modifier = (
-            item.id,
-            item.dimension,
-            item.weight,
-            item.values,
-            item.modifier,
-        )
-        answer = get(question)
-        if answer is None:
-            value = None
-        elif isinstance(answer, str):
-            if modifier is not None and answer in modifier[1]:
-                follow = get(modifier[0])
-                value = modifier[2].get(follow, modifier[3]) if isinstance(follow, str) else modifier[3]
+    try:
+        for question, table, slot, dimension, weight, rules in compiled.steps:
+            answer = get(question)
+            if rules is None:
+                # Unanswered (None), a list for a single choice or a foreign code: a KeyError or TypeError.
+                value = table[answer]  # type: ignore[index]
             else:
-                value = value_map.get(answer)
-        else:
-            # Select all: the best valued option counts (Q8: owning any productive asset scores as "yes").
-            valued = [value_map[c] for c in answer if c in value_map]
-            value = max(valued) if valued else None
-        values[question] = value
-        if value is not None:
+                select_one, required, ask_if, exclusive, modifier = rules
+                asked = ask_if is None or _asked(ask_if, answers)
+                if answer is None:
+                    if required and asked:
+                        return None  # required on this route but not answered
+                    continue
+                if not asked:
+                    return None  # not asked on this route
+                if answer.__class__ is str or isinstance(answer, str):
+                    value = table[answer]
+                    if modifier is not None and answer in modifier[1]:
+                        follow = get(modifier[0])
+                        value = modifier[2].get(follow, modifier[3]) if isinstance(follow, str) else modifier[3]
+                else:
+                    if select_one or not answer:
+                        return None  # one option only, or an empty choice
+                    if len(answer) > 1 and (len(set(answer)) != len(answer) or not exclusive.isdisjoint(answer)):
+                        return None  # an option chosen twice, or an exclusive option combined with others
+                    # Select all: the best valued option counts (Q8: owning any productive asset scores as "yes").
+                    value = None
+                    for code in answer:
+                        option_value = table[code]
+                        if option_value is not None and (value is None or option_value > value):
+                            value = option_value
+                    if not dk_dwa.isdisjoint(answer):
+                        dk_count += 1
+            if value is not None:
+                values[slot] = value
+                sums[dimension] += weight * value
+                weights[dimension] += weight
+    except (KeyError, TypeError):
+        return None  # an answer that is not an option code of the question
+    if not compiled.asked.issuperset(answers):
+        return None  # an answer to an unknown or a derived question
+    for slot, dimension, weight, inputs in compiled.derived_steps:
+        present = [v for i in inputs if (v := values[i]) is not None]
+        if present:
+            value = values[slot] = sum(present) / len(present)
             sums[dimension] += weight * value
             weights[dimension] += weight
-    for item in compiled.derived_items:
-        present = [v for name in item.inputs or () if (v := values.get(name)) is not None]
-        value = values[item.id] = sum(present) / len(present) if present else None
-        if value is not None:
-            sums[item.dimension] += item.weight * value
-            weights[item.dimension] += item.weight
+    low, high = compiled.bands
     dimensions: list[DimensionScore] = []
     complete = True
-    for code in compiled.dimensions:
-        if weights[code]:
-            mean = sums[code] / weights[code]
+    for code, dimension_sum, dimension_weight in zip(compiled.dimensions, sums, weights, strict=True):
+        if dimension_weight:
+            mean = dimension_sum / dimension_weight
             level = Band.INTENSIFIED if mean < low else Band.HANDS_OFF if mean > high else Band.STANDARD
             dimensions.append(DimensionScore(code, mean, level))
         else:
             complete = False
             dimensions.append(DimensionScore(code, None, None))
-    total_weight = sum(weights.values())
-    composite = sum(sums.values()) / total_weight if total_weight else None
+    total_weight = sum(weights)
+    composite = sum(sums) / total_weight if total_weight else None
     dimension_mean = sum(d.score or 0.0 for d in dimensions) / len(dimensions) if complete else None
     headline = composite if compiled.item_weighted else dimension_mean
-    count, flagged = _dk_dwa(compiled, answers)
+    op, limit = compiled.dk_dwa_flag
     return ScoreResult(
         dimensions=tuple(dimensions),
         composite=headline,
         composite_band=None if headline is None else band(headline, intensified_below=low, hands_off_above=high),
         composite_dimension_mean=dimension_mean,
-        dk_dwa_count=count,
-        low_accuracy_flag=flagged,
+        dk_dwa_count=dk_count,
+        low_accuracy_flag=dk_count > limit if op == "gt" else dk_count >= limit,
         target_reached=None if headline is None else headline >= compiled.target,
         red_flags=(),
         items=compiled.item_meta,
-        values=tuple([values[question] for question in compiled.item_ids]),
-        answered_weight=tuple(weights.items()),
+        values=tuple(values),
+        answered_weight=tuple(zip(compiled.dimensions, weights, strict=True)),
     )
 
 

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -5,6 +6,7 @@ from casebridge_common.audit import AuditAction
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseOpened
 from casebridge_common.events.contracts.scoring import (
+    Administration,
     ScoreComputed,
     ScoreKind,
     ScoreThresholdCrossed,
@@ -19,7 +21,7 @@ from scoring_service.domain.errors import (
     SurveyNotFound,
     SurveyNotScored,
 )
-from scoring_service.domain.instruments import InstrumentDocument
+from scoring_service.domain.instruments import InstrumentDocument, InstrumentKind
 from scoring_service.domain.models import (
     CaseRecord,
     Instrument,
@@ -31,7 +33,7 @@ from scoring_service.domain.models import (
     baseline_for,
     follow_ups,
 )
-from scoring_service.domain.scoring import COMPOSITE, Answers, ScoreResult, score
+from scoring_service.domain.scoring import COMPOSITE, ScoreResult, score
 from scoring_service.schemas import SubmitSurvey
 from scoring_service.unit_of_work import ScoringUnitOfWork
 
@@ -97,7 +99,10 @@ async def schedules_for_case(uow: ScoringUnitOfWork, case_id: UUID, *, actor: Pr
 async def visible_case(uow: ScoringUnitOfWork, case_id: UUID, *, actor: Principal) -> CaseRecord:
     """A case another office owns, one never announced by `case.opened`, or an erased one, does not exist for
     the caller. Ownership is the case's current one: after a transfer, its surveys go with it."""
-    case = await uow.cases.get(case_id)
+    return _visible(await uow.cases.get(case_id), case_id, actor=actor)
+
+
+def _visible(case: CaseRecord | None, case_id: UUID, *, actor: Principal) -> CaseRecord:
     if case is None or case.erased_at is not None or case.owner_office_id != actor.office_id:
         raise CaseNotFound(case_id=case_id)
     return case
@@ -115,7 +120,10 @@ async def _visible_survey(uow: ScoringUnitOfWork, survey_id: UUID, *, actor: Pri
 
 
 async def _instrument(uow: ScoringUnitOfWork, code: str, version: str, case: CaseRecord) -> InstrumentDocument:
-    document = await uow.instruments.document(code, version)
+    return _applicable(await uow.instruments.document(code, version), code, version, case)
+
+
+def _applicable(document: InstrumentDocument | None, code: str, version: str, case: CaseRecord) -> InstrumentDocument:
     if document is None:
         raise InstrumentVersionUnknown(instrument=code, instrument_version=version, pointer="#/instrument_version")
     if case.programme not in document.programmes:
@@ -146,6 +154,7 @@ def _score_row(
             for name, value in after.items()
             for old in [before.get(name)]
         }
+    screening = document.kind is InstrumentKind.SCREENING
     return Score(
         survey_id=survey.id,
         case_id=survey.case_id,
@@ -156,6 +165,8 @@ def _score_row(
         composite=result.composite,
         composite_band=result.composite_band,
         composite_dimension_mean=result.composite_dimension_mean,
+        vulnerability_index=result.composite if screening else None,
+        vulnerability_band=result.composite_band if screening else None,
         dimensions=dimensions,
         contributions=[
             {
@@ -211,18 +222,20 @@ def _threshold_events(row: Score, previous: Score | None) -> list[ScoreThreshold
     return events
 
 
-async def submit_survey(
-    uow: ScoringUnitOfWork, body: SubmitSurvey, *, actor: Principal, now: datetime
-) -> tuple[Survey, Score | None]:
-    """Store a completed administration and its immutable score, or an interrupted one as discarded.
+@dataclass
+class _CaseState:
+    """What accepting an administration reads of its case, kept current while a batch adds to it."""
 
-    Emits `score.computed` (and `score.threshold_crossed` for a band change), completes the matching schedule and
-    schedules the next administrations (each a `survey.due`). Invalid answers raise before anything is stored.
-    """
-    case = await visible_case(uow, body.case_id, actor=actor)
-    document = await _instrument(uow, body.instrument, body.instrument_version, case)
-    answers: Answers = body.answers
-    survey = Survey(
+    case: CaseRecord
+    latest: dict[str, Score]  # the latest primary score per instrument code
+    open_schedules: list[SurveySchedule]  # due and overdue, by due date (locked)
+    administrations: set[tuple[Administration, date]]  # every scheduled (administration, due date)
+
+
+def _survey(
+    body: SubmitSurvey, case: CaseRecord, document: InstrumentDocument, *, actor: Principal, now: datetime
+) -> Survey:
+    return Survey(
         case_id=case.case_id,
         owner_office_id=case.owner_office_id,
         administration=body.administration,
@@ -239,26 +252,43 @@ async def submit_survey(
         submitted_by=actor.client_id,
         created_at=now,
     )
-    if body.interrupted:
-        uow.administrations.add(survey)
-        uow.audit.record(
-            actor, AuditAction.CREATE, resource_type="survey", resource_id=survey.id, categories=CATEGORIES
-        )
-        return survey, None
-    result = score(document, answers)  # raises on any problem, before anything is added
+
+
+def _discard(uow: ScoringUnitOfWork, survey: Survey, *, actor: Principal) -> None:
+    uow.administrations.add(survey)
     uow.audit.record(actor, AuditAction.CREATE, resource_type="survey", resource_id=survey.id, categories=CATEGORIES)
-    previous = await uow.scores.latest_primary(case.case_id, instrument_code=document.code)
+
+
+def _accept(
+    uow: ScoringUnitOfWork,
+    survey: Survey,
+    result: ScoreResult,
+    document: InstrumentDocument,
+    state: _CaseState,
+    *,
+    actor: Principal,
+    now: datetime,
+) -> Score:
+    """Store a scored administration: survey, score, events, the matching schedule completed, the next ones due."""
+    case = state.case
+    uow.audit.record(actor, AuditAction.CREATE, resource_type="survey", resource_id=survey.id, categories=CATEGORIES)
+    previous = state.latest.get(document.code)
     row = _score_row(result, survey=survey, document=document, kind=ScoreKind.PRIMARY, previous=previous, now=now)
-    open_schedules = await uow.surveys.open_for_case(case.case_id)
     matching = next(
-        (s for s in open_schedules if s.administration == body.administration and s.instrument == document.code),
+        (
+            s
+            for s in state.open_schedules
+            if s.administration == survey.administration and s.instrument == document.code
+        ),
         None,
     )
     if matching is not None:
         matching.status, matching.survey_id, matching.completed_at = ScheduleStatus.COMPLETED, survey.id, now
         survey.schedule_id = matching.id
+        state.open_schedules.remove(matching)
     uow.administrations.add(survey)
     uow.scores.add(row)
+    state.latest[document.code] = row
     uow.outbox.emit(
         ScoreComputed(
             score_id=row.id,
@@ -279,19 +309,49 @@ async def submit_survey(
     for event in _threshold_events(row, previous):
         uow.outbox.emit(event)
     if document.code in set(Instrument):
-        still_open = [s for s in open_schedules if s is not matching]
-        for schedule in follow_ups(
+        due = follow_ups(
             document.schedule,
             case=case,
             instrument=Instrument(document.code),
-            administered=body.administration,
-            administered_on=body.interviewed_on,
-            existing=await uow.surveys.administrations_of(case.case_id),
-            open_repeat=any(s.administration == "repeat" and s.instrument == document.code for s in still_open),
+            administered=survey.administration,
+            administered_on=survey.interviewed_on,
+            existing=state.administrations,
+            open_repeat=any(
+                s.administration == "repeat" and s.instrument == document.code for s in state.open_schedules
+            ),
             now=now,
-        ):
+        )
+        for schedule in due:
             _due(uow, schedule)
-    return survey, row
+            state.administrations.add((schedule.administration, schedule.due_on))
+            state.open_schedules.append(schedule)
+        state.open_schedules.sort(key=lambda s: (s.due_on, s.id))
+    return row
+
+
+async def submit_survey(
+    uow: ScoringUnitOfWork, body: SubmitSurvey, *, actor: Principal, now: datetime
+) -> tuple[Survey, Score | None]:
+    """Store a completed administration and its immutable score, or an interrupted one as discarded.
+
+    Emits `score.computed` (and `score.threshold_crossed` for a band change), completes the matching schedule and
+    schedules the next administrations (each a `survey.due`). Invalid answers raise before anything is stored.
+    """
+    case = await visible_case(uow, body.case_id, actor=actor)
+    document = await _instrument(uow, body.instrument, body.instrument_version, case)
+    survey = _survey(body, case, document, actor=actor, now=now)
+    if body.interrupted:
+        _discard(uow, survey, actor=actor)
+        return survey, None
+    result = score(document, body.answers)  # raises on any problem, before anything is added
+    previous = await uow.scores.latest_primary(case.case_id, instrument_code=document.code)
+    state = _CaseState(
+        case=case,
+        latest={} if previous is None else {document.code: previous},
+        open_schedules=await uow.surveys.open_for_case(case.case_id),
+        administrations=await uow.surveys.administrations_of(case.case_id),
+    )
+    return survey, _accept(uow, survey, result, document, state, actor=actor, now=now)
 
 
 async def rescore(
@@ -376,16 +436,49 @@ async def submit_batch(
     """Import many administrations at once: each item is stored and scored, or answered with its own problem.
 
     Items are processed per case in interview order, so each score's change refers to the administration before
-    it. A refused item stores nothing, as a single submission would.
+    it. A refused item stores nothing, as a single submission would. The cases, their latest scores and their
+    schedules are read (and locked) once for the whole batch, and everything is written at the one commit.
     """
+    case_ids = sorted({item.case_id for item in items})
+    found = await uow.cases.get_many(case_ids)
+    visible = [
+        c
+        for c in case_ids
+        if (case := found.get(c)) and case.erased_at is None and case.owner_office_id == actor.office_id
+    ]
+    latest = await uow.scores.latest_primaries(visible)
+    open_schedules = await uow.surveys.open_for_cases(visible)
+    administrations = await uow.surveys.administrations_of_cases(visible)
+    states = {
+        case_id: _CaseState(
+            case=found[case_id],
+            latest={code: row for (of, code), row in latest.items() if of == case_id},
+            open_schedules=open_schedules[case_id],
+            administrations=administrations[case_id],
+        )
+        for case_id in visible
+    }
+    documents: dict[tuple[str, str], InstrumentDocument | None] = {}
     results: list[tuple[Survey, Score | None] | DomainError] = [DomainError()] * len(items)
     order = sorted(range(len(items)), key=lambda i: (str(items[i].case_id), items[i].interviewed_on, i))
     for position, index in enumerate(order):
+        body = items[index]
+        # Distinct processing times keep "the previous administration" unambiguous within one batch.
+        at = now + timedelta(microseconds=position)
         try:
-            # Distinct processing times keep "the previous administration" unambiguous within one batch.
-            results[index] = await submit_survey(
-                uow, items[index], actor=actor, now=now + timedelta(microseconds=position)
-            )
+            state = states.get(body.case_id)
+            case = _visible(None if state is None else state.case, body.case_id, actor=actor)
+            key = (body.instrument, body.instrument_version)
+            if key not in documents:  # read once per version: a read would also flush what the batch added
+                documents[key] = await uow.instruments.document(*key)
+            document = _applicable(documents[key], *key, case)
+            survey = _survey(body, case, document, actor=actor, now=at)
+            if body.interrupted:
+                _discard(uow, survey, actor=actor)
+                results[index] = survey, None
+                continue
+            result = score(document, body.answers)
+            results[index] = survey, _accept(uow, survey, result, document, states[body.case_id], actor=actor, now=at)
         except DomainError as refused:
             results[index] = refused
     return results
