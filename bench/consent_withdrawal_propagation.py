@@ -75,7 +75,14 @@ async def baseline() -> list[float]:
         await admin.close()
 
 
-RETURNEE = {"given_name": "Awa", "family_name": "Bench", "sex": "female", "born_on": "1990-05-01", "nationality": "SN"}
+RETURNEE = {
+    "given_name": "Awa",
+    "family_name": "Bench",
+    "sex": "female",
+    "born_on": "1990-05-01",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
 
 
 async def consented_beneficiary(api: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, object]:

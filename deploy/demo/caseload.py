@@ -1,23 +1,20 @@
 """Load a small demo caseload through the gateway, as the Berlin host office (make up runs this).
 
-A run against an office that already has cases loads nothing (a second `make up` reuses the data), and
-deterministic Idempotency-Keys make an interrupted first run safe to repeat.
+The cases come from the synthetic generator (`synthetic.py`, fixed seed): a few dozen returnees and
+refugees with realistic origins, ages and sexes, so `make up` stays fast. A run against an office that already
+has cases loads nothing (a second `make up` reuses the data), and deterministic Idempotency-Keys make an
+interrupted first run safe to repeat.
 """
 
 import argparse
 import sys
 
 import httpx
+from synthetic import BERLIN, Caseload
 
 from casebridge_common.testing.tokens import client_credentials_token, demo_client_secret
 
-RETURNEES = [
-    ("Awa", "Ndiaye", "female", "1994-03-17", "SN", "return_reintegration"),
-    ("Mamadou", "Sow", "male", "1988-11-02", "SN", "return_reintegration"),
-    ("Ibrahima", "Fall", "male", "2001-06-21", "SN", "return_reintegration"),
-    ("Hawa", "Diallo", "female", "1979-01-09", "SN", "return_reintegration"),
-    ("Nasrin", "Ahmadi", "female", "1990-07-30", "AF", "resettlement_integration"),
-]
+DEMO_SEED, DEMO_CASES = 2026, 36
 
 
 def main() -> None:
@@ -40,16 +37,11 @@ def main() -> None:
         if existing.json()["items"]:
             sys.stdout.write("demo: the Berlin office already has cases; nothing loaded\n")
             return
-        for i, (given, family, sex, born_on, nationality, programme) in enumerate(RETURNEES):
+        for i, synthetic in enumerate(Caseload(seed=DEMO_SEED).cases(DEMO_CASES, office=BERLIN)):
             beneficiary = api.post(
                 "/v1/beneficiaries",
-                json={
-                    "given_name": given,
-                    "family_name": family,
-                    "sex": sex,
-                    "born_on": born_on,
-                    "nationality": nationality,
-                },
+                # distinct synthetic people whose names can still look alike: skip the duplicate check
+                json={**synthetic.beneficiary_body(), "confirm_not_duplicate": True},
                 headers={"Idempotency-Key": f"demo-beneficiary-{i:04d}"},
             )
             beneficiary.raise_for_status()
@@ -57,14 +49,14 @@ def main() -> None:
                 "/v1/cases",
                 json={
                     "beneficiary_id": beneficiary.json()["id"],
-                    "programme": programme,
-                    "assigned_worker": "anna.schmidt",
+                    "programme": synthetic.programme,
+                    "assigned_worker": synthetic.assigned_worker,
                 },
                 headers={"Idempotency-Key": f"demo-case-{i:04d}"},
             )
             case.raise_for_status()
             opened += case.headers.get("Idempotent-Replayed") != "true"
-    sys.stdout.write(f"demo: {len(RETURNEES)} Berlin cases present ({opened} opened now)\n")
+    sys.stdout.write(f"demo: {DEMO_CASES} Berlin cases present ({opened} opened now)\n")
 
 
 if __name__ == "__main__":

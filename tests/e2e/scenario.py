@@ -38,6 +38,7 @@ def open_return_case(api: httpx.Client, headers: dict[str, str], *, given_name: 
             "sex": "male",
             "born_on": "1988-11-02",
             "nationality": "SN",
+            "confirm_not_duplicate": True,
         },
     )
     assert beneficiary.status_code == 201, beneficiary.text

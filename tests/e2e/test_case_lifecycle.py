@@ -80,6 +80,7 @@ def walk_resettlement_case(api: httpx.Client, headers: dict[str, str]) -> dict[s
             "sex": "female",
             "born_on": "1990-02-11",
             "nationality": "SO",
+            "confirm_not_duplicate": True,
         },
     ).json()
     case = api.post(

@@ -5,6 +5,8 @@ import pytest
 import case_service.domain.assessments
 import case_service.domain.assistance
 import case_service.domain.consent
+import case_service.domain.documents
+import case_service.domain.follow_ups
 import case_service.domain.models
 import case_service.domain.sharing
 import case_service.domain.subject_rights

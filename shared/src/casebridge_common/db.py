@@ -26,7 +26,15 @@ def utc_now() -> datetime:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # JIT compilation pays off for long analytical queries only; on a request path it added ~2 s to a case
+    # list the planner overestimated at 100k+ cases (bench/case_service.py), so it is off for every service.
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"jit": "off"}},
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

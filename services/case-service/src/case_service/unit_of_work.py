@@ -4,7 +4,12 @@ from case_service.domain.vault import KeyEncryptionKey
 from case_service.repositories import Assessments, Assistance, Beneficiaries, Cases, Closures, Notes, Plans
 from case_service.repositories.access import BreakGlassGrants, ReferralLinks, Shares
 from case_service.repositories.consents import ConsentRecords, ConsentWithdrawals
+from case_service.repositories.documents import Documents
+from case_service.repositories.follow_ups import FollowUps
+from case_service.repositories.imports import Imports
+from case_service.repositories.people import DuplicateCandidates, Households
 from case_service.repositories.subject_rights import SubjectRecords
+from case_service.repositories.sync import SyncJournal, journal_writes
 from case_service.repositories.transfers import Transfers
 from case_service.repositories.vault import Vault
 from casebridge_common.db import UnitOfWork
@@ -22,15 +27,22 @@ class CaseUnitOfWork(UnitOfWork):
         self.vault = Vault(session, self._kek)
         self.subject_records = SubjectRecords(session)
         self.beneficiaries = Beneficiaries(session)
+        self.households = Households(session)
+        self.duplicate_candidates = DuplicateCandidates(session)
         self.cases = Cases(session)
         self.assessments = Assessments(session, self.vault)
         self.plans = Plans(session)
         self.closures = Closures(session)
         self.assistance = Assistance(session)
         self.notes = Notes(session, self.vault)
+        self.documents = Documents(session, self.vault)
         self.consents = ConsentRecords(session)
         self.shares = Shares(session)
         self.referral_links = ReferralLinks(session)
         self.break_glass = BreakGlassGrants(session)
         self.withdrawals = ConsentWithdrawals(session)
         self.transfers = Transfers(session)
+        self.sync = SyncJournal(session, self.vault)
+        journal_writes(session)  # every tracked write is journalled for mobile sync in its own transaction
+        self.follow_ups = FollowUps(session, self.vault)
+        self.imports = Imports(session)

@@ -4,13 +4,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from case_service.consumers import CONSUMED_TOPICS, HANDLERS
 from case_service.service_layer.consent import WithdrawalPolicy, expire_lapsed_consents
+from case_service.service_layer.follow_ups import flag_overdue
+from case_service.service_layer.imports import import_next_batch
 from case_service.service_layer.transfers import cancel_uncovered, remind_or_expire
 from case_service.settings import Settings
 from case_service.unit_of_work import CaseUnitOfWork
@@ -39,11 +41,21 @@ async def transfer_consent_check(uow: CaseUnitOfWork, settings: Settings, now: d
     return await cancel_uncovered(uow, now=now)
 
 
+# overdue visits a round reports; a larger backlog drains over the next rounds
+FOLLOW_UP_BATCH = 200
+
+
+async def follow_up_overdue(uow: CaseUnitOfWork, settings: Settings, now: datetime) -> int:
+    overdue_after = timedelta(days=settings.follow_up_overdue_after_days)
+    return await flag_overdue(uow, now=now, overdue_after=overdue_after, limit=FOLLOW_UP_BATCH)
+
+
 # Every job of case-service, by name; each runs in its own transaction, every `jobs_every_s`.
 JOBS: Mapping[str, Job] = {
     "consent-expiry": expire_consents,
     "transfer-deadlines": transfer_deadlines,
     "transfer-consent-check": transfer_consent_check,
+    "follow-up-overdue": follow_up_overdue,
 }
 
 
@@ -75,9 +87,30 @@ async def run_jobs(settings: Settings, jobs: Mapping[str, Job] = JOBS) -> None:
         await engine.dispose()
 
 
+async def caseload_imports(uow: CaseUnitOfWork, settings: Settings, now: datetime) -> int:
+    return await import_next_batch(uow, now=now, limit=settings.import_batch_rows)
+
+
+IMPORT_JOBS: Mapping[str, Job] = {"caseload-imports": caseload_imports}
+
+
+async def run_imports(settings: Settings) -> None:
+    """Bulk imports, one committed batch at a time and back to back while rows wait; the state is in
+    PostgreSQL, so a restarted worker resumes with the next pending rows."""
+    engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)
+    sessions = session_factory(engine)
+    try:
+        while True:
+            if not (await run_jobs_once(sessions, settings, IMPORT_JOBS)).get("caseload-imports"):
+                await asyncio.sleep(settings.import_poll_s)
+    finally:
+        await engine.dispose()
+
+
 async def _run(settings: Settings) -> None:
-    # run_worker owns the signals; the job loop is cancelled when it returns.
+    # run_worker owns the signals; the job loops are cancelled when it returns.
     jobs = asyncio.create_task(run_jobs(settings), name="jobs")
+    bulk = asyncio.create_task(run_imports(settings), name="imports")
     try:
         await run_worker(
             settings,
@@ -86,9 +119,10 @@ async def _run(settings: Settings) -> None:
             consumed_topics=CONSUMED_TOPICS,
         )
     finally:
-        jobs.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await jobs
+        for task in (jobs, bulk):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def main() -> None:

@@ -28,7 +28,14 @@ from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
 
 ALL = "cases:read cases:write cases.sensitive:read consents:write"
-ADULT = {"given_name": "Awa", "family_name": "Ndiaye", "sex": "female", "born_on": "1994-03-17", "nationality": "SN"}
+ADULT = {
+    "given_name": "Awa",
+    "family_name": "Ndiaye",
+    "sex": "female",
+    "born_on": "1994-03-17",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
 SCREENING = {
     "kind": "vulnerability_screening",
     "assessment_type": "rapid_vulnerability_assessment",
@@ -346,11 +353,13 @@ async def test_a_page_of_cases_never_holds_or_counts_a_hidden_case(
 ATTACKER = "iq-erbil-system"
 # Path parameters naming the victim's objects; every other parameter is a sub-resource of those.
 VICTIM_IDS = {"case_id", "beneficiary_id", "consent_id"}
-SUB_IDS = {"version", "item_id", "share_id", "hold_id"}
-# Objects of other aggregates, attacked in their own suites (test_transfers_api, test_consents_api).
-OTHER_AGGREGATES = {"transfer_id", "withdrawal_id"}
+SUB_IDS = {"version", "item_id", "share_id", "hold_id", "document_id", "visit_id"}
+# Objects of other aggregates, attacked in their own suites (test_transfers_api, test_consents_api,
+# test_imports_api, test_people_api).
+OTHER_AGGREGATES = {"transfer_id", "withdrawal_id", "import_id", "household_id"}
 # Break-glass is the one deliberate way into another office's case (audited, owner notified): tested below.
-EXEMPT = {("post", "/v1/cases/{case_id}/break-glass")}
+# The document upload is multipart, not JSON: test_documents_api attacks it the same way.
+EXEMPT = {("post", "/v1/cases/{case_id}/break-glass"), ("post", "/v1/cases/{case_id}/documents")}
 BODIES: dict[str, dict[str, Any]] = {"/v1/cases/{case_id}/assessments": SKILLS}
 
 
@@ -415,7 +424,7 @@ async def test_every_endpoint_taking_an_id_is_the_same_404_for_another_offices_c
     for method, path, operation in routes:
         random_ids = {k: str(uuid.uuid4()) for k in victim}
         subs: dict[str, str] = {"version": "1", "item_id": str(uuid.uuid4()), "share_id": str(uuid.uuid4())}
-        subs["hold_id"] = str(uuid.uuid4())
+        subs["hold_id"] = subs["document_id"] = subs["visit_id"] = str(uuid.uuid4())
         query = "?against=1" if path.endswith("/diff") else ""
         body = _example(spec, path, operation)
         real = await _call(client, method, path.format(**victim, **subs) + query, body, attacker)

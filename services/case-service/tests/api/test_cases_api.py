@@ -13,7 +13,14 @@ from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
 
 RW = "cases:read cases:write"
-AWA = {"given_name": "Awa", "family_name": "Ndiaye", "sex": "female", "born_on": "1994-03-17", "nationality": "SN"}
+AWA = {
+    "given_name": "Awa",
+    "family_name": "Ndiaye",
+    "sex": "female",
+    "born_on": "1994-03-17",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
 
 
 def office(token: TokenFor, client_id: str = "de-berlin-system", scope: str = RW) -> dict[str, str]:

@@ -16,8 +16,22 @@ from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
 
 ALL = "cases:read cases:write consents:write audit:read"
-ADULT = {"given_name": "Awa", "family_name": "Ndiaye", "sex": "female", "born_on": "1994-03-17", "nationality": "SN"}
-CHILD = {"given_name": "Ibou", "family_name": "Ndiaye", "sex": "male", "born_on": "2016-05-01", "nationality": "SN"}
+ADULT = {
+    "given_name": "Awa",
+    "family_name": "Ndiaye",
+    "sex": "female",
+    "born_on": "1994-03-17",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
+CHILD = {
+    "given_name": "Ibou",
+    "family_name": "Ndiaye",
+    "sex": "male",
+    "born_on": "2016-05-01",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
 SCOPE = {
     "data_categories": ["identity_biodata", "contact", "skills_employment"],
     "purposes": ["referral_service_delivery"],
@@ -451,3 +465,62 @@ async def test_the_compliance_view_lists_the_offices_withdrawals_with_their_hold
     assert mine["id"] not in [w["id"] for w in listed.json()["items"]]
     reader = await client.get("/v1/compliance/withdrawals", headers=office(token, scope="cases:read"))
     assert (reader.status_code, reader.json()["code"]) == (403, "insufficient-scope")
+
+
+async def test_a_requested_consent_authorises_nothing_until_the_person_gives_it(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    berlin = office(token)
+    beneficiary_id, _ = await beneficiary_with_case(client, berlin)
+    requested = await client.post(
+        f"/v1/beneficiaries/{beneficiary_id}/consent-requests",
+        json=CONSENT,
+        headers=berlin | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert requested.status_code == 201, requested.text
+    assert requested.json()["status"] == "requested"
+    assert await events_of(test_db_url, beneficiary_id) == []  # nothing may be shared yet
+
+    stale = await client.post(
+        f"/v1/consents/{requested.json()['id']}/answer", json={"answer": "given"}, headers=berlin | {"If-Match": '"9"'}
+    )
+    assert stale.status_code == 412
+    given = await client.post(
+        f"/v1/consents/{requested.json()['id']}/answer",
+        json={"answer": "given", "evidence_ref": "attachments/signed-form-1"},
+        headers=berlin | {"If-Match": requested.headers["ETag"]},
+    )
+    assert given.status_code == 200, given.text
+    assert (given.json()["status"], given.json()["version"]) == ("given", 2)
+    [event] = await events_of(test_db_url, beneficiary_id)
+    assert event["type"] == "casebridge.consent.given.v1"
+    assert event["data"]["consent_id"] == requested.json()["id"]
+
+    again = await client.post(
+        f"/v1/consents/{requested.json()['id']}/answer",
+        json={"answer": "refused"},
+        headers=berlin | {"If-Match": given.headers["ETag"]},
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "consent-not-requested"
+    receipts = await client.get(f"/v1/consents/{requested.json()['id']}/receipt", params={"version": 1}, headers=berlin)
+    assert receipts.status_code == 200, receipts.text
+    assert receipts.json()["status"] == "requested"
+
+
+async def test_a_refused_consent_never_authorises_and_emits_nothing(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    berlin = office(token)
+    beneficiary_id, _ = await beneficiary_with_case(client, berlin)
+    requested = await client.post(f"/v1/beneficiaries/{beneficiary_id}/consent-requests", json=CONSENT, headers=berlin)
+    refused = await client.post(
+        f"/v1/consents/{requested.json()['id']}/answer",
+        json={"answer": "refused", "method": "verbal_phone"},
+        headers=berlin | {"If-Match": requested.headers["ETag"]},
+    )
+    assert refused.status_code == 200, refused.text
+    assert (refused.json()["status"], refused.json()["method"]) == ("refused", "verbal_phone")
+    assert await events_of(test_db_url, beneficiary_id) == []
+    [row] = await rows_of(test_db_url, ConsentRecord, id=uuid.UUID(requested.json()["id"]))
+    assert row.status == "refused"

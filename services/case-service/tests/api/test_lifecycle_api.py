@@ -13,7 +13,14 @@ from casebridge_common.testing.plugin import TokenFor, bearer
 from casebridge_common.testing.tokens import authorization_code_token
 
 RW = "cases:read cases:write"
-ADULT = {"given_name": "Awa", "family_name": "Ndiaye", "sex": "female", "born_on": "1994-03-17", "nationality": "SN"}
+ADULT = {
+    "given_name": "Awa",
+    "family_name": "Ndiaye",
+    "sex": "female",
+    "born_on": "1994-03-17",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
 CHILD = {**ADULT, "given_name": "Mariama", "born_on": "2015-05-01"}
 NEEDS = {"kind": "needs", "economic": "No income since return", "psychosocial": "Isolated from peers"}
 SKILLS = {

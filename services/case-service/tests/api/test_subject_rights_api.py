@@ -11,8 +11,22 @@ from casebridge_common.testing.plugin import TokenFor, bearer
 
 WRITER = "cases:read cases:write cases.sensitive:read consents:write"
 CONTROLLER = "cases:read cases:write cases.sensitive:read audit:read"
-ADULT = {"given_name": "Awa", "family_name": "Ndiaye", "sex": "female", "born_on": "1994-03-17", "nationality": "SN"}
-CHILD = {"given_name": "Ibou", "family_name": "Ndiaye", "sex": "male", "born_on": "2016-05-01", "nationality": "SN"}
+ADULT = {
+    "given_name": "Awa",
+    "family_name": "Ndiaye",
+    "sex": "female",
+    "born_on": "1994-03-17",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
+CHILD = {
+    "given_name": "Ibou",
+    "family_name": "Ndiaye",
+    "sex": "male",
+    "born_on": "2016-05-01",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
 HEALTH = {
     "kind": "health",
     "summary": "Insulin-dependent diabetes, needs a cold chain",

@@ -20,7 +20,14 @@ from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
 
 SCOPES = "cases:read cases:write cases.sensitive:read"
-AWA = {"given_name": "Awa", "family_name": "Ndiaye", "sex": "female", "born_on": "1994-03-17", "nationality": "SN"}
+AWA = {
+    "given_name": "Awa",
+    "family_name": "Ndiaye",
+    "sex": "female",
+    "born_on": "1994-03-17",
+    "nationality": "SN",
+    "confirm_not_duplicate": True,
+}
 TO_DAKAR = {"to_office_id": "sn-dakar", "to_organisation_id": "iom-senegal", "to_country": "SN"}
 CONSENTED = ["identity_biodata", "contact", "reintegration_plan", "case_notes"]
 HANDOVER: dict[str, object] = {

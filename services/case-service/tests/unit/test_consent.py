@@ -12,6 +12,7 @@ from case_service.domain.consent import (
     WithdrawalChannel,
     WithdrawalStatus,
     allows_at_most,
+    answer,
     check_record,
     expire,
     has_lapsed,
@@ -28,6 +29,7 @@ from case_service.domain.errors import (
     ConsentNarrowingUnchanged,
     ConsentNarrowingWidens,
     ConsentNotActive,
+    ConsentNotRequested,
     ForbiddenPurpose,
     GuardianConsentRequired,
     InvalidValidityPeriod,
@@ -311,6 +313,35 @@ def test_withdrawal_stops_the_consent_at_once_and_returns_its_scopes() -> None:
         2,
     )
     assert not record.to_facts().in_force(NOW)
+
+
+def test_a_requested_consent_authorises_only_once_it_is_given() -> None:
+    record = a_record(status=ConsentStatus.REQUESTED)
+    assert not record.to_facts().in_force(NOW)
+    answer(record, given=True, method=ConsentMethod.VERBAL_IN_PERSON, evidence_ref="audio/1", now=NOW)
+    assert (record.status, record.method, record.evidence_ref, record.version) == (
+        ConsentStatus.GIVEN,
+        ConsentMethod.VERBAL_IN_PERSON,
+        "audio/1",
+        2,
+    )
+    assert record.valid_from == NOW  # it authorises from the answer on, not from the request
+    assert record.to_facts().in_force(NOW)
+
+
+def test_a_refused_consent_never_authorises() -> None:
+    record = a_record(status=ConsentStatus.REQUESTED)
+    answer(record, given=False, method=None, evidence_ref=None, now=NOW)
+    assert (record.status, record.method) == (ConsentStatus.REFUSED, ConsentMethod.WRITTEN)
+    assert not record.to_facts().in_force(NOW + timedelta(days=1))
+
+
+@pytest.mark.parametrize("status", [s for s in ConsentStatus if s is not ConsentStatus.REQUESTED])
+def test_only_a_requested_consent_can_be_answered(status: ConsentStatus) -> None:
+    record = a_record(status=status)
+    with pytest.raises(ConsentNotRequested):
+        answer(record, given=True, method=None, evidence_ref=None, now=NOW)
+    assert record.status is status
 
 
 def test_a_withdrawn_consent_cannot_be_withdrawn_again() -> None:

@@ -26,6 +26,7 @@ from case_service.schemas import (
     SkillsAssessment,
     VulnerabilityScreening,
 )
+from case_service.schemas.people import HouseholdRead
 from casebridge_common.access import DataCategory as C
 
 NEEDS = {"economic": "No income", "social": "Isolated", "legal": None, "immediate_needs": "Food"}
@@ -100,6 +101,7 @@ def test_health_separates_clinical_findings_from_fitness_to_travel() -> None:
         (AssistanceRead, Section.ASSISTANCE, set()),
         (NoteRead, Section.NOTE, set()),
         (ClosureRead, Section.CLOSURE, set()),
+        (HouseholdRead, Section.HOUSEHOLD, set()),
         (VulnerabilityScreening, Section.VULNERABILITY_SCREENING, {"kind"}),
         (NeedsAssessment, Section.NEEDS, {"kind"}),
         (SkillsAssessment, Section.SKILLS, {"kind"}),
@@ -121,14 +123,20 @@ def test_every_assessment_kind_has_a_section_and_a_write_category() -> None:
 
 def test_the_preview_lists_the_fields_of_each_category() -> None:
     fields = fields_by_category()
-    assert fields[C.IDENTITY_BIODATA] == [
+    assert [f for f in fields[C.IDENTITY_BIODATA] if f.startswith("beneficiary.")] == [
         "beneficiary.born_on",
         "beneficiary.born_on_is_estimated",
+        "beneficiary.country_of_origin",
+        "beneficiary.documents",
         "beneficiary.family_name",
         "beneficiary.given_name",
+        "beneficiary.languages",
+        "beneficiary.names",
         "beneficiary.nationality",
         "beneficiary.sex",
     ]
+    assert fields[C.CONTACT] == ["beneficiary.contacts"]
+    assert fields[C.HOUSEHOLD] == ["household.members", "household.return_configuration"]
     assert "case.vulnerability_categories" in fields[C.TRAFFICKING_HISTORY]
     assert "note.body" in fields[C.PSYCHOSOCIAL_NOTES]
     assert fields[C.FINANCIAL_PAYMENTS] == [

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
 from case_service.domain.assessments import VulnerabilityCategory
 from case_service.domain.stages import Stage
-from case_service.schemas import CaseRead, OpenCase
+from case_service.schemas import CaseRead, OpenCase, UpdateCase
 from case_service.service_layer import cases
 from casebridge_common.access import Purpose
 from casebridge_common.db import utc_now
@@ -17,6 +17,7 @@ from casebridge_common.http import (
     Cursor,
     CursorParam,
     IdempotencyKeyHeader,
+    IfMatch,
     LimitParam,
     Page,
     etag,
@@ -59,6 +60,21 @@ async def get_case(
     return result
 
 
+@router.patch("/{case_id}", responses=problems(401, 403, 404, 412, 422, 428))
+async def update_case(
+    case_id: UUID, body: UpdateCase, uow: UoW, who: CasesWrite, response: Response, if_match: IfMatch = None
+) -> CaseRead:
+    """Change the plain fields of a case that no stage transition drives: `assigned_worker` (null unassigns).
+    The owner office or an office holding an `edit` share may; a case the caller may not see is 404, visible
+    but not writable is 403 `access-denied`. Needs `If-Match` with the case's ETag: 428 without, 412 with
+    `current_version` when stale. Stages change through `POST /v1/cases/{id}/stage-transitions`."""
+    async with uow:
+        result = await cases.patch_case(uow, case_id, body, actor=who, if_match=if_match, now=utc_now())
+        await uow.commit()
+    response.headers["ETag"] = etag(result.version)
+    return result
+
+
 @router.get("", responses=problems(400, 401, 403, 422))
 async def list_cases(
     uow: UoW,
@@ -67,6 +83,9 @@ async def list_cases(
     stage: Stage | None = None,
     vulnerability: VulnerabilityCategory | None = None,
     assigned_worker: Annotated[str | None, Query(max_length=200)] = None,
+    overdue_follow_ups: Annotated[
+        bool, Query(description="only cases with a planned follow-up visit reported overdue")
+    ] = False,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
     purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
@@ -75,7 +94,8 @@ async def list_cases(
     active share of, is the destination of an active referral of, or holds a break-glass grant for, each
     projected as in `GET /v1/cases/{id}`. There are no counts, and hidden cases never shape a page. Filters
     combine: `stage`, `programme`, `vulnerability` (a category of the latest vulnerability screening; only
-    cases whose vulnerability results the caller may see match), `assigned_worker`."""
+    cases whose vulnerability results the caller may see match), `assigned_worker`, `overdue_follow_ups=true`
+    (a planned visit more than the configured days past its day without an outcome)."""
     query = {
         "purpose": purpose,
         "subject": who.subject,
@@ -84,6 +104,7 @@ async def list_cases(
         "office": who.office_id,
         "vulnerability": vulnerability,
         "assigned_worker": assigned_worker,
+        "overdue_follow_ups": overdue_follow_ups,
     }
     after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
@@ -98,6 +119,7 @@ async def list_cases(
             limit=limit,
             vulnerability=vulnerability,
             assigned_worker=assigned_worker,
+            overdue_follow_ups=overdue_follow_ups,
         )
         await uow.commit()
     return page_of(

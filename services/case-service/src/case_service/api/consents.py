@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 
 from case_service.api.dependencies import CasesRead, UoW
 from case_service.schemas.consent import (
+    AnswerConsentRequest,
     ConsentRead,
     ConsentReceipt,
     GiveConsent,
@@ -71,6 +72,52 @@ async def give_consent(
         record = await consent.give_consent(uow, beneficiary_id, body, actor=who, now=utc_now())
         result = ConsentRead.model_validate(record)
         await uow.idempotency.remember(status=201, body=result)
+        await uow.commit()
+    return _answer(response, result)
+
+
+@router.post(
+    "/v1/beneficiaries/{beneficiary_id}/consent-requests",
+    status_code=201,
+    response_model=ConsentRead,
+    responses=problems(401, 403, 404, 422),
+)
+async def request_consent(
+    beneficiary_id: UUID,
+    body: GiveConsent,
+    uow: UoW,
+    who: ConsentsWrite,
+    response: Response,
+    key: IdempotencyKeyHeader = None,
+) -> ConsentRead | JSONResponse:
+    """Record a consent asked for but not answered yet (status `requested`): the notice shown and the terms
+    proposed, with the same rules as a given consent. It authorises nothing until
+    `POST /v1/consents/{id}/answer` records the person's answer. Send an `Idempotency-Key` to retry safely."""
+    async with uow:
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        record = await consent.request_consent(uow, beneficiary_id, body, actor=who, now=utc_now())
+        result = ConsentRead.model_validate(record)
+        await uow.idempotency.remember(status=201, body=result)
+        await uow.commit()
+    return _answer(response, result)
+
+
+@router.post("/v1/consents/{consent_id}/answer", responses=problems(401, 403, 404, 409, 412, 422, 428))
+async def answer_consent(
+    consent_id: UUID,
+    body: AnswerConsentRequest,
+    uow: UoW,
+    who: ConsentsWrite,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ConsentRead:
+    """The person's answer to a requested consent: `given` (it authorises from now on; emits
+    `casebridge.consent.given.v1`) or `refused` (it never authorises). Needs `If-Match`; a record that is not
+    `requested` is 409 `consent-not-requested`."""
+    async with uow:
+        record = await consent.answer_consent(uow, consent_id, body, actor=who, if_match=if_match, now=utc_now())
+        result = ConsentRead.model_validate(record)
         await uow.commit()
     return _answer(response, result)
 

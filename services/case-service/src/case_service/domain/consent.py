@@ -24,6 +24,7 @@ from case_service.domain.errors import (
     ConsentNarrowingUnchanged,
     ConsentNarrowingWidens,
     ConsentNotActive,
+    ConsentNotRequested,
     ForbiddenPurpose,
     GuardianConsentRequired,
     InvalidValidityPeriod,
@@ -379,6 +380,20 @@ def narrow(
     old.status = ConsentStatus.NARROWED
     old.version += 1
     return narrower, withdrawn_scopes(terms, scopes)
+
+
+def answer(
+    record: ConsentRecord, *, given: bool, method: ConsentMethod | None, evidence_ref: str | None, now: datetime
+) -> None:
+    """The person's answer to a requested consent: `given` (it authorises from now on) or `refused` (it never
+    does). The terms stay as requested; only a requested record can be answered, and only once."""
+    if record.status is not ConsentStatus.REQUESTED:
+        raise ConsentNotRequested(status=record.status)
+    record.status = ConsentStatus.GIVEN if given else ConsentStatus.REFUSED
+    record.method = method or record.method
+    record.evidence_ref = evidence_ref or record.evidence_ref
+    record.valid_from = max(record.valid_from, now)
+    record.version += 1
 
 
 def withdraw(record: ConsentRecord, *, channel: WithdrawalChannel, now: datetime) -> list[ScopeTerms]:

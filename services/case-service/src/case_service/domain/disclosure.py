@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from case_service.domain.assessments import AssessmentKind, VulnerabilityCategory
+from case_service.domain.documents import KIND_CATEGORY, DocumentKind
 from casebridge_common.access import DataCategory
 
 C = DataCategory
@@ -32,6 +33,15 @@ class Section(StrEnum):
     ASSISTANCE = "assistance"
     NOTE = "note"
     CLOSURE = "closure"
+    HOUSEHOLD = "household"
+    FOLLOW_UP = "follow_up"
+    IDENTITY_DOCUMENT = "document.identity_document"
+    TRAVEL_DOCUMENT = "document.travel_document"
+    MEDICAL_RECORD = "document.medical_record"
+    LEGAL_DOCUMENT = "document.legal_document"
+    CERTIFICATE = "document.certificate"
+    CONSENT_FORM = "document.consent_form"
+    OTHER_DOCUMENT = "document.other"
 
 
 ASSESSMENT_SECTION: Mapping[AssessmentKind, Section] = {
@@ -42,6 +52,9 @@ ASSESSMENT_SECTION: Mapping[AssessmentKind, Section] = {
     AssessmentKind.RISK: Section.RISK,
     AssessmentKind.BEST_INTERESTS_DETERMINATION: Section.BEST_INTERESTS_DETERMINATION,
 }
+
+# A document's name, description and content belong to its kind's category (domain/documents.py).
+DOCUMENT_SECTION: Mapping[DocumentKind, Section] = {kind: Section(f"document.{kind}") for kind in DocumentKind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +74,9 @@ def _all(categories: Categories, *names: str) -> dict[str, Categories]:
 
 
 _VULNERABILITY = frozenset({C.VULNERABILITY_RESULTS})
+_DOCUMENT_STRUCTURE = frozenset(
+    {"id", "case_id", "kind", "media_type", "size_bytes", "sha256", "erased", "uploaded_by", "uploaded_at"}
+)
 _SCREENING_FIELDS = (
     "assessment_type",
     "phase",
@@ -75,15 +91,26 @@ _SCREENING_FIELDS = (
 
 SECTIONS: Mapping[Section, SectionMap] = {
     Section.BENEFICIARY: SectionMap(
-        fields=_all(
-            frozenset({C.IDENTITY_BIODATA}),
-            "given_name",
-            "family_name",
-            "sex",
-            "born_on",
-            "born_on_is_estimated",
-            "nationality",
-        ),
+        fields={
+            **_all(
+                frozenset({C.IDENTITY_BIODATA}),
+                "given_name",
+                "family_name",
+                "sex",
+                "born_on",
+                "born_on_is_estimated",
+                "nationality",
+                "names",
+                "languages",
+                "documents",  # §1.1: documents are identity data (their numbers identify the person)
+                "country_of_origin",
+            ),
+            "contacts": frozenset({C.CONTACT}),
+            "current_location": frozenset({C.LOCATION}),
+            # where the person returns or is resettled to is part of their migration history
+            "country_of_return": frozenset({C.MIGRATION_HISTORY}),
+            "country_of_resettlement": frozenset({C.MIGRATION_HISTORY}),
+        },
         default=frozenset({C.IDENTITY_BIODATA}),
         structure=frozenset({"id", "registering_office_id", "registered_at", "version"}),
     ),
@@ -184,6 +211,11 @@ SECTIONS: Mapping[Section, SectionMap] = {
         default=frozenset({C.CASE_NOTES}),
         structure=frozenset({"id", "case_id", "is_confidential", "erased", "author", "written_at"}),
     ),
+    Section.HOUSEHOLD: SectionMap(
+        fields={"members": frozenset({C.HOUSEHOLD}), "return_configuration": frozenset({C.HOUSEHOLD})},
+        default=frozenset({C.HOUSEHOLD}),
+        structure=frozenset({"id", "registering_office_id", "created_at", "version"}),
+    ),
     Section.CLOSURE: SectionMap(
         fields={
             "early_exit_reason": frozenset({C.CASE_NOTES}),
@@ -195,6 +227,43 @@ SECTIONS: Mapping[Section, SectionMap] = {
         default=frozenset({C.CASE_NOTES}),
         structure=frozenset(
             {"case_id", "closure_reason", "closure_type", "exit_interview_on", "closed_by", "closed_at"}
+        ),
+    ),
+    **{
+        DOCUMENT_SECTION[kind]: SectionMap(
+            fields=_all(frozenset({category}), "filename", "description", "content"),
+            default=frozenset({category}),
+            structure=_DOCUMENT_STRUCTURE,
+        )
+        for kind, category in KIND_CATEGORY.items()
+    },
+    Section.FOLLOW_UP: SectionMap(
+        fields={
+            "outcome": frozenset({C.CASE_NOTES}),
+            "notes": frozenset({C.CASE_NOTES}),
+            "psychosocial_notes": frozenset({C.PSYCHOSOCIAL_NOTES}),
+        },
+        default=frozenset({C.CASE_NOTES}),
+        structure=frozenset(
+            {
+                "id",
+                "case_id",
+                "phase",
+                "schedule",
+                "anchor_on",
+                "planned_on",
+                "kind",
+                "status",
+                "held_on",
+                "is_overdue",
+                "overdue_at",
+                "erased",
+                "created_by",
+                "created_at",
+                "recorded_by",
+                "recorded_at",
+                "version",
+            }
         ),
     ),
 }

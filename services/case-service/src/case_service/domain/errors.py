@@ -1,4 +1,4 @@
-from casebridge_common.problems import Conflict, Forbidden, Invalid, NotFound
+from casebridge_common.problems import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 
 class CaseNotFound(NotFound):
@@ -89,6 +89,10 @@ class ConsentNotActive(Conflict):
     code, title = "consent-not-active", "Only a given or renewed consent can be renewed, narrowed or withdrawn"
 
 
+class ConsentNotRequested(Conflict):
+    code, title = "consent-not-requested", "Only a requested consent can be answered, and only once"
+
+
 class ConsentNarrowingWidens(Invalid):
     code, title = "consent-narrowing-widens", "The new terms allow something the consent did not"
 
@@ -166,3 +170,97 @@ class LegalHoldNotFound(NotFound):
 
 class ShareExpiryInPast(Invalid):
     code, title = "share-expiry-in-past", "A share's expiry must be in the future"
+
+
+class DocumentNotFound(NotFound):
+    code, title = "document-not-found", "Document not found"
+
+
+class DocumentTooLarge(DomainError):
+    status, code, title = 413, "document-too-large", "The document is larger than the service accepts"
+
+
+class DocumentTypeNotAllowed(DomainError):
+    status, code, title = 415, "document-type-not-allowed", "Only PDF, JPEG, PNG and DOCX documents are accepted"
+
+
+class DocumentTypeMismatch(DomainError):
+    status, code, title = 415, "document-type-mismatch", "The content is not in the format its declared type names"
+
+
+class DocumentEmpty(Invalid):
+    code, title = "document-empty", "The document has no content"
+
+
+class DocumentErased(DomainError):
+    status, code, title = 410, "document-erased", "This document's content was erased with the person's data"
+
+
+class ImportNotFound(NotFound):
+    code, title = "import-not-found", "Caseload import not found"
+
+
+class ImportFileUnreadable(Invalid):
+    code, title = "import-file-unreadable", "The file is not a readable CSV (UTF-8) or XLSX workbook"
+
+
+class ImportColumnsMissing(Invalid):
+    code, title = "import-columns-missing", "The header row lacks required columns of the import mapping"
+
+
+class ImportTooLarge(Invalid):
+    code, title = "import-too-large", "The file has more rows or bytes than one import accepts"
+
+
+class PossibleDuplicate(Conflict):
+    code, title = (
+        "possible-duplicate",
+        "This person looks already registered; check `matches`, or resend with confirm_not_duplicate",
+    )
+
+
+class HouseholdNotFound(NotFound):
+    code, title = "household-not-found", "Household not found"
+
+
+class HouseholdHeadRequired(Invalid):
+    code, title = "household-head-required", "A household has exactly one member whose relationship is head"
+
+
+class HouseholdMemberRepeated(Invalid):
+    code, title = "household-member-repeated", "A person is listed twice in the household"
+
+
+class AlreadyInHousehold(Conflict):
+    code, title = "already-in-household", "This person is already a member of a household"
+
+
+class GuardianRequired(Invalid):
+    code, title = "guardian-required", "A minor member needs a guardian: another member or an external person"
+
+
+class GuardianNotMember(Invalid):
+    code, title = "guardian-not-member", "A guardian given by id must be another member of the same household"
+
+
+class GuardianNotAdult(Invalid):
+    code, title = "guardian-not-adult", "A guardian must be an adult"
+
+
+class FollowUpVisitNotFound(NotFound):
+    code, title = "follow-up-visit-not-found", "Follow-up visit not found"
+
+
+class FollowUpVisitClosed(Conflict):
+    code, title = "follow-up-visit-closed", "This follow-up visit was already recorded or cancelled"
+
+
+class FollowUpNotStarted(Conflict):
+    code, title = "follow-up-not-started", "The case is not in a stage with follow-up or post-closure monitoring"
+
+
+class FollowUpDateInvalid(Invalid):
+    code, title = (
+        "follow-up-date-invalid",
+        "A visit is planned from today to 3 years ahead and never held in the future",
+    )

@@ -5,7 +5,7 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from sqlalchemy import Column, DateTime, Index, String
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from case_service.domain.stages import FIRST_STAGE, FIRST_TRACK_STAGE, Stage, Track, TrackStage
@@ -24,9 +24,17 @@ class Beneficiary(SQLModel, table=True):
     """A returnee or a refugee, registered by one office."""
 
     __tablename__ = "beneficiaries"
+    __table_args__ = (
+        Index(
+            "ix_beneficiaries_name_key_trgm",
+            "name_key",
+            postgresql_using="gin",
+            postgresql_ops={"name_key": "gin_trgm_ops"},
+        ),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    given_name: str
+    given_name: str  # the primary name, in Latin script
     family_name: str
     sex: Sex = Field(sa_type=enum_type(Sex))
     born_on: date
@@ -36,6 +44,25 @@ class Beneficiary(SQLModel, table=True):
     registering_organisation_id: str | None = None
     registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     version: int = 1
+    # the name in other scripts: [{script (ISO 15924), given_name, family_name, transliteration_of}]
+    names: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
+    languages: list[str] = Field(  # ISO 639 codes
+        default_factory=list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}")
+    )
+    contacts: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
+    documents: list[dict[str, object]] = Field(  # identity and travel documents; the numbers are personal data
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
+    country_of_origin: str | None = Field(default=None, max_length=2)
+    country_of_return: str | None = Field(default=None, max_length=2)
+    country_of_resettlement: str | None = Field(default=None, max_length=2)
+    current_location: str | None = Field(default=None, max_length=500)
+    # the normalised full name (domain/people.normalised_name) that duplicate detection compares by trigrams
+    name_key: str = Field(default="", sa_column=Column(String, nullable=False, server_default=""))
 
 
 class Case(SQLModel, table=True):

@@ -82,12 +82,15 @@ def retention_holds(cases: list[CaseRetention], legal_holds: list[UUID], *, now:
 
 
 def anonymise(beneficiary: Beneficiary) -> None:
-    """Replace the direct identifiers (C2) in place: names, and the date of birth down to its year (ages still
-    count in aggregates). Sex and nationality stay: on their own they do not identify anyone."""
+    """Replace the direct identifiers (C2) in place: names (in every script), contacts, identity documents, the
+    current location, and the date of birth down to its year (ages still count in aggregates). Sex, nationality,
+    languages and countries stay: on their own they do not identify anyone."""
     beneficiary.given_name = ERASED_NAME
     beneficiary.family_name = ERASED_NAME
     beneficiary.born_on = date(beneficiary.born_on.year, 1, 1)
     beneficiary.born_on_is_estimated = True
+    beneficiary.names, beneficiary.contacts, beneficiary.documents = [], [], []
+    beneficiary.current_location, beneficiary.name_key = None, ""
     beneficiary.version += 1
 
 

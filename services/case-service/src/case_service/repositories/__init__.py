@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from case_service.domain.assessments import Assessment, AssessmentKind, CaseClosure, CaseNote, Plan, PlanStatus
 from case_service.domain.assistance import AssistanceItem, AssistanceStatus
+from case_service.domain.follow_ups import FollowUpVisit, VisitStatus
 from case_service.domain.models import Beneficiary, Case
 from case_service.domain.stages import Stage
 from case_service.repositories.access import related_to
@@ -27,15 +28,16 @@ class Beneficiaries:
     def add(self, beneficiary: Beneficiary) -> None:
         self._session.add(beneficiary)
 
-    async def get_visible(self, beneficiary_id: UUID, *, office_id: str) -> Beneficiary | None:
-        return (
-            await self._session.scalars(
-                select(Beneficiary).where(
-                    col(Beneficiary.id) == beneficiary_id,
-                    col(Beneficiary.registering_office_id) == office_id,
-                )
-            )
-        ).one_or_none()
+    async def get_visible(
+        self, beneficiary_id: UUID, *, office_id: str, for_update: bool = False
+    ) -> Beneficiary | None:
+        query = select(Beneficiary).where(
+            col(Beneficiary.id) == beneficiary_id,
+            col(Beneficiary.registering_office_id) == office_id,
+        )
+        if for_update:
+            query = query.with_for_update()
+        return (await self._session.scalars(query)).one_or_none()
 
     async def get(self, beneficiary_id: UUID) -> Beneficiary | None:
         """Any beneficiary: the caller decides with the access policy what the reader may see of it."""
@@ -78,9 +80,11 @@ class Cases:
         limit: int,
         vulnerability: str | None = None,
         assigned_worker: str | None = None,
+        overdue_follow_ups: bool = False,
     ) -> list[Case]:
         """Cases related to the caller (`related_to`), newest first, `id` last so the order is stable; up to
-        `limit` rows after the keyset position `after`."""
+        `limit` rows after the keyset position `after`. `overdue_follow_ups`: only cases with a planned visit
+        the follow-up job reported overdue."""
         query = select(Case).where(related_to(who, now))
         if programme is not None:
             query = query.where(col(Case.programme) == programme)
@@ -90,6 +94,14 @@ class Cases:
             query = query.where(col(Case.vulnerability_categories).contains([vulnerability]))
         if assigned_worker is not None:
             query = query.where(col(Case.assigned_worker) == assigned_worker)
+        if overdue_follow_ups:
+            query = query.where(
+                exists().where(
+                    col(FollowUpVisit.case_id) == col(Case.id),
+                    col(FollowUpVisit.status) == VisitStatus.PLANNED,
+                    col(FollowUpVisit.overdue_at).is_not(None),
+                )
+            )
         if after is not None:
             query = query.where(tuple_(col(Case.opened_at), col(Case.id)) < after)
         query = query.order_by(col(Case.opened_at).desc(), col(Case.id).desc()).limit(limit)

@@ -56,7 +56,9 @@ class ConsentRecords:
         query = query.order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id)).limit(limit + 1)
         return list((await self._session.scalars(query)).all())
 
-    def add_receipt(self, receipt: ConsentReceiptRecord) -> None:
+    async def add_receipt(self, receipt: ConsentReceiptRecord) -> None:
+        # The receipt references its record, and without an ORM relationship the flush would not order them.
+        await self._session.flush()
         self._session.add(receipt)
 
     async def receipt(self, consent_id: UUID, version: int | None) -> ConsentReceiptRecord | None:

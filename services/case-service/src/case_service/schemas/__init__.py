@@ -26,10 +26,11 @@ from case_service.domain.assistance import AssistanceStatus, AssistanceType, Dim
 from case_service.domain.models import Sex
 from case_service.domain.stages import Attestation, ClosureStartReason, ReassessmentReason, Stage, Track, TrackStage
 from case_service.schemas.access import Withheld
+from case_service.schemas.people import BeneficiaryDetails, Contact, IdentityDocument, ScriptName
 from casebridge_common.events.contracts.case import Programme
 
 
-class RegisterBeneficiary(BaseModel):
+class RegisterBeneficiary(BeneficiaryDetails):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -41,17 +42,35 @@ class RegisterBeneficiary(BaseModel):
                     "born_on": "1994-03-17",
                     "born_on_is_estimated": False,
                     "nationality": "SN",
+                    "names": [{"script": "Arab", "given_name": "عوا", "family_name": "انجاي"}],
+                    "languages": ["wo", "fr"],
+                    "contacts": [{"kind": "phone", "value": "+49 151 2345 6789"}],
+                    "documents": [
+                        {
+                            "document_type": "passport",
+                            "number": "A01234567",
+                            "issuing_country": "SN",
+                            "expires_on": "2029-05-31",
+                        }
+                    ],
+                    "country_of_origin": "SN",
+                    "country_of_return": "SN",
+                    "current_location": "Berlin-Spandau reception centre",
                 }
             ]
         },
     )
 
-    given_name: str = Field(min_length=1, max_length=200)
+    given_name: str = Field(min_length=1, max_length=200, description="the primary name, in Latin script")
     family_name: str = Field(min_length=1, max_length=200)
     sex: Sex
     born_on: date
     born_on_is_estimated: bool = False
     nationality: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    confirm_not_duplicate: bool = Field(
+        default=False,
+        description="register even though `possible-duplicate` named likely matches (the worker checked them)",
+    )
 
 
 class BeneficiaryRead(BaseModel):
@@ -64,6 +83,14 @@ class BeneficiaryRead(BaseModel):
     born_on: date | None = None
     born_on_is_estimated: bool | None = None
     nationality: str | None = None
+    names: list[ScriptName] | None = None
+    languages: list[str] | None = None
+    contacts: list[Contact] | None = None
+    documents: list[IdentityDocument] | None = None
+    country_of_origin: str | None = None
+    country_of_return: str | None = None
+    country_of_resettlement: str | None = None
+    current_location: str | None = None
     registering_office_id: str
     registered_at: datetime
     version: int
@@ -87,6 +114,22 @@ class OpenCase(BaseModel):
     beneficiary_id: UUID
     programme: Programme
     assigned_worker: str | None = Field(default=None, max_length=200)
+
+
+class UpdateCase(BaseModel):
+    """The plain fields of a case that no stage transition drives; a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"assigned_worker": "moussa.diop"}]})
+
+    assigned_worker: str | None = Field(
+        default=None, min_length=1, max_length=200, description="null unassigns the case"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> "UpdateCase":
+        if not self.model_fields_set:
+            raise ValueError("name at least one field to change")
+        return self
 
 
 class CaseRead(BaseModel):

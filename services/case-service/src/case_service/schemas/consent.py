@@ -1,6 +1,7 @@
 """Request and response bodies of the consent and compliance API."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
@@ -110,6 +111,27 @@ class NarrowConsent(BaseModel):
 
     scopes: list[ConsentScope] = Field(min_length=1, max_length=50, description="the terms from now on")
     evidence_ref: str | None = Field(default=None, max_length=500)
+
+
+class ConsentAnswer(StrEnum):
+    GIVEN = "given"
+    REFUSED = "refused"
+
+
+class AnswerConsentRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"answer": "given", "method": "written", "evidence_ref": "attachments/4c5d6e7f"},
+                {"answer": "refused", "method": "verbal_phone"},
+            ]
+        },
+    )
+
+    answer: ConsentAnswer
+    method: ConsentMethod | None = Field(default=None, description="how it was answered; default: the request's")
+    evidence_ref: str | None = Field(default=None, max_length=500, description="the signed form or audio note")
 
 
 class WithdrawConsent(BaseModel):

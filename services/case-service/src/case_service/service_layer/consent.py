@@ -22,6 +22,8 @@ from case_service.domain.errors import (
 )
 from case_service.domain.models import Beneficiary, is_minor
 from case_service.schemas.consent import (
+    AnswerConsentRequest,
+    ConsentAnswer,
     ConsentReceipt,
     ConsentScope,
     GiveConsent,
@@ -212,7 +214,7 @@ def _receipt(
     )
 
 
-def _changed(
+async def _changed(
     uow: CaseUnitOfWork,
     actor: Principal,
     record: ConsentRecord,
@@ -231,7 +233,7 @@ def _changed(
         basis=record.id,
     )
     receipt = _receipt(record, beneficiary, superseded_by=superseded_by, issued_at=now)
-    uow.consents.add_receipt(
+    await uow.consents.add_receipt(
         ConsentReceiptRecord(
             id=receipt.receipt_id,
             consent_id=record.id,
@@ -242,15 +244,13 @@ def _changed(
     )
 
 
-async def give_consent(
-    uow: CaseUnitOfWork, beneficiary_id: UUID, command: GiveConsent, *, actor: Principal, now: datetime
+def _new_record(
+    beneficiary: Beneficiary, command: GiveConsent, status: ConsentStatus, *, actor: Principal, now: datetime
 ) -> ConsentRecord:
-    """Record a consent for a beneficiary of the caller's office. Emits `consent.given`."""
-    beneficiary = await _visible_beneficiary(uow, beneficiary_id, actor)
-    assert actor.office_id is not None  # noqa: S101
+    assert actor.office_id is not None  # noqa: S101 - the router requires an office claim
     record = ConsentRecord(
         beneficiary_id=beneficiary.id,
-        status=ConsentStatus.GIVEN,
+        status=status,
         given_by=command.given_by,
         given_by_name=command.given_by_name,
         capacity_assessed_by=command.capacity_assessed_by,
@@ -268,9 +268,55 @@ async def give_consent(
         recorded_at=now,
     )
     rules.check_record(record, subject_is_minor=_minor(beneficiary, now))
+    return record
+
+
+async def give_consent(
+    uow: CaseUnitOfWork, beneficiary_id: UUID, command: GiveConsent, *, actor: Principal, now: datetime
+) -> ConsentRecord:
+    """Record a consent for a beneficiary of the caller's office. Emits `consent.given`."""
+    beneficiary = await _visible_beneficiary(uow, beneficiary_id, actor)
+    record = _new_record(beneficiary, command, ConsentStatus.GIVEN, actor=actor, now=now)
     uow.consents.add(record)
     await _emit_given(uow, record, beneficiary)
-    _changed(uow, actor, record, beneficiary, now=now)
+    await _changed(uow, actor, record, beneficiary, now=now)
+    return record
+
+
+async def request_consent(
+    uow: CaseUnitOfWork, beneficiary_id: UUID, command: GiveConsent, *, actor: Principal, now: datetime
+) -> ConsentRecord:
+    """Record a consent asked for (the notice shown, the terms proposed) that the person has not answered yet:
+    it authorises nothing until it is given. No event: nothing may be shared yet."""
+    beneficiary = await _visible_beneficiary(uow, beneficiary_id, actor)
+    record = _new_record(beneficiary, command, ConsentStatus.REQUESTED, actor=actor, now=now)
+    uow.consents.add(record)
+    await _changed(uow, actor, record, beneficiary, now=now)
+    return record
+
+
+async def answer_consent(
+    uow: CaseUnitOfWork,
+    consent_id: UUID,
+    command: AnswerConsentRequest,
+    *,
+    actor: Principal,
+    if_match: str | None,
+    now: datetime,
+) -> ConsentRecord:
+    """The person gave or refused a requested consent. A given one emits `consent.given`."""
+    record, beneficiary = await _visible_consent(uow, consent_id, actor, for_update=True)
+    require_if_match(if_match, record.version)
+    rules.answer(
+        record,
+        given=command.answer is ConsentAnswer.GIVEN,
+        method=command.method,
+        evidence_ref=command.evidence_ref,
+        now=now,
+    )
+    if record.status is ConsentStatus.GIVEN:
+        await _emit_given(uow, record, beneficiary)
+    await _changed(uow, actor, record, beneficiary, now=now)
     return record
 
 
@@ -329,8 +375,8 @@ async def renew_consent(
     )
     uow.consents.add(renewal)
     await _emit_given(uow, renewal, beneficiary)
-    _changed(uow, actor, old, beneficiary, superseded_by=renewal.id, now=now)
-    _changed(uow, actor, renewal, beneficiary, now=now)
+    await _changed(uow, actor, old, beneficiary, superseded_by=renewal.id, now=now)
+    await _changed(uow, actor, renewal, beneficiary, now=now)
     return renewal
 
 
@@ -367,8 +413,8 @@ async def _narrow(
         policy=policy,
         now=now,
     )
-    _changed(uow, actor, old, beneficiary, superseded_by=narrower.id, now=now)
-    _changed(uow, actor, narrower, beneficiary, now=now)
+    await _changed(uow, actor, old, beneficiary, superseded_by=narrower.id, now=now)
+    await _changed(uow, actor, narrower, beneficiary, now=now)
     return narrower
 
 
@@ -444,7 +490,7 @@ async def withdraw_consent(
         policy=policy,
         now=now,
     )
-    _changed(uow, actor, record, beneficiary, now=now)
+    await _changed(uow, actor, record, beneficiary, now=now)
     return record
 
 
@@ -467,7 +513,7 @@ async def expire_lapsed_consents(
             policy=policy,
             now=now,
         )
-        _changed(uow, CONSENT_EXPIRY_JOB, record, beneficiary, now=now)
+        await _changed(uow, CONSENT_EXPIRY_JOB, record, beneficiary, now=now)
     return len(lapsed)
 
 

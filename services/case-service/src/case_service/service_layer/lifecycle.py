@@ -49,6 +49,7 @@ from case_service.schemas import (
     WriteNote,
 )
 from case_service.schemas.access import ProjectedPage, Withheld
+from case_service.service_layer import follow_ups
 from case_service.service_layer.access import reader_projection, visible_case, writable_case_and_facts
 from case_service.service_layer.projection import (
     assessment_read,
@@ -165,6 +166,7 @@ async def change_stage(
         check_transition(facts, command.to_stage)
         from_stage, to_stage = str(case.stage), str(command.to_stage)
         _enter(case, command, now=now)
+        await follow_ups.on_stage_entered(uow, case, actor=actor, now=now)
     case.version += 1  # under the row lock: concurrent writers serialise here
     uow.outbox.emit(
         CaseStageChanged(
@@ -235,6 +237,7 @@ async def record_assessment(
     if command.kind is AssessmentKind.VULNERABILITY_SCREENING:
         case.vulnerability_categories = list(data["categories"])
         case.version += 1
+        await follow_ups.on_screening_recorded(uow, case, actor=actor, now=now)
     uow.outbox.emit(
         CaseAssessmentRecorded(
             case_id=case.id,

@@ -37,6 +37,36 @@ class BeneficiaryRegistered(Event):
         return self.beneficiary_id
 
 
+class BeneficiaryUpdated(Event):
+    """A beneficiary's record changed: the names of the changed fields, never their values.
+
+    Consumers that care read the record through the API under their own authorisation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "beneficiary_id": "0b7e2f1c-5d9a-4e7b-9a51-2f6c1d3e8a90",
+                    "beneficiary_version": 2,
+                    "registering_office_id": "de-berlin",
+                    "changed_fields": ["contacts", "current_location"],
+                    "updated_at": "2026-12-02T10:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.beneficiary.updated.v1"
+    topic: ClassVar[str] = "casebridge.beneficiary.events.v1"
+    beneficiary_id: UUID
+    beneficiary_version: int  # consumers ignore anything not newer than what they hold
+    registering_office_id: str
+    changed_fields: list[str]
+    updated_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.beneficiary_id
+
+
 class CaseOpened(Event):
     """A case was opened. Consumers read details through the case API under their own authorisation."""
 
@@ -433,3 +463,49 @@ class BeneficiaryErased(Event):
 
     def aggregate_id(self) -> UUID:
         return self.beneficiary_id
+
+
+class VisitKind(StrEnum):
+    """How a follow-up or monitoring contact is held (face to face preferred, reintegration.md L1261)."""
+
+    HOME_VISIT = "home_visit"
+    PHONE = "phone"
+    OFFICE = "office"
+
+
+class FollowUpPhase(StrEnum):
+    FOLLOW_UP = "follow_up"  # from plan signature (return) or the follow-up stage (resettlement)
+    POST_CLOSURE = "post_closure"  # post-closure monitoring (≥ 3 months for a child case)
+
+
+class CaseFollowUpDue(Event):
+    """A planned follow-up visit was not recorded within the allowed days after its date; the owner office is
+    reminded once per visit. No outcome and no notes: the case API has them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11",
+                    "visit_id": "4f5a6b7c-8d9e-4f0a-1b2c-3d4e5f6a7b8c",
+                    "owner_office_id": "sn-dakar",
+                    "phase": "follow_up",
+                    "kind": "home_visit",
+                    "planned_on": "2026-12-01",
+                    "overdue_at": "2026-12-09T00:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.follow_up_due.v1"
+    topic: ClassVar[str] = "casebridge.case.events.v1"
+    case_id: UUID
+    visit_id: UUID
+    owner_office_id: str
+    phase: FollowUpPhase
+    kind: VisitKind
+    planned_on: date
+    overdue_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.case_id

@@ -1,0 +1,405 @@
+"""Beneficiary details, duplicate detection, households and case updates over HTTP, on real PostgreSQL."""
+
+import secrets
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import col
+
+from casebridge_common.audit import AuditEntry
+from casebridge_common.outbox import OutboxMessage
+from casebridge_common.testing.plugin import TokenFor, bearer
+
+RW = "cases:read cases:write"
+TODAY = datetime.now(UTC).date()
+
+
+def office(token: TokenFor, client_id: str = "de-berlin-system") -> dict[str, str]:
+    return bearer(token(client_id, "case-api", RW))
+
+
+def person(born_on: date | None = None, **extra: object) -> dict[str, Any]:
+    """A different person each time (name and date of birth), so other tests' people never match."""
+    tag = uuid.uuid4().hex[:8]
+    born = born_on or date(1960, 1, 1) + timedelta(days=secrets.randbelow(15_000))
+    return {
+        "given_name": f"Mariama {tag}",
+        "family_name": "Diallo",
+        "sex": "female",
+        "born_on": born.isoformat(),
+        "nationality": "GN",
+        **extra,
+    }
+
+
+async def register(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post("/v1/beneficiaries", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def events_of(test_db_url: str, key: str) -> list[dict[str, Any]]:
+    engine = create_async_engine(test_db_url)
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(col(OutboxMessage.event)).where(col(OutboxMessage.key) == key).order_by(col(OutboxMessage.seq))
+            )
+        ).all()
+    await engine.dispose()
+    return [dict(r[0]) for r in rows]
+
+
+async def audit_actions(test_db_url: str, resource_id: str) -> list[tuple[str, str]]:
+    engine = create_async_engine(test_db_url)
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(col(AuditEntry.action), col(AuditEntry.outcome)).where(
+                    col(AuditEntry.resource_id) == resource_id
+                )
+            )
+        ).all()
+    await engine.dispose()
+    return [(str(a), str(o)) for a, o in rows]
+
+
+DETAILS: dict[str, Any] = {
+    "names": [{"script": "Arab", "given_name": "مريما", "family_name": "ديالو", "transliteration_of": None}],
+    "languages": ["ff", "fr"],
+    "contacts": [
+        {
+            "kind": "phone",
+            "value": "+224 620 00 00 01",
+            "holder": "self",
+            "holder_name": None,
+            "relationship": None,
+            "consented_by_subject": False,
+            "most_trusted": False,
+        },
+        {
+            "kind": "phone",
+            "value": "+224 620 00 00 02",
+            "holder": "family_member",
+            "holder_name": "Kadiatou Diallo",
+            "relationship": "sister",
+            "consented_by_subject": True,
+            "most_trusted": True,
+        },
+    ],
+    "documents": [
+        {
+            "document_type": "passport",
+            "number": "R1234567",
+            "issuing_country": "GN",
+            "issued_on": "2020-02-01",
+            "expires_on": "2030-01-31",
+        }
+    ],
+    "country_of_origin": "GN",
+    "country_of_return": "GN",
+    "current_location": "Berlin-Spandau reception centre",
+}
+
+
+async def test_a_beneficiary_is_registered_with_names_in_scripts_contacts_and_documents(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    created = await register(client, office(token), person(**DETAILS))
+    url = f"/v1/beneficiaries/{created['id']}"
+    fetched = await client.get(url, headers=bearer(token("de-berlin-system", "case-api", f"{RW} cases.sensitive:read")))
+    assert fetched.status_code == 200, fetched.text
+    body = fetched.json()
+    assert {field: body[field] for field in DETAILS} == DETAILS
+    assert body["withheld"] == []
+    # where the person returns to is migration history (C3): without the sensitive scope it is withheld
+    plain = (await client.get(url, headers=office(token))).json()
+    assert plain["country_of_return"] is None
+    assert plain["contacts"] == DETAILS["contacts"]
+    assert [w["category"] for w in plain["withheld"]] == ["migration_history"]
+    [registered] = await events_of(test_db_url, created["id"])
+    assert registered["type"] == "casebridge.beneficiary.registered.v1"
+    assert "R1234567" not in str(registered)
+    assert "Diallo" not in str(registered)
+    assert ("create", "allowed") in await audit_actions(test_db_url, created["id"])
+
+
+async def test_another_office_sees_the_details_only_through_a_case_and_never_by_id(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    created = await register(client, office(token), person(**DETAILS))
+    response = await client.get(f"/v1/beneficiaries/{created['id']}", headers=office(token, "sn-dakar-system"))
+    assert (response.status_code, response.json()["code"]) == (404, "beneficiary-not-found")
+
+
+async def test_a_likely_twin_is_refused_with_the_matches_and_nothing_is_written(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    first_body = person()
+    first = await register(client, office(token), first_body)
+    given = first_body["given_name"].split()
+    twin = {**first_body, "given_name": f"DIALLO {given[1]}", "family_name": "Mariáma"}
+    refused = await client.post("/v1/beneficiaries", json=twin, headers=office(token))
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["code"] == "possible-duplicate"
+    assert problem["matches"] == [{"beneficiary_id": first["id"], "score": 1.0}]
+    confirmed = await register(client, office(token), {**twin, "confirm_not_duplicate": True})
+    assert confirmed["id"] != first["id"]
+
+
+async def test_a_different_birthday_nationality_or_office_is_not_a_duplicate(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    body = person(born_on=date(1971, 4, 4))
+    await register(client, office(token), body)
+    await register(client, office(token), {**body, "born_on": "1971-04-05"})
+    await register(client, office(token), {**body, "nationality": "SN"})
+    await register(client, office(token, "sn-dakar-system"), body)  # matches stay within the caller's office
+
+
+async def test_an_estimated_birth_date_matches_within_a_year(client: httpx.AsyncClient, token: TokenFor) -> None:
+    body = person(born_on=date(1980, 1, 1), born_on_is_estimated=True)
+    first = await register(client, office(token), body)
+    near = {**body, "born_on": "1980-11-20", "born_on_is_estimated": False}
+    refused = await client.post("/v1/beneficiaries", json=near, headers=office(token))
+    assert (refused.status_code, refused.json()["code"]) == (409, "possible-duplicate")
+    assert [m["beneficiary_id"] for m in refused.json()["matches"]] == [first["id"]]
+    await register(client, office(token), {**body, "born_on": "1981-06-01", "born_on_is_estimated": False})
+
+
+async def test_an_idempotent_retry_replays_the_registration_instead_of_reporting_a_twin(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    headers = {**office(token), "Idempotency-Key": f"people-{uuid.uuid4()}"}
+    body = person()
+    first = await client.post("/v1/beneficiaries", json=body, headers=headers)
+    again = await client.post("/v1/beneficiaries", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+
+
+async def test_bad_details_are_refused_as_problems(client: httpx.AsyncClient, token: TokenFor) -> None:
+    bad: list[dict[str, Any]] = [
+        {"languages": ["French"]},
+        {"names": [{"script": "Arab", "given_name": "", "family_name": "x"}]},
+        {"contacts": [{"kind": "email", "value": "not-an-email"}]},
+        {"documents": [{"document_type": "visa_sticker", "number": "1", "issuing_country": "GN"}]},
+        {"country_of_origin": "Guinea"},
+        {"confirm_not_duplicate": "perhaps"},
+    ]
+    for extra in bad:
+        response = await client.post("/v1/beneficiaries", json=person(**extra), headers=office(token))
+        assert response.status_code == 422, (extra, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_updating_a_beneficiary_needs_the_current_version_and_emits_the_changed_field_names(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    created = await register(client, office(token), person())
+    url = f"/v1/beneficiaries/{created['id']}"
+    change = {"current_location": "Conakry, Ratoma", "languages": ["ff"]}
+    missing = await client.patch(url, json=change, headers=office(token))
+    assert (missing.status_code, missing.json()["code"]) == (428, "if-match-required")
+    stale = await client.patch(url, json=change, headers={**office(token), "If-Match": '"7"'})
+    assert (stale.status_code, stale.json()["current_version"]) == (412, 1)
+    updated = await client.patch(url, json=change, headers={**office(token), "If-Match": '"1"'})
+    assert updated.status_code == 200, updated.text
+    assert updated.headers["etag"] == '"2"'
+    assert (updated.json()["current_location"], updated.json()["languages"], updated.json()["version"]) == (
+        "Conakry, Ratoma",
+        ["ff"],
+        2,
+    )
+    events = await events_of(test_db_url, created["id"])
+    assert [e["type"] for e in events] == [
+        "casebridge.beneficiary.registered.v1",
+        "casebridge.beneficiary.updated.v1",
+    ]
+    assert events[1]["data"]["changed_fields"] == ["current_location", "languages"]
+    assert events[1]["data"]["beneficiary_version"] == 2
+    assert "Ratoma" not in str(events[1])
+    assert ("update", "allowed") in await audit_actions(test_db_url, created["id"])
+    same = await client.patch(url, json=change, headers={**office(token), "If-Match": '"2"'})
+    assert (same.status_code, same.json()["version"]) == (200, 2)
+    assert len(await events_of(test_db_url, created["id"])) == 2  # nothing changed, nothing emitted
+
+
+async def test_a_bad_update_changes_nothing(client: httpx.AsyncClient, token: TokenFor, test_db_url: str) -> None:
+    created = await register(client, office(token), person())
+    url = f"/v1/beneficiaries/{created['id']}"
+    headers = {**office(token), "If-Match": '"1"'}
+    for body, status in [
+        ({"born_on": "2999-01-01"}, 422),
+        ({"given_name": None}, 422),
+        ({}, 422),
+        ({"nickname": "Mari"}, 422),
+        ({"contacts": [{"kind": "phone", "value": "+224 1", "holder": "self", "most_trusted": True}]}, 422),
+    ]:
+        response = await client.patch(url, json=body, headers=headers)
+        assert response.status_code == status, (body, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get(url, headers=office(token))).json()["version"] == 1
+    assert len(await events_of(test_db_url, created["id"])) == 1
+
+
+async def test_only_the_registering_office_updates_a_beneficiary(client: httpx.AsyncClient, token: TokenFor) -> None:
+    created = await register(client, office(token), person())
+    response = await client.patch(
+        f"/v1/beneficiaries/{created['id']}",
+        json={"current_location": "Dakar"},
+        headers={**office(token, "sn-dakar-system"), "If-Match": '"1"'},
+    )
+    assert (response.status_code, response.json()["code"]) == (404, "beneficiary-not-found")
+
+
+async def family(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[str, str, str]:
+    mother = await register(client, headers, person(born_on=date(1985, 2, 2)))
+    father = await register(client, headers, {**person(born_on=date(1983, 3, 3)), "sex": "male"})
+    child = await register(client, headers, person(born_on=TODAY - timedelta(days=9 * 365)))
+    return mother["id"], father["id"], child["id"]
+
+
+async def test_a_household_lists_its_members_and_flags_minors_with_their_guardian(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    mother, father, child = await family(client, office(token))
+    body = {
+        "return_configuration": "family_unit_returning",
+        "members": [
+            {"beneficiary_id": mother, "relationship_to_head": "head"},
+            {"beneficiary_id": father, "relationship_to_head": "spouse_or_partner"},
+            {"beneficiary_id": child, "relationship_to_head": "child", "guardian": {"beneficiary_id": mother}},
+        ],
+    }
+    created = await client.post("/v1/households", json=body, headers=office(token))
+    assert created.status_code == 201, created.text
+    household = created.json()
+    fetched = await client.get(f"/v1/households/{household['id']}", headers=office(token))
+    assert fetched.status_code == 200
+    assert fetched.json() == household
+    members = {m["beneficiary_id"]: m for m in household["members"]}
+    assert members[child]["is_minor"]
+    assert not members[mother]["is_minor"]
+    assert members[child]["guardian"] == {"beneficiary_id": mother, "external": None}
+    assert members[father]["relationship_to_head"] == "spouse_or_partner"
+    of_child = await client.get(f"/v1/beneficiaries/{child}/household", headers=office(token))
+    assert (of_child.status_code, of_child.json()["id"]) == (200, household["id"])
+    monitoring = (await client.get(f"/v1/households/{household['id']}?purpose=m_and_e", headers=office(token))).json()
+    assert monitoring["members"] is None  # no consent covers `household` for monitoring and evaluation
+    assert [w["category"] for w in monitoring["withheld"]] == ["household"]
+    assert ("view", "allowed") in await audit_actions(test_db_url, household["id"])
+
+
+async def test_an_external_guardian_may_look_after_a_child_headed_household(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    child = await register(client, office(token), person(born_on=TODAY - timedelta(days=16 * 365)))
+    guardian = {
+        "external": {
+            "full_name": "Aissatou Bah",
+            "relationship": "legal_guardian",
+            "appointing_authority": "Tribunal de Conakry",
+            "decision_reference": "TC-2026-114",
+            "appointed_on": "2026-10-01",
+        }
+    }
+    body = {"members": [{"beneficiary_id": child["id"], "relationship_to_head": "head", "guardian": guardian}]}
+    created = await client.post("/v1/households", json=body, headers=office(token))
+    assert created.status_code == 201, created.text
+    assert created.json()["members"][0]["guardian"] == {"beneficiary_id": None, **guardian}
+
+
+async def test_household_refusals_are_problems_and_write_nothing(client: httpx.AsyncClient, token: TokenFor) -> None:
+    mother, father, child = await family(client, office(token))
+    stranger = await register(client, office(token, "sn-dakar-system"), person())
+    head = {"beneficiary_id": mother, "relationship_to_head": "head"}
+    refusals: list[tuple[list[dict[str, Any]], int, str]] = [
+        ([head, {"beneficiary_id": child, "relationship_to_head": "child"}], 422, "guardian-required"),
+        ([{"beneficiary_id": father, "relationship_to_head": "spouse_or_partner"}], 422, "household-head-required"),
+        ([head, head], 422, "household-head-required"),
+        (
+            [head, {"beneficiary_id": child, "relationship_to_head": "child", "guardian": {"beneficiary_id": father}}],
+            422,
+            "guardian-not-member",
+        ),
+        ([head, {"beneficiary_id": stranger["id"], "relationship_to_head": "sibling"}], 404, "beneficiary-not-found"),
+        ([{**head, "relationship_to_head": "boss"}], 422, "validation-error"),
+    ]
+    for members, status, code in refusals:
+        response = await client.post("/v1/households", json={"members": members}, headers=office(token))
+        assert (response.status_code, response.json().get("code")) == (status, code), response.text
+    for member in (mother, father, child):
+        response = await client.get(f"/v1/beneficiaries/{member}/household", headers=office(token))
+        assert (response.status_code, response.json()["code"]) == (404, "household-not-found")
+    fine = await client.post("/v1/households", json={"members": [head]}, headers=office(token))
+    assert fine.status_code == 201
+    again = await client.post("/v1/households", json={"members": [head]}, headers=office(token))
+    assert (again.status_code, again.json()["code"]) == (409, "already-in-household")
+
+
+async def test_another_office_never_sees_a_household(client: httpx.AsyncClient, token: TokenFor) -> None:
+    mother, _, _ = await family(client, office(token))
+    created = await client.post(
+        "/v1/households",
+        json={"members": [{"beneficiary_id": mother, "relationship_to_head": "head"}]},
+        headers=office(token),
+    )
+    dakar = office(token, "sn-dakar-system")
+    for url in (f"/v1/households/{created.json()['id']}", f"/v1/beneficiaries/{mother}/household"):
+        response = await client.get(url, headers=dakar)
+        assert (response.status_code, response.json()["code"]) == (404, "household-not-found")
+    unknown = await client.get(f"/v1/households/{uuid.uuid4()}", headers=office(token))
+    assert unknown.status_code == 404
+
+
+async def open_case(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    beneficiary = await register(client, headers, person())
+    case = await client.post(
+        "/v1/cases",
+        json={"beneficiary_id": beneficiary["id"], "programme": "return_reintegration"},
+        headers=headers,
+    )
+    assert case.status_code == 201, case.text
+    return dict(case.json())
+
+
+async def test_a_case_is_reassigned_with_if_match(client: httpx.AsyncClient, token: TokenFor) -> None:
+    case = await open_case(client, office(token))
+    url = f"/v1/cases/{case['id']}"
+    missing = await client.patch(url, json={"assigned_worker": "moussa.diop"}, headers=office(token))
+    assert missing.status_code == 428
+    updated = await client.patch(
+        url, json={"assigned_worker": "moussa.diop"}, headers={**office(token), "If-Match": '"1"'}
+    )
+    assert updated.status_code == 200, updated.text
+    assert (updated.json()["assigned_worker"], updated.json()["version"]) == ("moussa.diop", 2)
+    assert updated.headers["etag"] == '"2"'
+    stale = await client.patch(url, json={"assigned_worker": "anna"}, headers={**office(token), "If-Match": '"1"'})
+    assert (stale.status_code, stale.json()["code"], stale.json()["current_version"]) == (
+        412,
+        "version-mismatch",
+        2,
+    )
+    cleared = await client.patch(url, json={"assigned_worker": None}, headers={**office(token), "If-Match": '"2"'})
+    assert (cleared.json()["assigned_worker"], cleared.json()["version"]) == (None, 3)
+
+
+async def test_a_case_update_refuses_bad_input_and_strangers(client: httpx.AsyncClient, token: TokenFor) -> None:
+    case = await open_case(client, office(token))
+    url = f"/v1/cases/{case['id']}"
+    headers = {**office(token), "If-Match": '"1"'}
+    for body in ({}, {"stage": "closed"}, {"assigned_worker": ""}, {"assigned_worker": 7}):
+        response = await client.patch(url, json=body, headers=headers)
+        assert response.status_code == 422, (body, response.text)
+    stranger = await client.patch(
+        url, json={"assigned_worker": "x"}, headers={**office(token, "sn-dakar-system"), "If-Match": '"1"'}
+    )
+    assert (stranger.status_code, stranger.json()["code"]) == (404, "case-not-found")
+    assert (await client.get(url, headers=office(token))).json()["version"] == 1
