@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import Select, exists, func, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,7 +15,7 @@ from case_service.domain.assistance import AssistanceItem, AssistanceStatus
 from case_service.domain.follow_ups import FollowUpVisit, VisitStatus
 from case_service.domain.models import Beneficiary, Case
 from case_service.domain.stages import Stage
-from case_service.repositories.access import related_to
+from case_service.repositories.access import related_elsewhere
 from case_service.repositories.vault import Vault
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import Programme
@@ -84,27 +84,48 @@ class Cases:
     ) -> list[Case]:
         """Cases related to the caller (`related_to`), newest first, `id` last so the order is stable; up to
         `limit` rows after the keyset position `after`. `overdue_follow_ups`: only cases with a planned visit
-        the follow-up job reported overdue."""
-        query = select(Case).where(related_to(who, now))
-        if programme is not None:
-            query = query.where(col(Case.programme) == programme)
-        if stage is not None:
-            query = query.where(col(Case.stage) == stage)
-        if vulnerability is not None:
-            query = query.where(col(Case.vulnerability_categories).contains([vulnerability]))
-        if assigned_worker is not None:
-            query = query.where(col(Case.assigned_worker) == assigned_worker)
-        if overdue_follow_ups:
-            query = query.where(
-                exists().where(
-                    col(FollowUpVisit.case_id) == col(Case.id),
-                    col(FollowUpVisit.status) == VisitStatus.PLANNED,
-                    col(FollowUpVisit.overdue_at).is_not(None),
+        the follow-up job reported overdue.
+
+        Two branches, each newest first and limited, then merged: the caller's own cases walk the
+        `(owner_office_id, opened_at, id)` index and stop after `limit` rows; cases related through shares,
+        referrals and grants come from those (small) tables. One OR over both would scan every case."""
+
+        def filtered(query: Select[UUID, datetime]) -> Select[UUID, datetime]:
+            if programme is not None:
+                query = query.where(col(Case.programme) == programme)
+            if stage is not None:
+                query = query.where(col(Case.stage) == stage)
+            if vulnerability is not None:
+                query = query.where(col(Case.vulnerability_categories).contains([vulnerability]))
+            if assigned_worker is not None:
+                query = query.where(col(Case.assigned_worker) == assigned_worker)
+            if overdue_follow_ups:
+                query = query.where(
+                    exists().where(
+                        col(FollowUpVisit.case_id) == col(Case.id),
+                        col(FollowUpVisit.status) == VisitStatus.PLANNED,
+                        col(FollowUpVisit.overdue_at).is_not(None),
+                    )
                 )
+            if after is not None:
+                query = query.where(tuple_(col(Case.opened_at), col(Case.id)) < after)
+            return query.order_by(col(Case.opened_at).desc(), col(Case.id).desc()).limit(limit)
+
+        keys = select(col(Case.id), col(Case.opened_at))
+        own = filtered(keys.where(col(Case.owner_office_id) == who.office_id))
+        elsewhere = filtered(
+            keys.where(
+                col(Case.owner_office_id).is_distinct_from(who.office_id),
+                col(Case.id).in_(related_elsewhere(who, now)),
             )
-        if after is not None:
-            query = query.where(tuple_(col(Case.opened_at), col(Case.id)) < after)
-        query = query.order_by(col(Case.opened_at).desc(), col(Case.id).desc()).limit(limit)
+        )
+        page = union_all(own, elsewhere).subquery()
+        query = (
+            select(Case)
+            .join(page, page.c.id == col(Case.id))
+            .order_by(page.c.opened_at.desc(), page.c.id.desc())
+            .limit(limit)
+        )
         return list((await self._session.scalars(query)).all())
 
 
