@@ -1,3 +1,4 @@
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -5,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from case_service.api.dependencies import CasesRead, UoW
+from case_service.domain.consent import ConsentRecord
 from case_service.schemas.consent import (
     AnswerConsentRequest,
     ConsentRead,
@@ -16,6 +18,7 @@ from case_service.schemas.consent import (
 )
 from case_service.service_layer import consent
 from case_service.service_layer.consent import WithdrawalPolicy
+from case_service.unit_of_work import CaseUnitOfWork
 from casebridge_common.auth import Principal, Scope, requires
 from casebridge_common.db import utc_now
 from casebridge_common.http import (
@@ -48,6 +51,28 @@ def _answer(response: Response, record: ConsentRead) -> ConsentRead:
     return record
 
 
+RecordConsent = Callable[..., Awaitable[ConsentRecord]]
+
+
+async def _record(
+    uow: CaseUnitOfWork,
+    who: Principal,
+    response: Response,
+    key: str | None,
+    body: GiveConsent,
+    beneficiary_id: UUID,
+    record_with: RecordConsent,
+) -> ConsentRead | JSONResponse:
+    """A new consent record (given or requested), replayed for a repeated Idempotency-Key."""
+    async with uow:
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        result = ConsentRead.model_validate(await record_with(uow, beneficiary_id, body, actor=who, now=utc_now()))
+        await uow.idempotency.remember(status=201, body=result)
+        await uow.commit()
+    return _answer(response, result)
+
+
 @router.post(
     "/v1/beneficiaries/{beneficiary_id}/consents",
     status_code=201,
@@ -66,14 +91,7 @@ async def give_consent(
     with the child's assent and views), how, after which notice, and its scopes (data categories by purposes by
     recipients) and validity. Consent for `immigration_enforcement` is refused (422 `forbidden-purpose`).
     Emits `casebridge.consent.given.v1`. Send an `Idempotency-Key` to retry safely."""
-    async with uow:
-        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
-            return replay
-        record = await consent.give_consent(uow, beneficiary_id, body, actor=who, now=utc_now())
-        result = ConsentRead.model_validate(record)
-        await uow.idempotency.remember(status=201, body=result)
-        await uow.commit()
-    return _answer(response, result)
+    return await _record(uow, who, response, key, body, beneficiary_id, consent.give_consent)
 
 
 @router.post(
@@ -93,14 +111,7 @@ async def request_consent(
     """Record a consent asked for but not answered yet (status `requested`): the notice shown and the terms
     proposed, with the same rules as a given consent. It authorises nothing until
     `POST /v1/consents/{id}/answer` records the person's answer. Send an `Idempotency-Key` to retry safely."""
-    async with uow:
-        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
-            return replay
-        record = await consent.request_consent(uow, beneficiary_id, body, actor=who, now=utc_now())
-        result = ConsentRead.model_validate(record)
-        await uow.idempotency.remember(status=201, body=result)
-        await uow.commit()
-    return _answer(response, result)
+    return await _record(uow, who, response, key, body, beneficiary_id, consent.request_consent)
 
 
 @router.post("/v1/consents/{consent_id}/answer", responses=problems(401, 403, 404, 409, 412, 422, 428))
