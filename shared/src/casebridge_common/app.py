@@ -1,15 +1,16 @@
 """The FastAPI application shell every service shares: lifespan resources, problem handlers, health, telemetry."""
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from casebridge_common.audit_api import router as audit_router
 from casebridge_common.auth import JwksCache, TokenVerifier, discovery_key_loader
@@ -20,6 +21,24 @@ from casebridge_common.settings import ServiceSettings
 from casebridge_common.telemetry import configure_logging, configure_tracing
 
 log = logging.getLogger(__name__)
+
+
+class RequestTargetMiddleware:
+    """Keeps "METHOD /path" of the request in ``REQUEST_TARGET`` while it is handled. Plain ASGI: Starlette's
+    ``BaseHTTPMiddleware`` costs an extra task and body stream on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        token = REQUEST_TARGET.set(f"{scope['method']} {scope['path']}")
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            REQUEST_TARGET.reset(token)
 
 
 def create_service_app(
@@ -64,15 +83,7 @@ def create_service_app(
     )
     install_problem_handlers(app)
 
-    @app.middleware("http")
-    async def remember_request_target(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        token = REQUEST_TARGET.set(f"{request.method} {request.url.path}")
-        try:
-            return await call_next(request)
-        finally:
-            REQUEST_TARGET.reset(token)
+    app.add_middleware(RequestTargetMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

@@ -7,6 +7,7 @@ names an unknown ``kid`` (key rotation), at most once per ``min_reload_s`` so ju
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -151,8 +152,23 @@ def discovery_key_loader(issuer: str, client: httpx.AsyncClient) -> KeyLoader:
 
 
 class TokenVerifier:
-    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str, now: Callable[[], int] | None = None) -> None:
+    """Checks a bearer token's signature and claims. A token that passed is remembered (by its exact text, up
+    to ``cache_size`` tokens) until it expires, so a client's next requests skip the signature check; expiry
+    is still checked on every use. Like any JWT it cannot be revoked before ``exp`` (tokens are short-lived)."""
+
+    def __init__(
+        self,
+        jwks: JwksCache,
+        *,
+        issuer: str,
+        audience: str,
+        now: Callable[[], int] | None = None,
+        cache_size: int = 4096,
+    ) -> None:
         self._jwks = jwks
+        self._now = now or (lambda: int(time.time()))
+        self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
+        self._cache_size = cache_size
         self._claims = jwt.JWTClaimsRegistry(
             now=now,
             leeway=LEEWAY_S,
@@ -163,6 +179,20 @@ class TokenVerifier:
         )
 
     async def verify(self, raw: str) -> Principal:
+        remembered = self._verified.get(raw)
+        if remembered is not None:
+            principal, expires_at = remembered
+            if self._now() < expires_at:
+                self._verified.move_to_end(raw)
+                return principal
+            del self._verified[raw]
+        principal, expires_at = await self._check(raw)
+        self._verified[raw] = (principal, expires_at)
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _check(self, raw: str) -> tuple[Principal, int]:
         try:
             try:
                 token = jwt.decode(raw, await self._jwks.keys(), algorithms=ALLOWED_ALGORITHMS)
@@ -171,7 +201,8 @@ class TokenVerifier:
             self._claims.validate(token.claims)
         except (JoseError, ValueError) as exc:
             raise InvalidToken(f"token rejected: {exc}") from exc
-        return Principal.from_claims(token.claims)
+        # the registry accepted exp within the leeway; remember the token no longer than it would accept it
+        return Principal.from_claims(token.claims), int(token.claims["exp"]) + LEEWAY_S
 
 
 _bearer = HTTPBearer(auto_error=False)

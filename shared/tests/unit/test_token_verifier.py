@@ -6,6 +6,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from joserfc import jwt
@@ -135,3 +136,55 @@ async def test_reloads_for_unknown_kids_are_rate_limited() -> None:
         with pytest.raises(InvalidToken):
             await verifier.verify(_sign(_claims(), key=_key(kid)))
     assert loader.calls == 1
+
+
+def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, every signature check appends to the returned list."""
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def decode(*args: Any, **kwargs: Any) -> Any:
+        decoded.append("decode")
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    return decoded
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [int(time.time())]
+    verifier = TokenVerifier(
+        JwksCache(CountingLoader(_public(SIGNING))),
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        now=lambda: clock[0],
+    )
+    raw = _sign(_claims(iat=clock[0], exp=clock[0] + 60))
+    first = await verifier.verify(raw)
+
+    decoded = count_decodes(monkeypatch)
+    assert await verifier.verify(raw) == first
+    assert decoded == []  # the second use skipped the signature check
+
+    clock[0] += 60 + 31  # past exp and the leeway: refused, although it was remembered
+    with pytest.raises(InvalidToken):
+        await verifier.verify(raw)
+    assert decoded == ["decode"]
+
+
+async def test_the_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = TokenVerifier(
+        JwksCache(CountingLoader(_public(SIGNING))),
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        cache_size=2,
+    )
+    tokens = [_sign(_claims(sub=f"client-{i}")) for i in range(3)]
+    for raw in tokens:
+        await verifier.verify(raw)
+    decoded = count_decodes(monkeypatch)
+    await verifier.verify(tokens[2])
+    await verifier.verify(tokens[1])
+    assert decoded == []
+    await verifier.verify(tokens[0])  # the oldest was dropped: checked again
+    assert decoded == ["decode"]

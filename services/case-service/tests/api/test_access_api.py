@@ -680,3 +680,33 @@ async def test_a_childs_case_is_seen_by_a_sharee_only_under_a_guardians_consent_
     )
     seen = await client.get(f"/v1/beneficiaries/{case['beneficiary_id']}", headers=headers(SHAREE))
     assert (seen.status_code, seen.json()["given_name"]) == (200, "Mariama")
+
+
+async def test_the_office_and_country_filters_match_only_what_the_caller_may_see(
+    client: httpx.AsyncClient, headers: Headers, db: Database, case_file: CaseFiles
+) -> None:
+    person = ADULT | {"country_of_origin": "SN", "country_of_return": "SN"}
+    case = await case_file(person=person)
+    await db.consent(case["beneficiary_id"], ConsentState.GIVEN, [C.IDENTITY_BIODATA])  # not migration history
+    await db.share(case["id"], "sn-dakar")
+    worker = f"/v1/cases?assigned_worker={case['assigned_worker']}"
+
+    async def ids(client_id: str, query: str) -> list[str]:
+        response = await client.get(worker + query, headers=headers(client_id))
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()["items"]]
+
+    assert await ids(OWNER, "&country_of_origin=SN&country_of_return=SN&office=de-berlin") == [case["id"]]
+    assert await ids(OWNER, "&country_of_origin=IQ") == []
+    assert await ids(OWNER, "&country_of_resettlement=SN") == []
+    assert await ids(OWNER, "&office=sn-dakar") == []
+    # the sharee may see the identity data (origin) but not the migration history (return): filtering on the
+    # return country must not reveal it, although the case matches
+    assert await ids(SHAREE, "&office=de-berlin&country_of_origin=SN") == [case["id"]]
+    assert await ids(SHAREE, "&country_of_return=SN") == []
+    assert await ids(SHAREE, "") == [case["id"]]
+    assert await ids(STRANGER, "&country_of_origin=SN") == []
+
+    bad = await client.get(worker + "&country_of_origin=sn", headers=headers(OWNER))
+    assert (bad.status_code, bad.json()["code"]) == (422, "validation-error")
+    assert [e["parameter"] for e in bad.json()["errors"]] == ["country_of_origin"]

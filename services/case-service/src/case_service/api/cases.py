@@ -27,6 +27,7 @@ from casebridge_common.http import (
 from casebridge_common.problems import problems
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+CountryFilter = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["SN"])]
 
 
 @router.post("", status_code=201, response_model=CaseRead, responses=problems(401, 403, 404, 422))
@@ -86,6 +87,10 @@ async def list_cases(
     overdue_follow_ups: Annotated[
         bool, Query(description="only cases with a planned follow-up visit reported overdue")
     ] = False,
+    office: Annotated[str | None, Query(max_length=200, description="only cases this office owns")] = None,
+    country_of_origin: CountryFilter = None,
+    country_of_return: CountryFilter = None,
+    country_of_resettlement: CountryFilter = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
     purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
@@ -95,7 +100,19 @@ async def list_cases(
     projected as in `GET /v1/cases/{id}`. There are no counts, and hidden cases never shape a page. Filters
     combine: `stage`, `programme`, `vulnerability` (a category of the latest vulnerability screening; only
     cases whose vulnerability results the caller may see match), `assigned_worker`, `overdue_follow_ups=true`
-    (a planned visit more than the configured days past its day without an outcome)."""
+    (a planned visit more than the configured days past its day without an outcome), `office` (the owning
+    office), `country_of_origin`, `country_of_return`, `country_of_resettlement` (the beneficiary's, ISO
+    3166-1 alpha-2; only cases whose beneficiary field the caller may see match: identity data for the
+    origin, migration history for return and resettlement)."""
+    countries = {
+        name: code
+        for name, code in (
+            ("country_of_origin", country_of_origin),
+            ("country_of_return", country_of_return),
+            ("country_of_resettlement", country_of_resettlement),
+        )
+        if code is not None
+    }
     query = {
         "purpose": purpose,
         "subject": who.subject,
@@ -105,6 +122,8 @@ async def list_cases(
         "vulnerability": vulnerability,
         "assigned_worker": assigned_worker,
         "overdue_follow_ups": overdue_follow_ups,
+        "owner_office": office,
+        **countries,
     }
     after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
@@ -120,6 +139,8 @@ async def list_cases(
             vulnerability=vulnerability,
             assigned_worker=assigned_worker,
             overdue_follow_ups=overdue_follow_ups,
+            office=office,
+            countries=countries,
         )
         await uow.commit()
     return page_of(

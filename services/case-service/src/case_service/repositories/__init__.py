@@ -2,7 +2,7 @@
 cursors are computed over candidate rows only); what a caller may see of a case is the access policy's answer,
 applied in the service layer."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -81,10 +81,13 @@ class Cases:
         vulnerability: str | None = None,
         assigned_worker: str | None = None,
         overdue_follow_ups: bool = False,
+        office: str | None = None,
+        countries: Mapping[str, str] | None = None,
     ) -> list[Case]:
         """Cases related to the caller (`related_to`), newest first, `id` last so the order is stable; up to
         `limit` rows after the keyset position `after`. `overdue_follow_ups`: only cases with a planned visit
-        the follow-up job reported overdue.
+        the follow-up job reported overdue; `office`: only cases that office owns; `countries`: beneficiary
+        country fields (`country_of_origin`, …) to the ISO code they must hold.
 
         Two branches, each newest first and limited, then merged: the caller's own cases walk the
         `(owner_office_id, opened_at, id)` index and stop after `limit` rows; cases related through shares,
@@ -99,6 +102,15 @@ class Cases:
                 query = query.where(col(Case.vulnerability_categories).contains([vulnerability]))
             if assigned_worker is not None:
                 query = query.where(col(Case.assigned_worker) == assigned_worker)
+            if office is not None:
+                query = query.where(col(Case.owner_office_id) == office)
+            if countries:
+                query = query.where(
+                    exists().where(
+                        col(Beneficiary.id) == col(Case.beneficiary_id),
+                        *(getattr(Beneficiary, name) == code for name, code in countries.items()),
+                    )
+                )
             if overdue_follow_ups:
                 query = query.where(
                     exists().where(

@@ -1,5 +1,6 @@
 """Consent records of a beneficiary, the withdrawals holders must act on, and their acknowledgements."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -89,6 +90,21 @@ class ConsentRecords:
     async def facts_of(self, beneficiary_id: UUID) -> tuple[ConsentFacts, ...]:
         """What the access policy reads: every record of the beneficiary as ConsentFacts, oldest first."""
         return tuple(record.to_facts() for record in await self.history_of(beneficiary_id))
+
+    async def facts_of_many(self, beneficiary_ids: Iterable[UUID]) -> dict[UUID, tuple[ConsentFacts, ...]]:
+        """`facts_of` for a page of beneficiaries in one query; a beneficiary without records maps to ()."""
+        wanted = set(beneficiary_ids)
+        if not wanted:
+            return {}
+        query = (
+            select(ConsentRecord)
+            .where(col(ConsentRecord.beneficiary_id).in_(wanted))
+            .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
+        )
+        facts: dict[UUID, list[ConsentFacts]] = {beneficiary_id: [] for beneficiary_id in wanted}
+        for record in (await self._session.scalars(query)).all():
+            facts[record.beneficiary_id].append(record.to_facts())
+        return {beneficiary_id: tuple(found) for beneficiary_id, found in facts.items()}
 
     async def lapsed(self, now: datetime, *, limit: int) -> list[ConsentRecord]:
         """Records still in force by status whose validity ended, locked and skipped by concurrent sweepers."""

@@ -62,9 +62,7 @@ async def many_case_facts(uow: CaseUnitOfWork, cases: Sequence[Case], *, now: da
         return {}
     ids = [c.id for c in cases]
     beneficiaries = await uow.beneficiaries.many(c.beneficiary_id for c in cases)
-    consents: dict[UUID, tuple[ConsentFacts, ...]] = {}
-    for beneficiary_id in beneficiaries:
-        consents[beneficiary_id] = await uow.consents.facts_of(beneficiary_id)
+    consents = await uow.consents.facts_of_many(beneficiaries)
     shares = await uow.shares.active_of(ids, now)
     links = await uow.referral_links.active_of(ids)
     grants = await uow.break_glass.active_of(ids, now)

@@ -1,6 +1,8 @@
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
+from case_service.domain.disclosure import SECTIONS, Section
 from case_service.domain.errors import BeneficiaryNotFound
 from case_service.domain.models import Case, is_minor, open_case_for
 from case_service.domain.stages import Stage
@@ -86,14 +88,19 @@ async def list_cases(
     vulnerability: str | None = None,
     assigned_worker: str | None = None,
     overdue_follow_ups: bool = False,
+    office: str | None = None,
+    countries: Mapping[str, str] | None = None,
 ) -> list[CaseRead]:
     """Up to limit + 1 cases the caller may see, newest first.
 
     SQL narrows to the cases related to the caller; the policy then drops those it hides (a share without any
     consented category, say). Batches are read until limit + 1 visible cases are found, so a short page means
     the end, and the cursor (the last case returned) never points at, or counts, a hidden case. A
-    `vulnerability` filter only matches cases whose vulnerability categories the caller may see.
+    `vulnerability` filter only matches cases whose vulnerability categories the caller may see, and a
+    `countries` filter (beneficiary field → ISO code) only cases whose beneficiary fields of that name the
+    caller may see: a filter must not reveal what the projection withholds.
     """
+    country_categories = frozenset().union(*(SECTIONS[Section.BENEFICIARY].of(name) for name in countries or {}))
     refuse_forbidden_purpose(uow, actor, purpose, resource_type="case")
     shown: list[CaseRead] = []
     returned: set[DataCategory] = set()
@@ -109,12 +116,14 @@ async def list_cases(
             vulnerability=vulnerability,
             assigned_worker=assigned_worker,
             overdue_follow_ups=overdue_follow_ups,
+            office=office,
+            countries=countries,
         )
         facts = await many_case_facts(uow, batch, now=now)
         handovers = await uow.transfers.accepted_of(c.id for c in batch)
         for case in batch:
             projection = project(actor, facts[case.id], purpose, now=now)
-            if not projection.visible:
+            if not projection.visible or not country_categories <= projection.allowed.keys():
                 continue
             projection = owner_projection(
                 projection, facts[case.id], reader_office_id=actor.office_id, transfers=handovers.get(case.id, [])
