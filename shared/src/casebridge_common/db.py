@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import MetaData
@@ -23,6 +23,18 @@ metadata: MetaData = SQLModel.metadata
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def empty_list() -> list[Any]:
+    """``default_factory`` for list fields of table models, instead of ``list``. On every instantiation
+    SQLModel has pydantic check whether the factory takes the validated data, by ``inspect.signature``: ~5 µs
+    for a Python function, ~100 µs for a builtin such as ``list`` (whose signature is parsed from text)."""
+    return []
+
+
+def empty_dict() -> dict[str, Any]:
+    """``default_factory`` for dict fields of table models, instead of ``dict`` (see :func:`empty_list`)."""
+    return {}
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from case_service.domain.stages import FIRST_STAGE, Stage, is_active, stages_of
-from casebridge_common.db import enum_type
+from casebridge_common.db import empty_list, enum_type
 from casebridge_common.events.contracts.case import Programme
 
 
@@ -102,7 +102,7 @@ class CaseImportRow(SQLModel, table=True):
     cells: dict[str, str] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     external_id: str | None = Field(default=None, max_length=200)
     content_hash: str | None = Field(default=None, max_length=64)
-    problems: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    problems: list[dict[str, str]] = Field(default_factory=empty_list, sa_column=Column(JSONB, nullable=False))
     beneficiary_id: UUID | None = None
     case_id: UUID | None = None
     processed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from case_service.domain.stages import FIRST_STAGE, FIRST_TRACK_STAGE, Stage, Track, TrackStage
-from casebridge_common.db import enum_type
+from casebridge_common.db import empty_list, enum_type
 from casebridge_common.events.contracts.case import Programme
 
 
@@ -46,16 +46,16 @@ class Beneficiary(SQLModel, table=True):
     version: int = 1
     # the name in other scripts: [{script (ISO 15924), given_name, family_name, transliteration_of}]
     names: list[dict[str, object]] = Field(
-        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+        default_factory=empty_list, sa_column=Column(JSONB, nullable=False, server_default="[]")
     )
     languages: list[str] = Field(  # ISO 639 codes
-        default_factory=list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}")
+        default_factory=empty_list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}")
     )
     contacts: list[dict[str, object]] = Field(
-        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+        default_factory=empty_list, sa_column=Column(JSONB, nullable=False, server_default="[]")
     )
     documents: list[dict[str, object]] = Field(  # identity and travel documents; the numbers are personal data
-        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+        default_factory=empty_list, sa_column=Column(JSONB, nullable=False, server_default="[]")
     )
     country_of_origin: str | None = Field(default=None, max_length=2)
     country_of_return: str | None = Field(default=None, max_length=2)
@@ -85,7 +85,7 @@ class Case(SQLModel, table=True):
     documents_track: TrackStage | None = Field(default=None, sa_type=enum_type(TrackStage))
     # the latest vulnerability screening's categories, kept on the case so lists can filter on them
     vulnerability_categories: list[str] = Field(
-        default_factory=list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}")
+        default_factory=empty_list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}")
     )
     stage_changed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from casebridge_common.access import ConsentFacts, ConsentStatus, GivenBy, Party
-from casebridge_common.db import enum_type
+from casebridge_common.db import empty_list, enum_type
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.consent import ScopeTerms, WithdrawalKind
 from casebridge_common.events.contracts.referral import (
@@ -121,17 +121,17 @@ class Service(SQLModel, table=True):
     status: ServiceStatus = Field(default=ServiceStatus.ACTIVE, sa_type=enum_type(ServiceStatus))
     url: str | None = None
     email: str | None = None
-    languages: list[str] = Field(default_factory=list, sa_column=_strings())
+    languages: list[str] = Field(default_factory=empty_list, sa_column=_strings())
     interpretation_services: str | None = None
     application_process: str | None = None
     fees_description: str | None = None
     eligibility_description: str | None = None
     minimum_age: int | None = None
     maximum_age: int | None = None
-    eligible_sexes: list[str] = Field(default_factory=list, sa_column=_strings())
-    target_groups: list[str] = Field(default_factory=list, sa_column=_strings())
+    eligible_sexes: list[str] = Field(default_factory=empty_list, sa_column=_strings())
+    target_groups: list[str] = Field(default_factory=empty_list, sa_column=_strings())
     service_area_country: str = Field(max_length=2)
-    service_area_admin_areas: list[str] = Field(default_factory=list, sa_column=_strings())
+    service_area_admin_areas: list[str] = Field(default_factory=empty_list, sa_column=_strings())
     open_for_referrals: bool = True
     available_places: int | None = None
     maximum_places: int | None = None
@@ -163,9 +163,9 @@ class Pathway(SQLModel, table=True):
     country: str = Field(max_length=2)
     category: ServiceCategory = Field(sa_type=enum_type(ServiceCategory))
     default_urgency: Urgency = Field(default=Urgency.ROUTINE, sa_type=enum_type(Urgency))
-    service_ids: list[str] = Field(default_factory=list, sa_column=_strings())
+    service_ids: list[str] = Field(default_factory=empty_list, sa_column=_strings())
     # casebridge_common.access.DataCategory codes a send on this pathway must disclose
-    required_consent_categories: list[str] = Field(default_factory=list, sa_column=_strings())
+    required_consent_categories: list[str] = Field(default_factory=empty_list, sa_column=_strings())
     # referrals.md §6.3 `auto_redirect_after_overdue`: a missed acknowledgement redirects to the next service
     redirect_on_missed_acknowledgement: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
@@ -314,7 +314,7 @@ class FallbackRedirect(SQLModel, table=True):
     outcome: RedirectOutcome = Field(sa_type=enum_type(RedirectOutcome))
     fallback_service_id: str | None = Field(default=None, foreign_key="services.id")
     redirected_to_referral_id: UUID | None = Field(default=None, foreign_key="referrals.id")
-    missing_categories: list[str] = Field(default_factory=list, sa_column=_strings())
+    missing_categories: list[str] = Field(default_factory=empty_list, sa_column=_strings())
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -333,7 +333,7 @@ class Disclosure(SQLModel, table=True):
     recipient_organisation_type: str | None = None
     recipient_country: str = Field(max_length=2)
     purpose: str
-    categories: list[str] = Field(default_factory=list, sa_column=_strings())
+    categories: list[str] = Field(default_factory=empty_list, sa_column=_strings())
     # category → the consent id that authorised it
     consents: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
     disclosed_by: str
@@ -360,6 +360,6 @@ class SnapshotRedaction(SQLModel, table=True):
     withdrawal_id: UUID = Field(primary_key=True)
     consent_id: UUID
     kind: WithdrawalKind = Field(sa_type=enum_type(WithdrawalKind))
-    categories: list[str] = Field(default_factory=list, sa_column=_strings())
+    categories: list[str] = Field(default_factory=empty_list, sa_column=_strings())
     referral_closed: bool  # the open referral moved to consent_withdrawn
     redacted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
