@@ -7,6 +7,9 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from case_service.settings import Settings
+from case_service.worker import IMPORT_JOBS, run_jobs_once
+from casebridge_common.db import create_engine, session_factory
 from casebridge_common.testing.plugin import TokenFor, bearer
 
 WRITER = "cases:read cases:write cases.sensitive:read consents:write"
@@ -449,3 +452,192 @@ async def test_without_the_sensitive_scope_the_report_lists_the_sensitive_sectio
     assert report["withheld"] == ["confidential_notes", "sensitive_assessments"]
     [record] = report["cases"]
     assert {a["kind"]: a["data"] is None for a in record["assessments"]} == {"health": True, "needs": False}
+
+
+PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
+
+
+async def upload(
+    client: httpx.AsyncClient, headers: dict[str, str], case_id: str, kind: str, filename: str
+) -> dict[str, Any]:
+    created = await client.post(
+        f"/v1/cases/{case_id}/documents",
+        files={"file": (filename, PDF, "application/pdf")},
+        data={"kind": kind, "description": f"{kind} of Awa"},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+async def with_documents_and_a_visit(
+    client: httpx.AsyncClient, headers: dict[str, str], case_id: str, test_db_url: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """A medical record, a passport, a deleted certificate, and a held follow-up visit with both kinds of notes."""
+    documents = {
+        kind: (await upload(client, headers, case_id, kind, f"{kind}.pdf"))["id"]
+        for kind in ("medical_record", "identity_document", "certificate")
+    }
+    deleted = await client.delete(f"/v1/cases/{case_id}/documents/{documents['certificate']}", headers=headers)
+    assert deleted.status_code == 204, deleted.text
+    # where the earlier stages would have brought the case (the lifecycle tests walk them)
+    await sql_exec(test_db_url, "UPDATE cases SET stage = 'implementation' WHERE id = :i", i=uuid.UUID(case_id))
+    today = (await client.get(f"/v1/cases/{case_id}", headers=headers)).json()["opened_at"][:10]
+    visit = await client.post(
+        f"/v1/cases/{case_id}/follow-ups", json={"planned_on": today, "kind": "home_visit"}, headers=headers
+    )
+    assert visit.status_code == 201, visit.text
+    held = await client.post(
+        f"/v1/cases/{case_id}/follow-ups/{visit.json()['id']}/outcome",
+        json={
+            "status": "completed",
+            "held_on": today,
+            "outcome": "plan_on_track",
+            "notes": "Shop open six days a week",
+            "psychosocial_notes": "Sleeps better since the visit",
+        },
+        headers={**headers, "If-Match": '"1"'},
+    )
+    assert held.status_code == 200, held.text
+    return documents, dict(held.json())
+
+
+async def test_the_access_report_lists_document_metadata_and_follow_up_visits_by_the_disclosure_rules(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    h = office(token)
+    beneficiary_id, case = await person_with_case(client, h)
+    documents, visit = await with_documents_and_a_visit(client, h, case["id"], test_db_url)
+
+    full = await client.get(f"/v1/beneficiaries/{beneficiary_id}/access-report", headers=controller(token))
+    assert full.status_code == 200, full.text
+    assert full.json()["withheld"] == []
+    [record] = full.json()["cases"]
+    by_kind = {d["kind"]: d for d in record["documents"]}
+    assert {k: (d["id"], d["filename"]) for k, d in by_kind.items()} == {
+        kind: (documents[kind], f"{kind}.pdf") for kind in documents
+    }
+    assert by_kind["medical_record"]["description"] == "medical_record of Awa"
+    assert (by_kind["certificate"]["deleted_by"], by_kind["certificate"]["deleted_at"] is not None) == (
+        "de-berlin-system",
+        True,
+    )
+    assert by_kind["identity_document"]["deleted_at"] is None
+    assert all("content" not in d for d in record["documents"])  # metadata, never the content
+    assert (by_kind["medical_record"]["size_bytes"], by_kind["medical_record"]["erased"]) == (len(PDF), False)
+    [seen] = record["follow_ups"]
+    assert (seen["id"], seen["status"], seen["outcome"], seen["notes"], seen["psychosocial_notes"]) == (
+        visit["id"],
+        "completed",
+        "plan_on_track",
+        "Shop open six days a week",
+        "Sleeps better since the visit",
+    )
+
+    plain = office(token, "de-berlin-dpo", "cases:read audit:read")
+    report = (await client.get(f"/v1/beneficiaries/{beneficiary_id}/access-report", headers=plain)).json()
+    assert {"follow_up_outcomes", "sensitive_document_metadata"} <= set(report["withheld"])
+    [record] = report["cases"]
+    by_kind = {d["kind"]: d for d in record["documents"]}
+    # identity documents and certificates are personal data; medical records are clinical (encrypted at rest)
+    assert {k: d["filename"] for k, d in by_kind.items()} == {
+        "medical_record": None,
+        "identity_document": "identity_document.pdf",
+        "certificate": "certificate.pdf",
+    }
+    assert (by_kind["medical_record"]["description"], by_kind["medical_record"]["sha256"]) == (
+        None,
+        by_kind["identity_document"]["sha256"],
+    )
+    [seen] = record["follow_ups"]
+    assert (seen["status"], seen["planned_on"], seen["outcome"], seen["notes"], seen["psychosocial_notes"]) == (
+        "completed",
+        visit["planned_on"],
+        None,
+        None,
+        None,
+    )
+
+
+async def test_after_erasure_the_report_shows_documents_and_visit_notes_as_erased(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    h = office(token)
+    beneficiary_id, case = await person_with_case(client, h)
+    documents, _ = await with_documents_and_a_visit(client, h, case["id"], test_db_url)
+    await sql_exec(test_db_url, "UPDATE cases SET stage = 'withdrawn' WHERE id = :i", i=uuid.UUID(case["id"]))
+    erased = await client.post(f"/v1/beneficiaries/{beneficiary_id}/erasure", json=ERASURE, headers=controller(token))
+    assert erased.status_code == 201, erased.text
+    report = (await client.get(f"/v1/beneficiaries/{beneficiary_id}/access-report", headers=controller(token))).json()
+    [record] = report["cases"]
+    assert {(d["id"], d["filename"], d["description"], d["erased"]) for d in record["documents"]} == {
+        (document_id, None, None, True) for document_id in documents.values()
+    }
+    [seen] = record["follow_ups"]
+    assert (seen["erased"], seen["notes"], seen["psychosocial_notes"], seen["outcome"]) == (
+        True,
+        None,
+        None,
+        "plan_on_track",
+    )
+
+
+IMPORT_HEADER = "External ID,First Name,Surname,Sex,Date of birth,Nationality,Programme,confirm_not_duplicate"
+
+
+async def drain_imports(test_db_url: str, oidc_issuer: str) -> None:
+    """The worker's own import job, until no batch is left."""
+    settings = Settings(database_url=test_db_url, oidc_issuer=oidc_issuer, environment="test")  # type: ignore[arg-type]
+    engine = create_engine(test_db_url, pool_size=1)
+    try:
+        for _ in range(100):
+            if not (await run_jobs_once(session_factory(engine), settings, IMPORT_JOBS)).get("caseload-imports"):
+                break
+    finally:
+        await engine.dispose()
+
+
+async def test_erasure_scrubs_the_persons_import_rows_down_to_row_number_outcome_and_problems(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, oidc_issuer: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    person = f"Awa,Ndiaye{tag},F,1971-04-0{uuid.uuid4().int % 9 + 1},SN"
+    legacy = "\n".join(
+        [
+            IMPORT_HEADER,
+            f"{tag}-1,{person},return_reintegration,true",  # row 2: the person
+            f"{tag}-1b, AWA ,ndiaye{tag},female,{person.split(',')[3]},SN,return_reintegration,true",  # same content
+            f"{tag}-2,Mamadou,Sow{tag},M,1967-05-23,SN,return_reintegration,true",  # row 4: someone else
+            f"{tag}-1,{person},asylum,true",  # row 5: the person's legacy number, rejected
+        ]
+    )
+    h = office(token)
+    submitted = await client.post("/v1/imports", files={"file": ("legacy.csv", legacy.encode())}, headers=h)
+    assert submitted.status_code == 202, submitted.text
+    import_id = submitted.json()["id"]
+    await drain_imports(test_db_url, oidc_issuer)
+    columns = "row_number, outcome, external_id, content_hash, beneficiary_id, case_id, cells, problems"
+    before = {
+        r[0]: r
+        for r in await sql(test_db_url, f"SELECT {columns} FROM case_import_rows WHERE import_id = :i", i=import_id)  # noqa: S608 - fixed columns
+    }
+    assert [before[n][1] for n in (2, 3, 4, 5)] == ["imported", "skipped", "imported", "rejected"]
+    beneficiary_id, case_id = before[2][4], before[2][5]
+    await sql_exec(test_db_url, "UPDATE cases SET stage = 'withdrawn' WHERE id = :i", i=case_id)
+
+    erased = await client.post(f"/v1/beneficiaries/{beneficiary_id}/erasure", json=ERASURE, headers=controller(token))
+    assert erased.status_code == 201, erased.text
+    after = {
+        r[0]: r
+        for r in await sql(test_db_url, f"SELECT {columns} FROM case_import_rows WHERE import_id = :i", i=import_id)  # noqa: S608 - fixed columns
+    }
+    for number in (2, 3, 5):
+        assert after[number][:2] == before[number][:2]  # the row number and outcome stay
+        assert after[number][2:7] == (None, None, None, None, None)
+    assert after[5][7] == before[5][7] != []  # the rejection's problems (codes, no values) stay for the report
+    assert after[4] == before[4]  # someone else's row is untouched
+    assert str(before[2][3]) not in str(await sql(test_db_url, "SELECT * FROM case_import_rows"))
+    job = (await client.get(f"/v1/imports/{import_id}", headers=h)).json()
+    assert (job["imported"], job["skipped"], job["rejected"]) == (2, 1, 1)
+    [rejected] = (await client.get(f"/v1/imports/{import_id}/rejections", headers=h)).json()["items"]
+    assert (rejected["row_number"], rejected["external_id"]) == (5, None)

@@ -1,16 +1,22 @@
+import asyncio
+import contextlib
 import uuid
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from casebridge_common.auth import Principal
 from casebridge_common.db import utc_now
-from casebridge_common.events.contracts.case import CaseOpened, Programme
+from casebridge_common.events.contracts.case import CaseFollowUpDue, CaseOpened, FollowUpPhase, Programme, VisitKind
 from casebridge_common.events.contracts.scoring import Administration, SurveyDue
-from casebridge_common.events.envelope import CloudEvent
-from notification_service.consumers import HANDLERS
+from casebridge_common.events.envelope import CloudEvent, json_bytes
+from casebridge_common.kafka import DeadLetters, Topics, consume, make_consumer, make_producer
+from notification_service.consumers import CONSUMED_TOPICS, HANDLERS
 from notification_service.consumers.events import on_event
-from notification_service.service_layer import subscriptions
+from notification_service.domain.models import Channel, EmailMessage, InboxItem, Language
+from notification_service.service_layer import preferences, subscriptions
 from notification_service.unit_of_work import NotificationUnitOfWork
 
 
@@ -123,3 +129,90 @@ async def test_survey_due_tells_the_owning_office(
     for _ in range(2):
         await on_event(event, NotificationUnitOfWork(sessions))
     assert await inbox_of(sessions, berlin, due.case_id) == ["survey_due"]
+
+
+def overdue_visit(office: str = "de-berlin", visit_id: uuid.UUID | None = None) -> CaseFollowUpDue:
+    return CaseFollowUpDue(
+        case_id=uuid.uuid4(),
+        visit_id=visit_id or uuid.uuid4(),
+        owner_office_id=office,
+        phase=FollowUpPhase.FOLLOW_UP,
+        kind=VisitKind.HOME_VISIT,
+        planned_on=date(2026, 12, 1),
+        overdue_at=datetime(2026, 12, 9, tzinfo=UTC),
+    )
+
+
+async def items_of_case(sessions: async_sessionmaker[AsyncSession], case_id: uuid.UUID) -> list[InboxItem]:
+    async with NotificationUnitOfWork(sessions) as uow:
+        return list((await uow.session.scalars(select(InboxItem).where(col(InboxItem.case_id) == case_id))).all())
+
+
+async def test_an_overdue_visit_puts_one_item_in_the_owning_offices_inbox_and_mails_it_once_per_visit(
+    sessions: async_sessionmaker[AsyncSession], berlin: Principal, erbil: Principal
+) -> None:
+    async with NotificationUnitOfWork(sessions) as uow:
+        await preferences.set_preferences(
+            uow,
+            channels=[Channel.EMAIL],
+            email_address="case-team@berlin.example",
+            language=Language.FR,
+            timezone="UTC",
+            quiet_hours=None,
+            digest=False,
+            if_match='"0"',
+            actor=berlin,
+            now=utc_now(),
+        )
+        await uow.commit()
+    due = overdue_visit()
+    event = CloudEvent.wrap(due, source="/casebridge/case-service")
+    # Kafka redelivers the event; a re-emission for the same visit is another event with the same visit id.
+    reemitted = CloudEvent.wrap(
+        CaseFollowUpDue.model_validate(due.model_dump() | {"overdue_at": utc_now()}), source="/casebridge/case-service"
+    )
+    for delivery in (event, event, reemitted):
+        await on_event(delivery, NotificationUnitOfWork(sessions))
+    assert await inbox_of(sessions, berlin, due.case_id) == ["follow_up_due"]
+    assert await inbox_of(sessions, erbil, due.case_id) == []
+    [item] = await items_of_case(sessions, due.case_id)
+    assert (item.office_id, item.title) == ("de-berlin", "Overdue follow-up home visit planned for 2026-12-01")
+    async with NotificationUnitOfWork(sessions) as uow:
+        mails = (
+            await uow.session.scalars(select(EmailMessage).where(col(EmailMessage.inbox_item_id) == item.id))
+        ).all()
+    [mail] = mails
+    assert mail.subject == "Visite de suivi en retard : prévue le 2026-12-01"
+    assert f"Visite : {due.visit_id}" in mail.text_body
+
+
+async def test_on_the_broker_an_overdue_visit_reaches_the_owning_offices_inbox_once(
+    committed_sessions: async_sessionmaker[AsyncSession], kafka_topics: Topics, kafka_bootstrap: str, berlin: Principal
+) -> None:
+    assert CaseFollowUpDue.topic in CONSUMED_TOPICS
+    topic = kafka_topics.name(CaseFollowUpDue.topic)
+    due = overdue_visit()
+    event = CloudEvent.wrap(due, source="/casebridge/case-service")
+    producer = make_producer(kafka_bootstrap, client_id="notification-follow-up-test")
+    await producer.start()
+    consumer = make_consumer(kafka_bootstrap, [topic], group_id=f"g-{uuid.uuid4().hex[:8]}")
+    await consumer.start()
+    dlq = DeadLetters(producer, kafka_topics.name("casebridge.notification-service.dlq"))
+    loop = asyncio.create_task(consume(consumer, HANDLERS, lambda: NotificationUnitOfWork(committed_sessions), dlq))
+    try:
+        value = json_bytes(event.model_dump(mode="json"))
+        for _ in range(2):
+            await producer.send_and_wait(topic, key=event.subject.encode(), value=value)
+        async with asyncio.timeout(30):
+            while not await items_of_case(committed_sessions, due.case_id):  # noqa: ASYNC110 - polling a commit
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # room for a wrongful second item
+        items = await items_of_case(committed_sessions, due.case_id)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+        await consumer.stop()
+        await producer.stop()
+    assert [(i.kind, i.office_id, i.source_event_id) for i in items] == [("follow_up_due", "de-berlin", event.id)]
+    assert await inbox_of(committed_sessions, berlin, due.case_id) == ["follow_up_due"]

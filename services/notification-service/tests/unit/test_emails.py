@@ -22,6 +22,10 @@ PARAMS = {
     "respond_by": "2026-12-08",
     "outcome": "declined",
     "actor": "karwan.aziz (iq-erbil)",
+    "visit_id": "4f5a6b7c-8d9e-4f0a-1b2c-3d4e5f6a7b8c",
+    "phase": "follow_up",
+    "visit_kind": "home_visit",
+    "planned_on": "2026-12-01",
 }
 
 

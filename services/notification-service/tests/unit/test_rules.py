@@ -4,17 +4,21 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from casebridge_common.access import ShareMode
 from casebridge_common.events.contracts.case import (
     BreakGlassUsed,
+    CaseFollowUpDue,
     CaseOpened,
     CaseShared,
     CaseTransferEnded,
     CaseTransferProposed,
     CaseTransferred,
     CaseTransferReminderDue,
+    FollowUpPhase,
     Programme,
     TransferOutcome,
+    VisitKind,
 )
 from casebridge_common.events.contracts.scoring import Administration, SurveyDue
-from notification_service.domain.models import InboxKind
+from notification_service.domain.emails import render
+from notification_service.domain.models import InboxKind, Language
 from notification_service.domain.rules import RULES, Notice, notices_for
 
 
@@ -83,6 +87,7 @@ def test_an_event_type_without_a_rule_tells_nobody() -> None:
         CaseTransferred.type,
         CaseTransferEnded.type,
         BreakGlassUsed.type,
+        CaseFollowUpDue.type,
     }
 
 
@@ -171,3 +176,53 @@ def test_a_share_goes_to_the_office_shared_with() -> None:
     [notice] = notices_for(CaseShared.type, shared.model_dump(mode="json"))
     assert (notice.kind, notice.office_id, notice.params["expires_at"]) == (InboxKind.CASE_SHARED, "sn-dakar", "")
     assert notice.title == "Case shared with your office by de-berlin (edit)"
+
+
+def an_overdue_visit(
+    phase: FollowUpPhase = FollowUpPhase.FOLLOW_UP, kind: VisitKind = VisitKind.HOME_VISIT
+) -> CaseFollowUpDue:
+    return CaseFollowUpDue(
+        case_id=CASE_ID,
+        visit_id=uuid.uuid4(),
+        owner_office_id="sn-dakar",
+        phase=phase,
+        kind=kind,
+        planned_on=date(2026, 12, 1),
+        overdue_at=datetime(2026, 12, 9, tzinfo=UTC),
+    )
+
+
+def test_an_overdue_visit_reminds_the_owning_office_once_per_visit_with_ids_and_due_date_only() -> None:
+    due = an_overdue_visit()
+    [notice] = notices_for(CaseFollowUpDue.type, due.model_dump(mode="json"))
+    assert notice == Notice(
+        kind=InboxKind.FOLLOW_UP_DUE,
+        title="Overdue follow-up home visit planned for 2026-12-01",
+        case_id=CASE_ID,
+        office_id="sn-dakar",
+        params={
+            "case_id": str(CASE_ID),
+            "visit_id": str(due.visit_id),
+            "phase": "follow_up",
+            "visit_kind": "home_visit",
+            "planned_on": "2026-12-01",
+        },
+        once_key=f"follow-up-visit:{due.visit_id}",
+    )
+    again = CaseFollowUpDue.model_validate(due.model_dump() | {"overdue_at": datetime(2026, 12, 10, tzinfo=UTC)})
+    assert notices_for(CaseFollowUpDue.type, again.model_dump(mode="json"))[0].once_key == notice.once_key
+
+
+def test_an_overdue_post_closure_phone_call_is_named_so_in_every_language() -> None:
+    due = an_overdue_visit(FollowUpPhase.POST_CLOSURE, VisitKind.PHONE)
+    [notice] = notices_for(CaseFollowUpDue.type, due.model_dump(mode="json"))
+    assert notice.title == "Overdue post-closure monitoring phone call planned for 2026-12-01"
+    mails = {language: render(notice.kind, language, {"title": notice.title, **notice.params}) for language in Language}
+    assert mails[Language.EN].subject == "Follow-up visit overdue: planned for 2026-12-01"
+    assert "post-closure monitoring phone call planned for 2026-12-01" in mails[Language.EN].text
+    assert "suivi post-clôture (appel téléphonique)" in mails[Language.FR].text
+    assert "مكالمة هاتفية" in mails[Language.AR].text
+    assert 'dir="rtl"' in mails[Language.AR].html
+    for mail in mails.values():
+        assert str(due.visit_id) in mail.text
+        assert str(CASE_ID) in mail.text

@@ -75,7 +75,19 @@ def _all(categories: Categories, *names: str) -> dict[str, Categories]:
 
 _VULNERABILITY = frozenset({C.VULNERABILITY_RESULTS})
 _DOCUMENT_STRUCTURE = frozenset(
-    {"id", "case_id", "kind", "media_type", "size_bytes", "sha256", "erased", "uploaded_by", "uploaded_at"}
+    {
+        "id",
+        "case_id",
+        "kind",
+        "media_type",
+        "size_bytes",
+        "sha256",
+        "erased",
+        "uploaded_by",
+        "uploaded_at",
+        "deleted_by",  # the access report lists soft-deleted documents too
+        "deleted_at",
+    }
 )
 _SCREENING_FIELDS = (
     "assessment_type",

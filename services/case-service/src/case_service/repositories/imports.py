@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -80,3 +80,31 @@ class Imports:
         if limit is not None:
             query = query.limit(limit)
         return list((await self._session.scalars(query)).all())
+
+    async def scrub_rows_of(self, beneficiary_id: UUID, case_ids: list[UUID]) -> int:
+        """Erasure: the processed rows that held this person (the imported row, and the office's skipped and
+        rejected rows with its legacy case number or content hash) keep their row number, outcome, problems and
+        time only. The content hash goes too: it is a digest of names and date of birth, so it identifies.
+        Pending rows are a new upload, not yet the person's record: they are left to the import. Returns how
+        many rows were scrubbed."""
+        own = or_(col(CaseImportRow.beneficiary_id) == beneficiary_id, col(CaseImportRow.case_id).in_(case_ids))
+        keys = (
+            await self._session.execute(
+                select(
+                    col(CaseImportRow.office_id), col(CaseImportRow.external_id), col(CaseImportRow.content_hash)
+                ).where(own)
+            )
+        ).all()
+        same: list[ColumnElement[bool]] = [own]
+        for office_id, external_id, digest in keys:
+            matches = [col(CaseImportRow.external_id) == external_id] if external_id is not None else []
+            if digest is not None:
+                matches.append(col(CaseImportRow.content_hash) == digest)
+            if matches:
+                same.append(and_(col(CaseImportRow.office_id) == office_id, or_(*matches)))
+        scrubbed = await self._session.execute(
+            update(CaseImportRow)
+            .where(col(CaseImportRow.outcome) != RowOutcome.PENDING, or_(*same))
+            .values(cells=None, external_id=None, content_hash=None, beneficiary_id=None, case_id=None)
+        )
+        return int(scrubbed.rowcount)  # type: ignore[attr-defined]

@@ -1,12 +1,16 @@
 """Queries of the data-subject rights: erasure records, legal holds, and everything held about one person."""
 
+from typing import cast
 from uuid import UUID
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col
 
 from case_service.domain.consent import ConsentRecord
+from case_service.domain.documents import CaseDocument
+from case_service.domain.follow_ups import FollowUpVisit
 from case_service.domain.models import Beneficiary, Case
 from case_service.domain.sharing import CaseReferralLink
 from case_service.domain.subject_rights import BeneficiaryErasure, LegalHold
@@ -30,6 +34,26 @@ class SubjectRecords:
         )
         if for_update:
             query = query.with_for_update()
+        return list((await self._session.scalars(query)).all())
+
+    async def documents_of(self, case_id: UUID) -> list[CaseDocument]:
+        """Every document of the case, soft-deleted ones included (their sealed data stays until erasure), oldest
+        first, without the content."""
+        query = (
+            select(CaseDocument)
+            .options(defer(cast(QueryableAttribute[bytes], CaseDocument.sealed_content)))
+            .where(col(CaseDocument.case_id) == case_id)
+            .order_by(col(CaseDocument.uploaded_at), col(CaseDocument.id))
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def follow_ups_of(self, case_id: UUID) -> list[FollowUpVisit]:
+        """Every follow-up visit of the case, cancelled ones included, earliest planned first."""
+        query = (
+            select(FollowUpVisit)
+            .where(col(FollowUpVisit.case_id) == case_id)
+            .order_by(col(FollowUpVisit.planned_on), col(FollowUpVisit.id))
+        )
         return list((await self._session.scalars(query)).all())
 
     async def referral_links_of(self, case_ids: list[UUID]) -> list[CaseReferralLink]:

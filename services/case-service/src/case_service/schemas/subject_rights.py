@@ -9,10 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from case_service.domain.assessments import AssessmentKind, DraftedIn, PlanStatus
 from case_service.domain.assistance import AssistanceStatus, AssistanceType, Dimension, Modality
 from case_service.domain.consent import ConsentMethod
+from case_service.domain.documents import DocumentKind, MediaType
+from case_service.domain.follow_ups import Schedule, VisitOutcome, VisitStatus
 from case_service.domain.models import Sex
 from case_service.domain.stages import Stage
 from casebridge_common.access import ConsentStatus, GivenBy
-from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.case import FollowUpPhase, Programme, VisitKind
 
 
 class RequestErasure(BaseModel):
@@ -151,6 +153,46 @@ class AssistanceRecord(BaseModel):
     created_at: datetime
 
 
+class DocumentRecord(BaseModel):
+    """A document's metadata, never its content; soft-deleted documents are listed too (their sealed data stays
+    until erasure)."""
+
+    id: UUID
+    kind: DocumentKind
+    media_type: MediaType
+    filename: str | None = Field(default=None, description="null when erased or withheld from this report")
+    description: str | None = None
+    size_bytes: int
+    sha256: str
+    erased: bool
+    uploaded_by: str
+    uploaded_at: datetime
+    deleted_by: str | None = None
+    deleted_at: datetime | None = None
+
+
+class FollowUpRecord(BaseModel):
+    id: UUID
+    phase: FollowUpPhase
+    schedule: Schedule
+    anchor_on: date
+    planned_on: date
+    kind: VisitKind
+    status: VisitStatus
+    held_on: date | None = None
+    outcome: VisitOutcome | None = Field(default=None, description="null when not recorded or withheld")
+    notes: str | None = Field(default=None, description="null when erased or withheld from this report")
+    psychosocial_notes: str | None = None
+    is_overdue: bool
+    overdue_at: datetime | None = None
+    erased: bool
+    created_by: str
+    created_at: datetime
+    recorded_by: str | None = None
+    recorded_at: datetime | None = None
+    version: int
+
+
 class CaseRecord(BaseModel):
     id: UUID
     programme: Programme
@@ -161,6 +203,8 @@ class CaseRecord(BaseModel):
     plans: list[PlanRecord]
     notes: list[NoteRecord]
     assistance: list[AssistanceRecord]
+    documents: list[DocumentRecord]
+    follow_ups: list[FollowUpRecord]
 
 
 class WithdrawalRecord(BaseModel):

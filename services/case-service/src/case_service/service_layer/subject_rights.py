@@ -5,16 +5,20 @@ Who: the office that registered the person or owns one of their cases; role ``da
 gets the same 404 as for an unknown id.
 """
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
 from case_service.domain.assessments import Assessment, CaseNote
+from case_service.domain.disclosure import DOCUMENT_SECTION, Section, redact
+from case_service.domain.documents import CaseDocument
 from case_service.domain.errors import (
     BeneficiaryNotFound,
     LegalHoldNotFound,
     RetentionHold,
     SubjectRightsRoleRequired,
 )
+from case_service.domain.follow_ups import FollowUpVisit
 from case_service.domain.models import Beneficiary, Case, is_minor
 from case_service.domain.subject_rights import (
     BeneficiaryErasure,
@@ -23,6 +27,8 @@ from case_service.domain.subject_rights import (
     anonymise,
     retention_holds,
 )
+from case_service.repositories.documents import DocumentMetadata
+from case_service.repositories.follow_ups import VisitNotes
 from case_service.schemas.subject_rights import (
     AccessReport,
     AssessmentRecord,
@@ -31,7 +37,9 @@ from case_service.schemas.subject_rights import (
     CaseRecord,
     ConsentHistoryRecord,
     Disclosure,
+    DocumentRecord,
     ErasureRead,
+    FollowUpRecord,
     LegalHoldRead,
     NoteRecord,
     PlaceLegalHold,
@@ -123,6 +131,7 @@ async def erase_beneficiary(
             ]
         )
     await shred(uow, beneficiary_id, cases)
+    await uow.imports.scrub_rows_of(beneficiary_id, [c.id for c in cases])
     anonymise(beneficiary)
     await uow.subject_records.anonymise_consents(beneficiary_id)
     erasure = BeneficiaryErasure(
@@ -220,6 +229,68 @@ def _note_record(note: CaseNote, *, sensitive: bool) -> NoteRecord:
     )
 
 
+def document_record(
+    document: CaseDocument, metadata: DocumentMetadata, allowed: Collection[DataCategory]
+) -> tuple[DocumentRecord, bool]:
+    """Metadata only, projected by the document kind's section of the disclosure table; True when a value was
+    withheld from this report."""
+    full: dict[str, object] = {
+        "id": document.id,
+        "kind": document.kind,
+        "media_type": document.media_type,
+        "filename": metadata.filename,
+        "description": metadata.description,
+        "size_bytes": document.size_bytes,
+        "sha256": document.sha256,
+        "erased": metadata.erased,
+        "uploaded_by": document.uploaded_by,
+        "uploaded_at": document.uploaded_at,
+        "deleted_by": document.deleted_by,
+        "deleted_at": document.deleted_at,
+    }
+    view = redact(DOCUMENT_SECTION[document.kind], full, allowed)
+    return DocumentRecord.model_validate(view.data), _cut(full, view.data)
+
+
+def follow_up_record(
+    visit: FollowUpVisit, opened: VisitNotes, allowed: Collection[DataCategory]
+) -> tuple[FollowUpRecord, bool]:
+    """The visit projected by the follow-up section of the disclosure table; True when a value was withheld."""
+    full: dict[str, object] = {
+        "id": visit.id,
+        "phase": visit.phase,
+        "schedule": visit.schedule,
+        "anchor_on": visit.anchor_on,
+        "planned_on": visit.planned_on,
+        "kind": visit.kind,
+        "status": visit.status,
+        "held_on": visit.held_on,
+        "outcome": visit.outcome,
+        "notes": opened.notes,
+        "psychosocial_notes": opened.psychosocial_notes,
+        "is_overdue": visit.is_overdue,
+        "overdue_at": visit.overdue_at,
+        "erased": opened.erased,
+        "created_by": visit.created_by,
+        "created_at": visit.created_at,
+        "recorded_by": visit.recorded_by,
+        "recorded_at": visit.recorded_at,
+        "version": visit.version,
+    }
+    view = redact(Section.FOLLOW_UP, full, allowed)
+    return FollowUpRecord.model_validate(view.data), _cut(full, view.data)
+
+
+def _cut(full: dict[str, object], kept: dict[str, object]) -> bool:
+    # a field with nothing in it (no notes yet, erased metadata) hides nothing from the person
+    return any(name not in kept and value is not None for name, value in full.items())
+
+
+def report_categories(*, sensitive: bool) -> list[DataCategory]:
+    """What the report may open: every category with `cases.sensitive:read`, else those not encrypted at rest."""
+    return [c for c in DataCategory if sensitive or c not in ENCRYPTED_AT_REST]
+
+
 def _audit_disclosure(entry: AuditEntry, home_offices: set[str | None]) -> Disclosure | None:
     """An audit entry is a disclosure when it records a share, disclosure, export or break-glass, or any allowed
     read by an office that is not the person's own (the registering office or a current owner)."""
@@ -308,12 +379,15 @@ async def _disclosures(
 
 async def access_report(uow: CaseUnitOfWork, beneficiary_id: UUID, *, actor: Principal, now: datetime) -> AccessReport:
     """Everything held about the person and every disclosure of it. Sensitive content (C3/C4 assessments,
-    confidential notes) is included opened when the token holds `cases.sensitive:read`, else listed as withheld.
+    confidential notes, and the fields of documents and follow-up visits whose category is encrypted at rest) is
+    included opened when the token holds `cases.sensitive:read`, else listed as withheld. Documents are listed by
+    their metadata, never their content.
     The report itself is recorded as an export in the audit log."""
     _require_role(actor)
     assert actor.office_id is not None  # noqa: S101
     beneficiary, cases = await _subject(uow, beneficiary_id, actor, for_update=False)
     sensitive = Scope.CASES_SENSITIVE_READ in actor.scopes
+    categories = report_categories(sensitive=sensitive)
     withheld: set[str] = set()
     records: list[CaseRecord] = []
     resource_ids: list[UUID] = [beneficiary_id]
@@ -322,8 +396,20 @@ async def access_report(uow: CaseUnitOfWork, beneficiary_id: UUID, *, actor: Pri
         notes = await uow.notes.all_of(case.id)
         plans = await uow.plans.all_of(case.id)
         assistance = await uow.assistance.of_case(case.id)
+        documents = [
+            document_record(d, await uow.documents.metadata(d), categories)
+            for d in await uow.subject_records.documents_of(case.id)
+        ]
+        visits = [
+            follow_up_record(v, await uow.follow_ups.notes_of(v), categories)
+            for v in await uow.subject_records.follow_ups_of(case.id)
+        ]
         resource_ids += [*(a.id for a in assessments), *(n.id for n in notes), *(p.id for p in plans)]
-        resource_ids += [i.id for i in assistance]
+        resource_ids += [*(i.id for i in assistance), *(d.id for d, _ in documents), *(v.id for v, _ in visits)]
+        if any(cut for _, cut in documents):
+            withheld.add("sensitive_document_metadata")
+        if any(cut for _, cut in visits):
+            withheld.add("follow_up_outcomes")
         if not sensitive and any(a.is_sensitive and not a.is_erased for a in assessments):
             withheld.add("sensitive_assessments")
         if not sensitive and any(n.is_confidential and not n.is_erased for n in notes):
@@ -339,6 +425,8 @@ async def access_report(uow: CaseUnitOfWork, beneficiary_id: UUID, *, actor: Pri
                 plans=[PlanRecord.model_validate(p) for p in plans],
                 notes=[_note_record(n, sensitive=sensitive) for n in notes],
                 assistance=[AssistanceRecord.model_validate(i) for i in assistance],
+                documents=[d for d, _ in documents],
+                follow_ups=[v for v, _ in visits],
             )
         )
     consents = []
@@ -362,13 +450,12 @@ async def access_report(uow: CaseUnitOfWork, beneficiary_id: UUID, *, actor: Pri
         disclosures=await _disclosures(uow, beneficiary, cases, resource_ids),
         withheld=sorted(withheld),
     )
-    categories = [str(c) for c in DataCategory if sensitive or c not in ENCRYPTED_AT_REST]
     uow.audit.record(
         actor,
         AuditAction.EXPORT,
         resource_type="beneficiary",
         resource_id=beneficiary_id,
-        categories=categories,
+        categories=[str(c) for c in categories],
         purpose=Purpose.AUDIT,
     )
     for case in cases:
@@ -378,7 +465,7 @@ async def access_report(uow: CaseUnitOfWork, beneficiary_id: UUID, *, actor: Pri
             resource_type="case",
             resource_id=case.id,
             case_id=case.id,
-            categories=categories,
+            categories=[str(c) for c in categories],
             purpose=Purpose.AUDIT,
         )
     return report

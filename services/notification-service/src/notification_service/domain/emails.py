@@ -165,6 +165,29 @@ TEMPLATES: dict[InboxKind, dict[Language, tuple[str, str]]] = {
             "المبرر مسجل في سجل التدقيق، والمراجعة مستحقة.\nالملف: {{ case_id }}",  # noqa: RUF001 - Arabic text
         ),
     },
+    InboxKind.FOLLOW_UP_DUE: {
+        Language.EN: (
+            "Follow-up visit overdue: planned for {{ planned_on }}",
+            "The {% if phase == 'post_closure' %}post-closure monitoring{% else %}follow-up{% endif %} "
+            "{% if visit_kind == 'phone' %}phone call{% elif visit_kind == 'office' %}office visit{% else %}"
+            "home visit{% endif %} planned for {{ planned_on }} has not been recorded. Record its outcome, or plan "
+            "a new visit.\nCase: {{ case_id }}\nVisit: {{ visit_id }}",
+        ),
+        Language.FR: (
+            "Visite de suivi en retard : prévue le {{ planned_on }}",
+            "Le contact de {% if phase == 'post_closure' %}suivi post-clôture{% else %}suivi{% endif %} "
+            "({% if visit_kind == 'phone' %}appel téléphonique{% elif visit_kind == 'office' %}entretien au bureau"
+            "{% else %}visite à domicile{% endif %}) prévu le {{ planned_on }} n'a pas été enregistré. Enregistrez "
+            "son résultat ou planifiez une nouvelle visite.\nDossier : {{ case_id }}\nVisite : {{ visit_id }}",
+        ),
+        Language.AR: (
+            "زيارة متابعة متأخرة: مقررة في {{ planned_on }}",
+            "لم يُسجَّل تواصل {% if phase == 'post_closure' %}المتابعة بعد الإغلاق{% else %}المتابعة{% endif %} "
+            "({% if visit_kind == 'phone' %}مكالمة هاتفية{% elif visit_kind == 'office' %}مقابلة في المكتب"
+            "{% else %}زيارة منزلية{% endif %}) المقرر في {{ planned_on }}. سجّلوا نتيجته أو خططوا لزيارة جديدة.\n"
+            "الملف: {{ case_id }}\nالزيارة: {{ visit_id }}",  # noqa: RUF001 - Arabic text
+        ),
+    },
 }
 DIGEST_SUBJECT = {
     Language.EN: "CaseBridge: {{ count }} notifications",

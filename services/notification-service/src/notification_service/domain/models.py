@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from casebridge_common.db import enum_type
+from casebridge_common.db import empty_dict, enum_type
 from casebridge_common.events.contracts.consent import WithdrawalKind
 
 
@@ -36,6 +36,7 @@ class InboxKind(StrEnum):
     CASE_TRANSFERRED = "case_transferred"
     CASE_TRANSFER_ENDED = "case_transfer_ended"
     BREAK_GLASS_USED = "break_glass_used"
+    FOLLOW_UP_DUE = "follow_up_due"
 
 
 class InboxItem(SQLModel, table=True):
@@ -86,7 +87,7 @@ class Subscription(SQLModel, table=True):
     owner_office_id: str | None = Field(default=None, index=True)
     owner_organisation_id: str | None = Field(default=None, index=True)
     event_types: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
-    filter: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    filter: dict[str, str] = Field(default_factory=empty_dict, sa_column=Column(JSONB, nullable=False))
     url: str
     description: str | None = Field(default=None)
     # HMAC needs the secret itself, so it cannot be hashed; it is never returned after creation.

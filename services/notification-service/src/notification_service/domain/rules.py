@@ -7,14 +7,17 @@ from uuid import UUID
 
 from casebridge_common.events.contracts.case import (
     BreakGlassUsed,
+    CaseFollowUpDue,
     CaseOpened,
     CaseShared,
     CaseTransferEnded,
     CaseTransferProposed,
     CaseTransferred,
     CaseTransferReminderDue,
+    FollowUpPhase,
     Programme,
     TransferOutcome,
+    VisitKind,
 )
 from casebridge_common.events.contracts.scoring import Administration, SurveyDue
 from notification_service.domain.models import InboxKind
@@ -32,6 +35,8 @@ class Notice:
     recipient_subject: str | None = None
     params: dict[str, str] = field(default_factory=dict)  # the e-mail templates' variables: no personal data
     urgent: bool = False  # mailed and texted at once: no quiet hours, no digest
+    # created at most once per key, whichever event (or re-emission of it) carries it
+    once_key: str | None = None
 
 
 Rule = Callable[[Mapping[str, object]], list[Notice]]
@@ -188,6 +193,33 @@ def break_glass_used(data: Mapping[str, object]) -> list[Notice]:
     ]
 
 
+_VISIT_LABEL = {VisitKind.HOME_VISIT: "home visit", VisitKind.PHONE: "phone call", VisitKind.OFFICE: "office visit"}
+_PHASE_LABEL = {FollowUpPhase.FOLLOW_UP: "follow-up", FollowUpPhase.POST_CLOSURE: "post-closure monitoring"}
+
+
+def case_follow_up_due(data: Mapping[str, object]) -> list[Notice]:
+    """reintegration.md (follow-up and review): an overdue visit escalates to the owning office's case team,
+    once per visit. Only what the event carries: the ids, the visit's kind, phase and planned day."""
+    due = CaseFollowUpDue.model_validate(data)
+    planned_on = due.planned_on.isoformat()
+    return [
+        Notice(
+            kind=InboxKind.FOLLOW_UP_DUE,
+            title=f"Overdue {_PHASE_LABEL[due.phase]} {_VISIT_LABEL[due.kind]} planned for {planned_on}",
+            case_id=due.case_id,
+            office_id=due.owner_office_id,
+            params={
+                "case_id": str(due.case_id),
+                "visit_id": str(due.visit_id),
+                "phase": due.phase.value,
+                "visit_kind": due.kind.value,
+                "planned_on": planned_on,
+            },
+            once_key=f"follow-up-visit:{due.visit_id}",
+        )
+    ]
+
+
 def _transfer_params(case_id: UUID, from_office_id: str, to_office_id: str) -> dict[str, str]:
     return {"case_id": str(case_id), "from_office_id": from_office_id, "to_office_id": to_office_id}
 
@@ -201,6 +233,7 @@ RULES: dict[str, Rule] = {
     CaseTransferred.type: case_transferred,
     CaseTransferEnded.type: case_transfer_ended,
     BreakGlassUsed.type: break_glass_used,
+    CaseFollowUpDue.type: case_follow_up_due,
 }
 
 

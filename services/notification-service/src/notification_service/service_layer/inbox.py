@@ -21,12 +21,16 @@ from notification_service.domain.rules import Notice, notices_for
 from notification_service.repositories import addressee_lock_key
 from notification_service.unit_of_work import NotificationUnitOfWork
 
+ONCE_CONSUMER = "notification-service.notice_once"
+
 
 async def deliver_notices(
     uow: NotificationUnitOfWork, notices: list[Notice], *, source_event_id: str, now: datetime
 ) -> list[InboxItem]:
     """Create the inbox items, and the e-mails their addressees' preferences ask for (sent later by the
-    mailer). Emits `notification.inbox_item_created` for each office-addressed item."""
+    mailer). Emits `notification.inbox_item_created` for each office-addressed item. A notice with a `once_key`
+    already delivered (by another event with the same key) is dropped."""
+    notices = [n for n in notices if n.once_key is None or await _first_time(uow, n.once_key)]
     items = []
     keys = sorted({addressee_lock_key(n.office_id, n.organisation_id) for n in notices})
     for key in keys:  # a fixed order: two writers never wait on each other's locks crosswise
@@ -57,6 +61,11 @@ async def deliver_notices(
                 )
             )
     return items
+
+
+async def _first_time(uow: NotificationUnitOfWork, once_key: str) -> bool:
+    # Claimed like an event id, in the transaction that creates the item: a concurrent twin waits on the key.
+    return await uow.inbox.claim(consumer=ONCE_CONSUMER, event_id=once_key)
 
 
 def _schedule(notice: Notice, preference: NotificationPreference, *, digest: bool = False) -> Schedule:
