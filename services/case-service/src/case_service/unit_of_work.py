@@ -7,6 +7,7 @@ from case_service.repositories.consents import ConsentRecords, ConsentWithdrawal
 from case_service.repositories.documents import Documents
 from case_service.repositories.follow_ups import FollowUps
 from case_service.repositories.imports import Imports
+from case_service.repositories.monitoring import MonitoringProfiles
 from case_service.repositories.people import DuplicateCandidates, Households
 from case_service.repositories.subject_rights import SubjectRecords
 from case_service.repositories.sync import SyncJournal, journal_writes
@@ -46,3 +47,4 @@ class CaseUnitOfWork(UnitOfWork):
         journal_writes(session)  # every tracked write is journalled for mobile sync in its own transaction
         self.follow_ups = FollowUps(session, self.vault)
         self.imports = Imports(session)
+        self.monitoring = MonitoringProfiles(session)

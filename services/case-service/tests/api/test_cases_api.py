@@ -59,7 +59,8 @@ async def test_opening_a_case_commits_the_case_and_its_event_together(
         "de-berlin",
         "iom-germany",
     )
-    assert await count(test_db_url, OutboxMessage, key=case["id"]) == 1
+    assert await count(test_db_url, OutboxMessage, key=case["id"], topic="casebridge.case.events.v1") == 1
+    assert await count(test_db_url, OutboxMessage, key=case["id"], topic="casebridge.case.monitoring.v1") == 1
     fetched = await client.get(f"/v1/cases/{case['id']}", headers=office(token))
     assert fetched.status_code == 200
     assert fetched.headers["etag"] == '"1"'

@@ -260,7 +260,9 @@ async def _event_types(test_db_url: str, key: str) -> list[str]:
     try:
         async with engine.connect() as conn:
             result = await conn.execute(
-                select(OutboxMessage.event).where(OutboxMessage.key == key).order_by(OutboxMessage.seq)  # type: ignore[arg-type]
+                select(OutboxMessage.event)  # type: ignore[arg-type]
+                .where(OutboxMessage.key == key, OutboxMessage.topic != "casebridge.case.monitoring.v1")
+                .order_by(OutboxMessage.seq)
             )
             return [row[0]["type"] for row in result.all()]
     finally:

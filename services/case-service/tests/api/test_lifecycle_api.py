@@ -90,7 +90,9 @@ async def events_of(test_db_url: str, case_id: str) -> list[tuple[str, dict[str,
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
-                select(OutboxMessage.event).where(OutboxMessage.key == case_id).order_by(OutboxMessage.seq)
+                select(OutboxMessage.event)
+                .where(OutboxMessage.key == case_id, OutboxMessage.topic != "casebridge.case.monitoring.v1")
+                .order_by(OutboxMessage.seq)
             )
         ).all()
     await engine.dispose()

@@ -96,7 +96,9 @@ async def events_of(db_url: str, key: str) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
-                select(col(OutboxMessage.event)).where(col(OutboxMessage.key) == key).order_by(col(OutboxMessage.seq))
+                select(col(OutboxMessage.event))
+                .where(col(OutboxMessage.key) == key, col(OutboxMessage.topic) != "casebridge.case.monitoring.v1")
+                .order_by(col(OutboxMessage.seq))
             )
         ).all()
     await engine.dispose()

@@ -9,11 +9,12 @@ from sqlmodel import col
 
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.scoring import Administration, ScoreKind
-from scoring_service.domain.indicators import NOT_SCREENED, ScoreFact
+from scoring_service.domain.indicators import NOT_SCREENED, Profile, ScoreFact, TimelineFact
 from scoring_service.domain.instruments import InstrumentDocument
 from scoring_service.domain.models import (
     AnalysisExclusion,
     BeneficiaryErasure,
+    CaseMonitoringProfileRecord,
     CaseRecord,
     InstrumentRecord,
     ScheduleStatus,
@@ -153,6 +154,45 @@ class Exclusions:
             .returning(col(AnalysisExclusion.case_id))
         )
         return inserted is not None
+
+    async def lift(self, case_ids: list[UUID]) -> list[UUID]:
+        """Let the cases back into analysis; returns those that were excluded."""
+        if not case_ids:
+            return []
+        lifted = await self._session.scalars(
+            delete(AnalysisExclusion)
+            .where(col(AnalysisExclusion.case_id).in_(case_ids))
+            .returning(col(AnalysisExclusion.case_id))
+        )
+        return sorted(lifted.all())
+
+
+class MonitoringProfiles:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, case_id: UUID, *, for_update: bool = False) -> CaseMonitoringProfileRecord | None:
+        return await self._session.get(CaseMonitoringProfileRecord, case_id, with_for_update=for_update)
+
+    def add(self, record: CaseMonitoringProfileRecord) -> None:
+        self._session.add(record)
+
+    async def purge_for_cases(self, case_ids: list[UUID]) -> int:
+        result = await self._session.execute(
+            delete(CaseMonitoringProfileRecord).where(col(CaseMonitoringProfileRecord.case_id).in_(case_ids))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _profile(record: CaseMonitoringProfileRecord | None) -> Profile:
+    if record is None:
+        return Profile()
+    return Profile(
+        sex=record.sex,
+        age_group=record.age_group,
+        country_of_origin=record.country_of_origin,
+        country_of_return=record.country_of_return,
+    )
 
 
 class Receipts:
@@ -339,9 +379,17 @@ class IndicatorFacts:
             .scalar_subquery()
         )
         query = (
-            select(Survey, Score, col(CaseRecord.programme), col(CaseRecord.opened_at), screened)
+            select(
+                Survey,
+                Score,
+                col(CaseRecord.programme),
+                col(CaseRecord.opened_at),
+                screened,
+                CaseMonitoringProfileRecord,
+            )
             .join(CaseRecord, col(CaseRecord.case_id) == col(Survey.case_id))
             .outerjoin(Score, primary)
+            .outerjoin(CaseMonitoringProfileRecord, col(CaseMonitoringProfileRecord.case_id) == col(Survey.case_id))
             .where(
                 col(CaseRecord.owner_organisation_id) == organisation_id,
                 col(CaseRecord.erased_at).is_(None),
@@ -356,7 +404,7 @@ class IndicatorFacts:
         if interviewed_to is not None:
             query = query.where(col(Survey.interviewed_on) <= interviewed_to)
         facts = []
-        for survey, score, case_programme, opened_at, band in (await self._session.execute(query)).all():
+        for survey, score, case_programme, opened_at, band, profile in (await self._session.execute(query)).all():
             facts.append(
                 ScoreFact(
                     programme=str(case_programme),
@@ -370,6 +418,7 @@ class IndicatorFacts:
                     low_accuracy=False if score is None else score.low_accuracy_flag,
                     opened_on=opened_at.date(),
                     vulnerability=NOT_SCREENED if band is None else str(band),
+                    profile=_profile(profile),
                     dimensions=()
                     if score is None
                     else tuple(
@@ -380,6 +429,50 @@ class IndicatorFacts:
                         )
                         for d in score.dimensions
                     ),
+                )
+            )
+        return facts
+
+    async def timelines(
+        self,
+        *,
+        organisation_id: str,
+        programme: Programme | None,
+        returned_from: date | None,
+        returned_to: date | None,
+    ) -> list[TimelineFact]:
+        """The organisation's cases with a known return day and first plan approval, under the same exclusions
+        as :meth:`facts`."""
+        excluded = exists().where(col(AnalysisExclusion.case_id) == col(CaseRecord.case_id))
+        query = (
+            select(CaseRecord, CaseMonitoringProfileRecord)
+            .join(CaseMonitoringProfileRecord, col(CaseMonitoringProfileRecord.case_id) == col(CaseRecord.case_id))
+            .where(
+                col(CaseRecord.owner_organisation_id) == organisation_id,
+                col(CaseRecord.erased_at).is_(None),
+                col(CaseMonitoringProfileRecord.returned_on).is_not(None),
+                col(CaseMonitoringProfileRecord.first_plan_approved_at).is_not(None),
+                ~excluded,
+            )
+        )
+        if programme is not None:
+            query = query.where(col(CaseRecord.programme) == programme)
+        if returned_from is not None:
+            query = query.where(col(CaseMonitoringProfileRecord.returned_on) >= returned_from)
+        if returned_to is not None:
+            query = query.where(col(CaseMonitoringProfileRecord.returned_on) <= returned_to)
+        facts = []
+        for case, profile in (await self._session.execute(query)).all():
+            # both are filtered on in SQL; the asserts narrow the types
+            assert profile.returned_on is not None  # noqa: S101
+            assert profile.first_plan_approved_at is not None  # noqa: S101
+            facts.append(
+                TimelineFact(
+                    programme=str(case.programme),
+                    office=case.owner_office_id,
+                    returned_on=profile.returned_on,
+                    plan_approved_on=profile.first_plan_approved_at.date(),
+                    profile=_profile(profile),
                 )
             )
         return facts

@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.scoring import Administration, ScoreKind
-from scoring_service.domain.indicators import GroupBy
+from scoring_service.domain.indicators import CaseGroupBy, GroupBy
 from scoring_service.domain.models import ConsentForm, Instrument, InterviewMode, ScheduleStatus, SurveyStatus
 
 Answer = str | list[str]
@@ -186,7 +186,10 @@ class BatchResult(BaseModel):
 
 class IndicatorCell(BaseModel):
     group: dict[str, str]
-    suppressed: bool = Field(description="fewer administrations than the minimum count: no figures are shown")
+    suppressed: bool = Field(
+        description="fewer administrations than the minimum count, or the next-smallest cell beside a lone "
+        "suppressed one (secondary suppression): no figures are shown"
+    )
     administrations: int | None
     discarded: int | None
     share_target_reached: float | None
@@ -201,3 +204,18 @@ class IndicatorReport(BaseModel):
     group_by: list[GroupBy]
     minimum_count: int
     cells: list[IndicatorCell]
+
+
+class TimelineCell(BaseModel):
+    group: dict[str, str]
+    suppressed: bool = Field(description="as for the score indicators, counted in cases")
+    cases: int | None = Field(description="cases with a known return day and a first plan approval")
+    median_days_return_to_plan: float | None = Field(
+        description="median days from the return to the first plan approval (negative: approved before return)"
+    )
+
+
+class TimelineReport(BaseModel):
+    group_by: list[CaseGroupBy]
+    minimum_count: int
+    cells: list[TimelineCell]

@@ -7,6 +7,7 @@ from scoring_service.repositories import (
     Exclusions,
     IndicatorFacts,
     Instruments,
+    MonitoringProfiles,
     Receipts,
     Scores,
     Surveys,
@@ -27,3 +28,4 @@ class ScoringUnitOfWork(UnitOfWork):
         self.exclusions = Exclusions(session)
         self.receipts = Receipts(session)
         self.erasures = Erasures(session)
+        self.profiles = MonitoringProfiles(session)

@@ -2,7 +2,18 @@ from datetime import date
 
 import pytest
 
-from scoring_service.domain.indicators import GroupBy, ScoreFact, aggregate, quarter
+from scoring_service.domain.indicators import (
+    UNDISCLOSED,
+    CaseGroupBy,
+    GroupBy,
+    Profile,
+    ScoreFact,
+    TimelineFact,
+    aggregate,
+    quarter,
+    return_to_plan,
+    suppressed_cells,
+)
 
 
 def fact(office: str = "de-berlin", composite: float | None = 0.6, **extra: object) -> ScoreFact:
@@ -22,7 +33,8 @@ def fact(office: str = "de-berlin", composite: float | None = 0.6, **extra: obje
 
 def test_a_cell_below_the_minimum_count_shows_no_figures() -> None:
     facts = [fact() for _ in range(5)] + [fact(office="sn-dakar") for _ in range(4)]
-    berlin, dakar = aggregate(facts, group_by=[GroupBy.OFFICE], minimum_count=5)
+    facts += [fact(office="iq-erbil") for _ in range(3)]
+    berlin, dakar, erbil = sorted(aggregate(facts, group_by=[GroupBy.OFFICE], minimum_count=5), key=str)
     assert (berlin.group, berlin.suppressed, berlin.administrations) == ((("office", "de-berlin"),), False, 5)
     assert (dakar.suppressed, dakar.administrations, dakar.mean_composite, dakar.share_by_band) == (
         True,
@@ -30,6 +42,7 @@ def test_a_cell_below_the_minimum_count_shows_no_figures() -> None:
         None,
         {},
     )
+    assert erbil.suppressed
 
 
 def test_shares_and_means_over_the_scored_administrations() -> None:
@@ -53,14 +66,97 @@ def test_cohorts_and_vulnerability_bands_are_disaggregations_with_the_same_suppr
     facts = [fact(opened_on=spring, vulnerability="high") for _ in range(5)]
     facts += [fact(opened_on=autumn, vulnerability="high") for _ in range(2)]
     facts += [fact(opened_on=spring) for _ in range(5)]
+    facts += [fact(opened_on=autumn) for _ in range(6)]
     cells = aggregate(facts, group_by=[GroupBy.COHORT, GroupBy.VULNERABILITY], minimum_count=5)
+    # one small cell in a 2 x 2 table: its row, its column and so the whole table go (secondary suppression)
     assert [(dict(c.group), c.suppressed, c.administrations) for c in cells] == [
-        ({"cohort": "2026-Q2", "vulnerability": "high"}, False, 5),
-        ({"cohort": "2026-Q2", "vulnerability": "not_screened"}, False, 5),
+        ({"cohort": "2026-Q2", "vulnerability": "high"}, True, None),
+        ({"cohort": "2026-Q2", "vulnerability": "not_screened"}, True, None),
         ({"cohort": "2026-Q4", "vulnerability": "high"}, True, None),
+        ({"cohort": "2026-Q4", "vulnerability": "not_screened"}, True, None),
+    ]
+    by_cohort = aggregate(facts, group_by=[GroupBy.COHORT], minimum_count=5)
+    assert [(dict(c.group), c.administrations) for c in by_cohort] == [
+        ({"cohort": "2026-Q2"}, 10),
+        ({"cohort": "2026-Q4"}, 8),
     ]
     by_band = aggregate(facts, group_by=[GroupBy.VULNERABILITY], minimum_count=6)
     assert [(dict(c.group), c.administrations) for c in by_band] == [
         ({"vulnerability": "high"}, 7),
-        ({"vulnerability": "not_screened"}, None),
+        ({"vulnerability": "not_screened"}, 11),
     ]
+
+
+def key(**values: str) -> tuple[tuple[str, str], ...]:
+    return tuple(values.items())
+
+
+def test_a_lone_suppressed_cell_takes_the_next_smallest_with_it() -> None:
+    counts = {key(sex="female"): 9, key(sex="male"): 7, key(sex="other"): 2, key(sex=UNDISCLOSED): 12}
+    assert suppressed_cells(counts, 5) == {key(sex="other"), key(sex="male")}
+
+
+def test_two_suppressed_cells_need_no_secondary_suppression() -> None:
+    counts = {key(office="a"): 9, key(office="b"): 3, key(office="c"): 4}
+    assert suppressed_cells(counts, 5) == {key(office="b"), key(office="c")}
+
+
+def test_nothing_small_means_nothing_suppressed_and_a_single_cell_stands_alone() -> None:
+    assert suppressed_cells({key(office="a"): 5, key(office="b"): 6}, 5) == frozenset()
+    assert suppressed_cells({key(office="a"): 3}, 5) == {key(office="a")}
+
+
+def test_in_a_cross_table_every_row_and_column_keeps_zero_or_at_least_two_suppressed_cells() -> None:
+    grid = {("r1", "c1"): 2, ("r1", "c2"): 10, ("r1", "c3"): 10}
+    grid |= {("r2", "c1"): 10, ("r2", "c2"): 10, ("r2", "c3"): 10}
+    grid |= {("r3", "c1"): 10, ("r3", "c2"): 10, ("r3", "c3"): 12}
+    counts = {key(row=r, col=c): n for (r, c), n in grid.items()}
+    hidden = suppressed_cells(counts, 5)
+    assert hidden == {key(row=r, col=c) for r in ("r1", "r2") for c in ("c1", "c2")}
+    for line in [[key(row=r, col=c) for c in ("c1", "c2", "c3")] for r in ("r1", "r2", "r3")] + [
+        [key(row=r, col=c) for r in ("r1", "r2", "r3")] for c in ("c1", "c2", "c3")
+    ]:
+        assert sum(k in hidden for k in line) != 1
+
+
+def test_profile_dimensions_put_undisclosed_facts_in_their_own_cell() -> None:
+    female = Profile(sex="female", age_group="25-34", country_of_origin="SN", country_of_return="SN")
+    facts = [fact(profile=female) for _ in range(6)] + [fact() for _ in range(5)]
+    facts += [fact(profile=Profile(sex="male")) for _ in range(2)] + [fact(profile=Profile(sex="other"))]
+    cells = aggregate(facts, group_by=[GroupBy.SEX], minimum_count=5)
+    assert [(dict(c.group), c.suppressed, c.administrations) for c in cells] == [
+        ({"sex": "female"}, False, 6),
+        ({"sex": "male"}, True, None),
+        ({"sex": "other"}, True, None),
+        ({"sex": UNDISCLOSED}, False, 5),
+    ]
+    by_origin = aggregate(facts, group_by=[GroupBy.AGE_GROUP, GroupBy.COUNTRY_OF_ORIGIN], minimum_count=5)
+    assert [(dict(c.group), c.administrations) for c in by_origin] == [
+        ({"age_group": "25-34", "country_of_origin": "SN"}, 6),
+        ({"age_group": UNDISCLOSED, "country_of_origin": UNDISCLOSED}, 8),
+    ]
+
+
+def timeline(returned: date, approved: date, profile: Profile | None = None) -> TimelineFact:
+    return TimelineFact(
+        programme="return_reintegration",
+        office="sn-dakar",
+        returned_on=returned,
+        plan_approved_on=approved,
+        profile=profile or Profile(),
+    )
+
+
+def test_time_from_return_to_plan_approval_is_the_median_in_days_per_cell() -> None:
+    back = date(2026, 10, 1)
+    facts = [timeline(back, date(2026, 10, 1 + days), Profile(sex="female")) for days in (3, 10, 20, 27, 30, 14)]
+    facts += [timeline(back, date(2026, 10, 2), Profile(sex="male")) for _ in range(5)]
+    facts.append(timeline(back, date(2026, 11, 1)))
+    cells = return_to_plan(facts, group_by=[CaseGroupBy.SEX], minimum_count=5)
+    assert [(dict(c.group), c.suppressed, c.cases, c.median_days_return_to_plan) for c in cells] == [
+        ({"sex": "female"}, False, 6, 17.0),
+        ({"sex": "male"}, True, None, None),  # the next-smallest beside the lone undisclosed cell
+        ({"sex": UNDISCLOSED}, True, None, None),
+    ]
+    [total] = return_to_plan(facts, group_by=[CaseGroupBy.COHORT], minimum_count=5)
+    assert (dict(total.group), total.cases, total.median_days_return_to_plan) == ({"cohort": "2026-Q4"}, 12, 6.5)

@@ -5,10 +5,12 @@ from uuid import UUID
 from case_service.domain.disclosure import SECTIONS, Section
 from case_service.domain.errors import BeneficiaryNotFound, BirthDateInFuture, PossibleDuplicate
 from case_service.domain.models import Beneficiary, is_minor
+from case_service.domain.monitoring import PROFILE_FIELDS
 from case_service.domain.people import likely_duplicates, normalised_name
 from case_service.domain.transfers import owner_projection
 from case_service.schemas import BeneficiaryRead, RegisterBeneficiary
 from case_service.schemas.people import UpdateBeneficiary
+from case_service.service_layer import monitoring
 from case_service.service_layer.access import many_case_facts, refuse_forbidden_purpose
 from case_service.service_layer.projection import audit_read, beneficiary_read
 from case_service.unit_of_work import CaseUnitOfWork
@@ -188,4 +190,6 @@ async def update_beneficiary(
         resource_id=beneficiary.id,
         categories=_categories_of(changed),
     )
+    if PROFILE_FIELDS.intersection(changed):
+        await monitoring.emit_profiles_of(uow, beneficiary.id, now=now)
     return beneficiary

@@ -8,6 +8,7 @@ from case_service.domain.models import Case, is_minor, open_case_for
 from case_service.domain.stages import Stage
 from case_service.domain.transfers import owner_projection
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
+from case_service.service_layer import monitoring
 from case_service.service_layer.access import (
     many_case_facts,
     reader_projection,
@@ -52,6 +53,7 @@ async def open_case(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal,
         )
     )
     uow.audit.record(actor, AuditAction.CREATE, resource_type="case", resource_id=case.id)
+    await monitoring.emit_profile(uow, case, now=now, opened=True)
     return case
 
 

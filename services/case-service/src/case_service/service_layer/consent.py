@@ -38,6 +38,7 @@ from case_service.schemas.consent import (
     WithdrawalRead,
     WithdrawConsent,
 )
+from case_service.service_layer import monitoring
 from case_service.settings import Settings
 from case_service.unit_of_work import CaseUnitOfWork
 from casebridge_common.access import ConsentStatus
@@ -111,7 +112,7 @@ def _minor(beneficiary: Beneficiary, now: datetime) -> bool:
     return is_minor(beneficiary.born_on, now.date())
 
 
-async def _emit_given(uow: CaseUnitOfWork, record: ConsentRecord, beneficiary: Beneficiary) -> None:
+async def _emit_given(uow: CaseUnitOfWork, record: ConsentRecord, beneficiary: Beneficiary, *, now: datetime) -> None:
     uow.outbox.emit(
         ConsentGiven(
             consent_id=record.id,
@@ -128,6 +129,7 @@ async def _emit_given(uow: CaseUnitOfWork, record: ConsentRecord, beneficiary: B
             child_assent=record.child_assent,
         )
     )
+    await monitoring.emit_profiles_of(uow, record.beneficiary_id, now=now)
 
 
 async def _track_withdrawal(
@@ -168,6 +170,7 @@ async def _track_withdrawal(
             acknowledge_by=withdrawal.acknowledge_by,
         )
     )
+    await monitoring.emit_profiles_of(uow, record.beneficiary_id, now=now)
     return withdrawal
 
 
@@ -278,7 +281,7 @@ async def give_consent(
     beneficiary = await _visible_beneficiary(uow, beneficiary_id, actor)
     record = _new_record(beneficiary, command, ConsentStatus.GIVEN, actor=actor, now=now)
     uow.consents.add(record)
-    await _emit_given(uow, record, beneficiary)
+    await _emit_given(uow, record, beneficiary, now=now)
     await _changed(uow, actor, record, beneficiary, now=now)
     return record
 
@@ -315,7 +318,7 @@ async def answer_consent(
         now=now,
     )
     if record.status is ConsentStatus.GIVEN:
-        await _emit_given(uow, record, beneficiary)
+        await _emit_given(uow, record, beneficiary, now=now)
     await _changed(uow, actor, record, beneficiary, now=now)
     return record
 
@@ -374,7 +377,7 @@ async def renew_consent(
         now=now,
     )
     uow.consents.add(renewal)
-    await _emit_given(uow, renewal, beneficiary)
+    await _emit_given(uow, renewal, beneficiary, now=now)
     await _changed(uow, actor, old, beneficiary, superseded_by=renewal.id, now=now)
     await _changed(uow, actor, renewal, beneficiary, now=now)
     return renewal
@@ -402,7 +405,7 @@ async def _narrow(
         now=now,
     )
     uow.consents.add(narrower)
-    await _emit_given(uow, narrower, beneficiary)
+    await _emit_given(uow, narrower, beneficiary, now=now)
     await _track_withdrawal(
         uow,
         old,

@@ -26,6 +26,7 @@ from case_service.domain.errors import (
     SupervisorRoleRequired,
 )
 from case_service.domain.models import Case, is_minor
+from case_service.domain.monitoring import ARRIVAL_STAGE
 from case_service.domain.stages import (
     CLOSURE_STAGE,
     CaseFacts,
@@ -49,7 +50,7 @@ from case_service.schemas import (
     WriteNote,
 )
 from case_service.schemas.access import ProjectedPage, Withheld
-from case_service.service_layer import follow_ups
+from case_service.service_layer import follow_ups, monitoring
 from case_service.service_layer.access import reader_projection, visible_case, writable_case_and_facts
 from case_service.service_layer.projection import (
     assessment_read,
@@ -202,6 +203,8 @@ async def change_stage(
         case_id=case.id,
         categories=[DataCategory.REINTEGRATION_PLAN],
     )
+    if command.to_stage is ARRIVAL_STAGE:
+        await monitoring.emit_profile(uow, case, now=now)
     return case
 
 
@@ -354,6 +357,7 @@ async def approve_plan(
         case_id=case.id,
         categories=[DataCategory.REINTEGRATION_PLAN],
     )
+    await monitoring.emit_profile(uow, case, now=now)
     return plan_read(plan, projection)[0]
 
 

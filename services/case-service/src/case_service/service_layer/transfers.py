@@ -41,6 +41,7 @@ from case_service.schemas.transfers import (
     TransferPreview,
     WithheldRead,
 )
+from case_service.service_layer import monitoring
 from case_service.service_layer import projection as projection_reads
 from case_service.service_layer.access import case_facts, writable_case
 from case_service.unit_of_work import CaseUnitOfWork
@@ -352,6 +353,7 @@ async def accept_transfer(
         categories=[str(c) for c in transfer.terms().categories],
         purpose=HANDOVER_PURPOSE,
     )
+    await monitoring.emit_profile(uow, case, now=now)  # the new owner organisation's consent decides now
     return transfer, case
 
 

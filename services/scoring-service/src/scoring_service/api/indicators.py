@@ -9,15 +9,23 @@ from casebridge_common.auth import Principal, Scope, requires
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.problems import problems
 from scoring_service.api.dependencies import UoW
-from scoring_service.domain.indicators import GroupBy
+from scoring_service.domain.indicators import CaseGroupBy, GroupBy
 from scoring_service.domain.models import Instrument
-from scoring_service.schemas import IndicatorReport
+from scoring_service.schemas import IndicatorReport, TimelineReport
 from scoring_service.service_layer import indicators
 
 router = APIRouter(prefix="/v1/indicators", tags=["indicators"])
 AggregatesRead = Annotated[Principal, requires(Scope.AGGREGATES_READ)]
 GroupByParam = Annotated[
-    list[GroupBy], Query(description="disaggregate by these facts; the period is the calendar quarter")
+    list[GroupBy],
+    Query(
+        description="disaggregate by these facts; the period is the calendar quarter; sex, age_group and the "
+        "countries come from the consented monitoring profile (`undisclosed` otherwise)"
+    ),
+]
+CaseGroupByParam = Annotated[
+    list[CaseGroupBy],
+    Query(description="disaggregate by these facts; the cohort is the quarter of return; `undisclosed` as above"),
 ]
 MinimumParam = Annotated[
     int | None, Query(ge=2, description="suppress cells below this count; never below the service's minimum")
@@ -65,7 +73,9 @@ async def score_indicators(
 
     Per cell: administrations, discarded (interrupted) surveys, the share reaching the composite target (0.5 for
     the RSS), mean composite and mean score per dimension, the share in each band, and the share flagged for low
-    accuracy. A cell with fewer administrations than the minimum count is `suppressed` and shows no figures.
+    accuracy. A cell with fewer administrations than the minimum count is `suppressed` and shows no figures; so
+    is the next-smallest cell beside a lone suppressed one, which could otherwise be recovered from a total.
+    Cases excluded after an M&E consent withdrawal are left out until a new consent covers M&E.
     """
     return await _report(
         request, uow, who, instrument, group_by, programme, interviewed_from, interviewed_to, minimum_count
@@ -128,3 +138,76 @@ async def score_indicators_csv(
         request, uow, who, instrument, group_by, programme, interviewed_from, interviewed_to, minimum_count
     )
     return Response(_csv(report), media_type="text/csv; charset=utf-8")
+
+
+async def _timeline(
+    request: Request,
+    uow: UoW,
+    who: Principal,
+    group_by: list[CaseGroupBy],
+    programme: Programme | None,
+    returned_from: date | None,
+    returned_to: date | None,
+    minimum_count: int | None,
+) -> TimelineReport:
+    floor: int = request.state.settings.indicators_minimum_cell_count
+    async with uow:
+        return await indicators.return_to_plan_indicators(
+            uow,
+            actor=who,
+            group_by=list(dict.fromkeys(group_by)),
+            programme=programme,
+            returned_from=returned_from,
+            returned_to=returned_to,
+            minimum_count=max(floor, minimum_count or floor),
+        )
+
+
+@router.get("/return-to-plan", responses=problems(401, 403, 422))
+async def return_to_plan_indicators(
+    request: Request,
+    uow: UoW,
+    who: AggregatesRead,
+    group_by: CaseGroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
+    programme: Programme | None = None,
+    returned_from: date | None = None,
+    returned_to: date | None = None,
+    minimum_count: MinimumParam = None,
+) -> TimelineReport:
+    """Time from return to plan approval (DQ-9) over the caller's organisation's cases: per cell the number of
+    cases with both a return day and a first plan approval, and the median days between them. Suppressed like
+    the score indicators, counted in cases."""
+    return await _timeline(request, uow, who, group_by, programme, returned_from, returned_to, minimum_count)
+
+
+def _timeline_csv(report: TimelineReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([g.value for g in report.group_by] + ["suppressed", "cases", "median_days_return_to_plan"])
+    for cell in report.cells:
+        writer.writerow(
+            [cell.group.get(g.value, "") for g in report.group_by]
+            + [str(cell.suppressed).lower()]
+            + ["" if v is None else str(v) for v in (cell.cases, cell.median_days_return_to_plan)]
+        )
+    return out.getvalue()
+
+
+@router.get(
+    "/return-to-plan.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **problems(401, 403, 422)},
+)
+async def return_to_plan_indicators_csv(
+    request: Request,
+    uow: UoW,
+    who: AggregatesRead,
+    group_by: CaseGroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
+    programme: Programme | None = None,
+    returned_from: date | None = None,
+    returned_to: date | None = None,
+    minimum_count: MinimumParam = None,
+) -> Response:
+    """The same indicator as `/v1/indicators/return-to-plan`, one CSV row per cell; suppressed cells are empty."""
+    report = await _timeline(request, uow, who, group_by, programme, returned_from, returned_to, minimum_count)
+    return Response(_timeline_csv(report), media_type="text/csv; charset=utf-8")

@@ -1,15 +1,22 @@
-"""Programme indicators over stored scores (indicators.md section 4), with small-cell suppression.
+"""Programme indicators over stored scores (indicators.md section 4) and case timelines, with small-cell
+suppression.
 
-A cell with fewer administrations than the minimum count shows no figures at all, so that an aggregate cannot
-point at a person; this holds for every disaggregation and every combination of them (R-E11). Only primary
-scores count; what-if re-scores are comparisons, not outcomes.
+A cell with fewer administrations (or cases) than the minimum count shows no figures at all, so that an aggregate
+cannot point at a person; this holds for every disaggregation and every combination of them (R-E11). A lone
+suppressed cell would still be recoverable by subtracting the others from a total published elsewhere, so the
+next-smallest cell of the same table, and of the same line of a table of several dimensions, is suppressed with
+it (secondary suppression). Only primary scores count; what-if re-scores are comparisons, not outcomes.
+
+Sex, age group and the countries come from the case's pseudonymous monitoring profile: a fact the beneficiary
+did not consent to disclose for M&E, or a case with no profile yet, counts in the `undisclosed` cell.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from statistics import median
 
 
 class GroupBy(StrEnum):
@@ -22,9 +29,47 @@ class GroupBy(StrEnum):
     COHORT = "cohort"
     # The band of the case's latest vulnerability (DoMV) screening, or `not_screened` (D-RSS, D-core).
     VULNERABILITY = "vulnerability"
+    # From the monitoring profile (D-RSS, D-core), `undisclosed` without consent.
+    SEX = "sex"
+    AGE_GROUP = "age_group"  # at case opening; `0-17` is a child
+    COUNTRY_OF_ORIGIN = "country_of_origin"
+    COUNTRY_OF_RETURN = "country_of_return"  # of return or of resettlement, by programme
+
+
+class CaseGroupBy(StrEnum):
+    """The disaggregations of indicators counted per case rather than per administration."""
+
+    PROGRAMME = "programme"
+    OFFICE = "office"
+    COHORT = "cohort"  # here the quarter of the return itself (D-RSS: date of return)
+    SEX = "sex"
+    AGE_GROUP = "age_group"
+    COUNTRY_OF_ORIGIN = "country_of_origin"
+    COUNTRY_OF_RETURN = "country_of_return"
 
 
 NOT_SCREENED = "not_screened"
+UNDISCLOSED = "undisclosed"
+Key = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The banded facts of a case's monitoring profile; None is not disclosed."""
+
+    sex: str | None = None
+    age_group: str | None = None
+    country_of_origin: str | None = None
+    country_of_return: str | None = None
+
+    def value(self, dimension: str) -> str:
+        found: str | None = {
+            "sex": self.sex,
+            "age_group": self.age_group,
+            "country_of_origin": self.country_of_origin,
+            "country_of_return": self.country_of_return,
+        }[dimension]
+        return UNDISCLOSED if found is None else found
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +88,7 @@ class ScoreFact:
     dimensions: tuple[tuple[str, float | None, str | None], ...] = ()  # (dimension, score, band)
     opened_on: date | None = None  # the case's opening
     vulnerability: str = NOT_SCREENED  # the band of the case's latest DoMV screening
+    profile: Profile = field(default_factory=Profile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +108,11 @@ def quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-def _key(fact: ScoreFact, group_by: Sequence[GroupBy]) -> tuple[tuple[str, str], ...]:
-    values = {
+_PROFILED = frozenset({"sex", "age_group", "country_of_origin", "country_of_return"})
+
+
+def _key(fact: ScoreFact, group_by: Sequence[GroupBy]) -> Key:
+    values: dict[str, str] = {
         GroupBy.PROGRAMME: fact.programme,
         GroupBy.OFFICE: fact.office,
         GroupBy.ADMINISTRATION: fact.administration,
@@ -72,15 +121,44 @@ def _key(fact: ScoreFact, group_by: Sequence[GroupBy]) -> tuple[tuple[str, str],
         GroupBy.COHORT: "" if fact.opened_on is None else quarter(fact.opened_on),
         GroupBy.VULNERABILITY: fact.vulnerability,
     }
-    return tuple((g.value, values[g]) for g in group_by)
+    return tuple((g.value, fact.profile.value(g) if g in _PROFILED else values[g]) for g in group_by)
 
 
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _cell(key: tuple[tuple[str, str], ...], facts: Sequence[ScoreFact], minimum: int) -> Cell:
-    if len(facts) < minimum:
+def _lines(keys: Sequence[Key]) -> Iterator[list[Key]]:
+    """The sets of cells whose sum another query publishes: the whole table, and with several dimensions
+    every line along one of them (the others fixed)."""
+    yield list(keys)
+    width = len(keys[0]) if keys else 0
+    if width > 1:
+        for dimension in range(width):
+            lines: dict[Key, list[Key]] = defaultdict(list)
+            for key in keys:
+                lines[key[:dimension] + key[dimension + 1 :]].append(key)
+            yield from lines.values()
+
+
+def suppressed_cells(counts: Mapping[Key, int], minimum: int) -> frozenset[Key]:
+    """Cells below the minimum (primary), and for each table or line with exactly one of those, its
+    next-smallest cell too (secondary, smallest count first, then the key), repeated until nothing changes."""
+    hidden = {key for key, n in counts.items() if n < minimum}
+    keys = sorted(counts)
+    changed = True
+    while changed:
+        changed = False
+        for line in _lines(keys):
+            shown = [key for key in line if key not in hidden]
+            if len(line) - len(shown) == 1 and shown:
+                hidden.add(min(shown, key=lambda key: (counts[key], key)))
+                changed = True
+    return frozenset(hidden)
+
+
+def _cell(key: Key, facts: Sequence[ScoreFact], *, suppressed: bool) -> Cell:
+    if suppressed:
         return Cell(group=key, suppressed=True)
     scored = [f for f in facts if not f.discarded]
     composites = [f.composite for f in scored if f.composite is not None]
@@ -110,7 +188,59 @@ def _cell(key: tuple[tuple[str, str], ...], facts: Sequence[ScoreFact], minimum:
 
 def aggregate(facts: Sequence[ScoreFact], *, group_by: Sequence[GroupBy], minimum_count: int) -> list[Cell]:
     """One cell per combination of the grouping values present, in a stable order."""
-    groups: dict[tuple[tuple[str, str], ...], list[ScoreFact]] = defaultdict(list)
+    groups: dict[Key, list[ScoreFact]] = defaultdict(list)
     for fact in facts:
         groups[_key(fact, group_by)].append(fact)
-    return [_cell(key, groups[key], minimum_count) for key in sorted(groups)]
+    hidden = suppressed_cells({key: len(found) for key, found in groups.items()}, minimum_count)
+    return [_cell(key, groups[key], suppressed=key in hidden) for key in sorted(groups)]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineFact:
+    """One case with a known return day and a first plan approval: no person, ids left behind."""
+
+    programme: str
+    office: str
+    returned_on: date
+    plan_approved_on: date
+    profile: Profile = field(default_factory=Profile)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineCell:
+    group: Key
+    suppressed: bool
+    cases: int | None = None
+    median_days_return_to_plan: float | None = None
+
+
+def _timeline_key(fact: TimelineFact, group_by: Sequence[CaseGroupBy]) -> Key:
+    values = {
+        CaseGroupBy.PROGRAMME: fact.programme,
+        CaseGroupBy.OFFICE: fact.office,
+        CaseGroupBy.COHORT: quarter(fact.returned_on),
+    }
+    return tuple((g.value, fact.profile.value(g) if g in _PROFILED else values[g]) for g in group_by)
+
+
+def return_to_plan(
+    facts: Sequence[TimelineFact], *, group_by: Sequence[CaseGroupBy], minimum_count: int
+) -> list[TimelineCell]:
+    """Time from return to the first plan approval (DQ-9, indicators.md §13): the number of cases and the
+    median days per cell, with the same suppression as the score indicators. A plan approved before the
+    return counts with negative days."""
+    groups: dict[Key, list[TimelineFact]] = defaultdict(list)
+    for fact in facts:
+        groups[_timeline_key(fact, group_by)].append(fact)
+    hidden = suppressed_cells({key: len(found) for key, found in groups.items()}, minimum_count)
+    return [
+        TimelineCell(group=key, suppressed=True)
+        if key in hidden
+        else TimelineCell(
+            group=key,
+            suppressed=False,
+            cases=len(groups[key]),
+            median_days_return_to_plan=float(median((f.plan_approved_on - f.returned_on).days for f in groups[key])),
+        )
+        for key in sorted(groups)
+    ]

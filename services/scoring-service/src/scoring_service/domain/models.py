@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, Float, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, Column, DateTime, Float, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -225,6 +225,27 @@ class BeneficiaryErasure(SQLModel, table=True):
     schedules_purged: int
     erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     processed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CaseMonitoringProfileRecord(SQLModel, table=True):
+    """The latest pseudonymous monitoring profile of a case (`case.monitoring_profile`): banded facts for the
+    indicators' disaggregations, each null unless the beneficiary consented to it for M&E. Purged on erasure."""
+
+    __tablename__ = "case_monitoring_profiles"
+
+    case_id: UUID = Field(primary_key=True)
+    beneficiary_id: UUID = Field(index=True)
+    profile_version: int = Field(sa_column=Column(BigInteger, nullable=False))
+    as_of: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sex: str | None = None
+    age_group: str | None = None
+    country_of_origin: str | None = Field(default=None, max_length=2)
+    country_of_return: str | None = Field(default=None, max_length=2)
+    returned_on: date | None = None
+    first_plan_approved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 def add_months(day: date, months: int) -> date:

@@ -2,9 +2,9 @@ from datetime import date
 
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import Programme
-from scoring_service.domain.indicators import GroupBy, aggregate
+from scoring_service.domain.indicators import CaseGroupBy, GroupBy, aggregate, return_to_plan
 from scoring_service.domain.models import Instrument
-from scoring_service.schemas import IndicatorCell, IndicatorReport
+from scoring_service.schemas import IndicatorCell, IndicatorReport, TimelineCell, TimelineReport
 from scoring_service.unit_of_work import ScoringUnitOfWork
 
 
@@ -49,5 +49,41 @@ async def score_indicators(
                 share_low_accuracy=c.share_low_accuracy,
             )
             for c in cells
+        ],
+    )
+
+
+async def return_to_plan_indicators(
+    uow: ScoringUnitOfWork,
+    *,
+    actor: Principal,
+    group_by: list[CaseGroupBy],
+    programme: Programme | None,
+    returned_from: date | None,
+    returned_to: date | None,
+    minimum_count: int,
+) -> TimelineReport:
+    """Time from return to plan approval over the monitoring profiles; aggregates only, like the scores."""
+    facts = (
+        []
+        if actor.organisation_id is None
+        else await uow.indicators.timelines(
+            organisation_id=actor.organisation_id,
+            programme=programme,
+            returned_from=returned_from,
+            returned_to=returned_to,
+        )
+    )
+    return TimelineReport(
+        group_by=group_by,
+        minimum_count=minimum_count,
+        cells=[
+            TimelineCell(
+                group=dict(c.group),
+                suppressed=c.suppressed,
+                cases=c.cases,
+                median_days_return_to_plan=c.median_days_return_to_plan,
+            )
+            for c in return_to_plan(facts, group_by=group_by, minimum_count=minimum_count)
         ],
     )

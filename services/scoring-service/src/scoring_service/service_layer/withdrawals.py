@@ -117,6 +117,7 @@ async def purge_beneficiary(uow: ScoringUnitOfWork, erased: BeneficiaryErased, *
     scores = await uow.scores.purge_for_cases(case_ids)
     surveys = await uow.administrations.purge_for_cases(case_ids)
     schedules = await uow.surveys.purge_for_cases(case_ids)
+    await uow.profiles.purge_for_cases(case_ids)  # the monitoring profiles go with the survey data
     for case in cases:
         case.beneficiary_id, case.erased_at = None, erased.erased_at
     erasure = BeneficiaryErasure(

@@ -1,4 +1,5 @@
-"""Events of case-service: topics ``casebridge.case.events.v1`` and ``casebridge.beneficiary.events.v1``."""
+"""Events of case-service: topics ``casebridge.case.events.v1``, ``casebridge.beneficiary.events.v1`` and, for
+M&E consumers only, ``casebridge.case.monitoring.v1``."""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -435,6 +436,65 @@ class BreakGlassUsed(Event):
     actor_office_id: str | None
     granted_at: datetime
     expires_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.case_id
+
+
+class AgeGroup(StrEnum):
+    """The age band at case opening (D-core: child/adult and band); `0-17` is a child."""
+
+    CHILD = "0-17"
+    ADULT_18_24 = "18-24"
+    ADULT_25_34 = "25-34"
+    ADULT_35_49 = "35-49"
+    ADULT_50_PLUS = "50+"
+
+
+class CaseMonitoringProfile(Event):
+    """The pseudonymous (C1) monitoring profile of a case for M&E consumers, on its own topic so that it can be
+    ACL'd to them: coarse, banded facts keyed by the case and the beneficiary's surrogate id, never a name or a
+    birth date. Each personal field is filled only while a consent in force lets the owner organisation have its
+    data category for `m_and_e` (R-C1); null means "not disclosed". Consumers keep the highest `profile_version`
+    of a case; `returned_on` is known only while the case is in its arrival stage, and a case arrives once, so
+    consumers keep the first they learn."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11",
+                    "beneficiary_id": "0b7e2f1c-5d9a-4e7b-9a51-2f6c1d3e8a90",
+                    "programme": "return_reintegration",
+                    "owner_office_id": "de-berlin",
+                    "owner_organisation_id": "iom-germany",
+                    "profile_version": 1764583200000000,
+                    "as_of": "2026-12-01T10:00:00Z",
+                    "sex": "female",
+                    "age_group": "25-34",
+                    "country_of_origin": "SN",
+                    "country_of_return": None,
+                    "returned_on": "2026-12-01",
+                    "first_plan_approved_at": None,
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.monitoring_profile.v1"
+    topic: ClassVar[str] = "casebridge.case.monitoring.v1"
+    case_id: UUID
+    beneficiary_id: UUID
+    programme: Programme
+    owner_office_id: str
+    owner_organisation_id: str | None
+    profile_version: int  # monotonic per case: consumers ignore anything not newer than what they hold
+    as_of: datetime
+    sex: str | None = None  # identity_biodata
+    age_group: AgeGroup | None = None  # identity_biodata, at case opening
+    country_of_origin: str | None = None  # ISO 3166-1 alpha-2, identity_biodata
+    country_of_return: str | None = None  # of return or resettlement (by programme), migration_history
+    returned_on: date | None = None  # the day the case entered its arrival stage
+    first_plan_approved_at: datetime | None = None
 
     def aggregate_id(self) -> UUID:
         return self.case_id

@@ -1,0 +1,90 @@
+"""The pseudonymous monitoring profile of a case (data-protection.md §1 class C1, R-C1, R-M5).
+
+M&E consumers disaggregate indicators by sex, age, countries and the case's timeline (indicators.md §2, D-core
+and D-RSS) without reading the identity store: the profile carries banded facts keyed by the surrogate ids, and
+each personal fact only while a consent in force lets the owner organisation have its data category for
+`m_and_e`. The categories are those the case file's disclosure map gives the field, so the feed never discloses
+what a read would withhold. Pure: the service layer loads the records and the clock.
+"""
+
+from datetime import date, datetime
+
+from case_service.domain.disclosure import SECTIONS, Section
+from case_service.domain.models import Beneficiary, Case
+from case_service.domain.stages import Stage
+from casebridge_common.access import CaseFacts, ConsentFacts, Party, Purpose, consent_for
+from casebridge_common.events.contracts.case import AgeGroup, CaseMonitoringProfile, Programme
+
+# The upper bound (inclusive) of each band's age in whole years; the last band is open.
+_BANDS: tuple[tuple[int, AgeGroup], ...] = (
+    (17, AgeGroup.CHILD),
+    (24, AgeGroup.ADULT_18_24),
+    (34, AgeGroup.ADULT_25_34),
+    (49, AgeGroup.ADULT_35_49),
+)
+# The beneficiary fields a profile is derived from: a change to any other field leaves it as it is.
+PROFILE_FIELDS = frozenset({"sex", "born_on", "country_of_origin", "country_of_return", "country_of_resettlement"})
+ARRIVAL_STAGE = Stage.ARRIVED
+
+
+def age_in_years(born_on: date, on: date) -> int:
+    """Completed years; a 29 February birthday counts from 1 March in other years."""
+    return on.year - born_on.year - ((on.month, on.day) < (born_on.month, born_on.day))
+
+
+def age_group(born_on: date, on: date) -> AgeGroup:
+    age = age_in_years(born_on, on)
+    return next((band for upper, band in _BANDS if age <= upper), AgeGroup.ADULT_50_PLUS)
+
+
+def owner_party(case: Case) -> Party:
+    """M&E is the owner organisation's: a consent naming the organisation covers it; without one, the office."""
+    if case.owner_organisation_id is not None:
+        return Party(organisation_id=case.owner_organisation_id)
+    return Party(office_id=case.owner_office_id)
+
+
+def _disclosed(field: str, facts: CaseFacts, party: Party, now: datetime) -> bool:
+    categories = SECTIONS[Section.BENEFICIARY].of(field)
+    return bool(categories) and all(
+        consent_for(facts, category, Purpose.M_AND_E, party, now=now).allowed for category in categories
+    )
+
+
+def monitoring_profile(
+    case: Case,
+    beneficiary: Beneficiary,
+    consents: tuple[ConsentFacts, ...],
+    *,
+    subject_is_minor: bool,
+    first_plan_approved_at: datetime | None,
+    version: int,
+    now: datetime,
+) -> CaseMonitoringProfile:
+    """The profile as of `now`: each personal fact only when consented, else null (withdrawal nulls it)."""
+    facts = CaseFacts(
+        case_id=case.id, owner_office_id=case.owner_office_id, subject_is_minor=subject_is_minor, consents=consents
+    )
+    party = owner_party(case)
+    resettled = case.programme is Programme.RESETTLEMENT_INTEGRATION
+    return_field = "country_of_resettlement" if resettled else "country_of_return"
+    country_of_return = beneficiary.country_of_resettlement if resettled else beneficiary.country_of_return
+    return CaseMonitoringProfile(
+        case_id=case.id,
+        beneficiary_id=beneficiary.id,
+        programme=case.programme,
+        owner_office_id=case.owner_office_id,
+        owner_organisation_id=case.owner_organisation_id,
+        profile_version=version,
+        as_of=now,
+        sex=str(beneficiary.sex) if _disclosed("sex", facts, party, now) else None,
+        age_group=age_group(beneficiary.born_on, case.opened_at.date())
+        if _disclosed("born_on", facts, party, now)
+        else None,
+        country_of_origin=beneficiary.country_of_origin if _disclosed("country_of_origin", facts, party, now) else None,
+        country_of_return=country_of_return if _disclosed(return_field, facts, party, now) else None,
+        returned_on=case.stage_changed_at.date()
+        if case.stage is ARRIVAL_STAGE and case.stage_changed_at is not None
+        else None,
+        first_plan_approved_at=first_plan_approved_at,
+    )

@@ -1,0 +1,185 @@
+"""The pseudonymous monitoring profile: which facts each consent situation lets out, and the age bands."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from case_service.domain.models import Beneficiary, Case, Sex
+from case_service.domain.monitoring import age_group, age_in_years, monitoring_profile
+from case_service.domain.stages import Stage
+from casebridge_common.access import (
+    ConsentFacts,
+    ConsentScope,
+    ConsentStatus,
+    DataCategory,
+    GivenBy,
+    Purpose,
+    Recipients,
+)
+from casebridge_common.events.contracts.case import AgeGroup, CaseMonitoringProfile, Programme
+
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+IDENTITY, MIGRATION = DataCategory.IDENTITY_BIODATA, DataCategory.MIGRATION_HISTORY
+
+
+def a_beneficiary(born_on: date = date(1994, 3, 17)) -> Beneficiary:
+    return Beneficiary(
+        given_name="Awa",
+        family_name="Ndiaye",
+        sex=Sex.FEMALE,
+        born_on=born_on,
+        nationality="SN",
+        registering_office_id="de-berlin",
+        registered_at=NOW,
+        country_of_origin="SN",
+        country_of_return="SN",
+        country_of_resettlement="CA",
+    )
+
+
+def a_case(beneficiary: Beneficiary, *, programme: Programme = Programme.RETURN_REINTEGRATION) -> Case:
+    return Case(
+        beneficiary_id=beneficiary.id,
+        programme=programme,
+        stage=Stage.PRE_DEPARTURE_COUNSELLING,
+        owner_office_id="de-berlin",
+        owner_organisation_id="iom-germany",
+        opened_at=NOW - timedelta(days=30),
+        stage_changed_at=NOW - timedelta(days=30),
+    )
+
+
+def consent(
+    *categories: DataCategory,
+    purpose: Purpose = Purpose.M_AND_E,
+    organisations: frozenset[str] = frozenset({"iom-germany"}),
+    status: ConsentStatus = ConsentStatus.GIVEN,
+    valid_until: datetime | None = None,
+    given_by: GivenBy = GivenBy.SELF,
+    child_assent: bool = False,
+) -> ConsentFacts:
+    return ConsentFacts(
+        consent_id=uuid.uuid4(),
+        status=status,
+        given_by=given_by,
+        scopes=(
+            ConsentScope(
+                categories=frozenset(categories),
+                purposes=frozenset({purpose}),
+                recipients=Recipients(organisations=organisations),
+            ),
+        ),
+        valid_from=NOW - timedelta(days=60),
+        valid_until=valid_until,
+        child_assent=child_assent,
+    )
+
+
+def profile(
+    *consents: ConsentFacts,
+    beneficiary: Beneficiary | None = None,
+    case: Case | None = None,
+    minor: bool = False,
+) -> CaseMonitoringProfile:
+    beneficiary = beneficiary or a_beneficiary()
+    return monitoring_profile(
+        case or a_case(beneficiary),
+        beneficiary,
+        consents,
+        subject_is_minor=minor,
+        first_plan_approved_at=None,
+        version=7,
+        now=NOW,
+    )
+
+
+def personal(p: CaseMonitoringProfile) -> tuple[object, ...]:
+    return (p.sex, p.age_group, p.country_of_origin, p.country_of_return)
+
+
+def test_without_consent_the_profile_carries_ids_and_case_facts_only() -> None:
+    p = profile()
+    assert personal(p) == (None, None, None, None)
+    assert (p.programme, p.owner_office_id, p.owner_organisation_id, p.profile_version) == (
+        "return_reintegration",
+        "de-berlin",
+        "iom-germany",
+        7,
+    )
+    assert "born_on" not in p.model_dump()
+
+
+def test_m_and_e_consent_to_identity_and_migration_history_discloses_every_banded_fact() -> None:
+    p = profile(consent(IDENTITY, MIGRATION))
+    assert personal(p) == ("female", AgeGroup.ADULT_25_34, "SN", "SN")
+
+
+def test_identity_consent_alone_keeps_the_country_of_return_back() -> None:
+    assert personal(profile(consent(IDENTITY))) == ("female", AgeGroup.ADULT_25_34, "SN", None)
+
+
+def test_a_resettlement_profile_names_the_country_of_resettlement() -> None:
+    beneficiary = a_beneficiary()
+    case = a_case(beneficiary, programme=Programme.RESETTLEMENT_INTEGRATION)
+    assert profile(consent(MIGRATION), beneficiary=beneficiary, case=case).country_of_return == "CA"
+
+
+@pytest.mark.parametrize(
+    "situation",
+    [
+        consent(IDENTITY, MIGRATION, purpose=Purpose.CASE_MANAGEMENT),  # another purpose
+        consent(IDENTITY, MIGRATION, organisations=frozenset({"cfp-dakar"})),  # another recipient
+        consent(IDENTITY, MIGRATION, status=ConsentStatus.WITHDRAWN),
+        consent(IDENTITY, MIGRATION, valid_until=NOW - timedelta(days=1)),  # lapsed
+    ],
+    ids=["other-purpose", "other-recipient", "withdrawn", "expired"],
+)
+def test_a_consent_not_in_force_for_m_and_e_by_the_owner_discloses_nothing(situation: ConsentFacts) -> None:
+    assert personal(profile(situation)) == (None, None, None, None)
+
+
+def test_a_childs_profile_needs_a_guardians_consent_and_the_childs_assent() -> None:
+    child = a_beneficiary(born_on=date(2015, 5, 1))
+    own = profile(consent(IDENTITY), beneficiary=child, minor=True)
+    guarded = profile(consent(IDENTITY, given_by=GivenBy.PARENT, child_assent=True), beneficiary=child, minor=True)
+    assert own.sex is None
+    assert (guarded.sex, guarded.age_group) == ("female", AgeGroup.CHILD)
+
+
+def test_the_return_day_is_the_day_the_case_entered_its_arrival_stage() -> None:
+    beneficiary = a_beneficiary()
+    case = a_case(beneficiary)
+    assert profile(beneficiary=beneficiary, case=case).returned_on is None
+    case.stage, case.stage_changed_at = Stage.ARRIVED, datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
+    assert profile(beneficiary=beneficiary, case=case).returned_on == date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("born_on", "on", "band"),
+    [
+        (date(2008, 12, 3), date(2026, 12, 2), AgeGroup.CHILD),  # 17 the day before the 18th birthday
+        (date(2008, 12, 2), date(2026, 12, 2), AgeGroup.ADULT_18_24),
+        (date(2001, 12, 3), date(2026, 12, 2), AgeGroup.ADULT_18_24),  # 24
+        (date(2001, 12, 2), date(2026, 12, 2), AgeGroup.ADULT_25_34),
+        (date(1991, 12, 2), date(2026, 12, 2), AgeGroup.ADULT_35_49),
+        (date(1977, 12, 3), date(2026, 12, 2), AgeGroup.ADULT_35_49),  # 49
+        (date(1976, 12, 2), date(2026, 12, 2), AgeGroup.ADULT_50_PLUS),
+        (date(2026, 1, 1), date(2026, 12, 2), AgeGroup.CHILD),
+    ],
+)
+def test_age_bands_follow_completed_years(born_on: date, on: date, band: AgeGroup) -> None:
+    assert age_group(born_on, on) is band
+
+
+def test_a_leap_day_birthday_counts_a_year_on_the_first_of_march() -> None:
+    assert (age_in_years(date(2008, 2, 29), date(2026, 2, 28)), age_in_years(date(2008, 2, 29), date(2026, 3, 1))) == (
+        17,
+        18,
+    )
+
+
+def test_the_age_group_is_taken_at_case_opening_not_today() -> None:
+    beneficiary = a_beneficiary(born_on=date(2008, 12, 20))
+    case = a_case(beneficiary)  # opened 2 November 2026: 17 then, 18 on 20 December
+    assert profile(consent(IDENTITY), beneficiary=beneficiary, case=case).age_group is AgeGroup.CHILD
