@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Float, Index, Integer, Stri
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
-from casebridge_common.db import enum_type
+from casebridge_common.db import empty_list, enum_type
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.consent import WithdrawalKind
 from casebridge_common.events.contracts.scoring import Administration, ScoreKind
@@ -175,7 +175,7 @@ class Score(SQLModel, table=True):
     dk_dwa_count: int
     low_accuracy_flag: bool
     target_reached: bool | None = None
-    red_flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    red_flags: list[str] = Field(default_factory=empty_list, sa_column=Column(ARRAY(String), nullable=False))
     previous_score_id: UUID | None = None
     change: dict[str, object] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     computed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
