@@ -15,11 +15,12 @@ from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
 
 RW = "cases:read cases:write"
+WITH_CONSENT = "cases:read cases:write consents:write"
 TODAY = datetime.now(UTC).date()
 
 
-def office(token: TokenFor, client_id: str = "de-berlin-system") -> dict[str, str]:
-    return bearer(token(client_id, "case-api", RW))
+def office(token: TokenFor, client_id: str = "de-berlin-system", scope: str = RW) -> dict[str, str]:
+    return bearer(token(client_id, "case-api", scope))
 
 
 def person(born_on: date | None = None, **extra: object) -> dict[str, Any]:
@@ -344,19 +345,253 @@ async def test_household_refusals_are_problems_and_write_nothing(client: httpx.A
     assert (again.status_code, again.json()["code"]) == (409, "already-in-household")
 
 
-async def test_another_office_never_sees_a_household(client: httpx.AsyncClient, token: TokenFor) -> None:
-    mother, _, _ = await family(client, office(token))
+async def test_another_office_sees_a_household_only_through_members_cases_and_only_those_members(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    berlin, dakar = office(token, scope=WITH_CONSENT), office(token, "sn-dakar-system")
+    mother = await register(client, berlin, person(born_on=date(1985, 2, 2)))
+    grandmother = await register(client, berlin, person(born_on=date(1950, 4, 4)))
+    child = await register(client, berlin, person(born_on=TODAY - timedelta(days=9 * 365)))
     created = await client.post(
         "/v1/households",
-        json={"members": [{"beneficiary_id": mother, "relationship_to_head": "head"}]},
+        json={
+            "members": [
+                {"beneficiary_id": mother["id"], "relationship_to_head": "head"},
+                {  # an adult under guardianship
+                    "beneficiary_id": grandmother["id"],
+                    "relationship_to_head": "parent",
+                    "guardian": {"beneficiary_id": mother["id"]},
+                },
+                {
+                    "beneficiary_id": child["id"],
+                    "relationship_to_head": "child",
+                    "guardian": {"beneficiary_id": mother["id"]},
+                },
+            ]
+        },
+        headers=berlin,
+    )
+    assert created.status_code == 201, created.text
+    url = f"/v1/households/{created.json()['id']}"
+    grandmothers_case, mothers_case = await case_of(client, berlin, grandmother), await case_of(client, berlin, mother)
+    for path in (url, f"/v1/beneficiaries/{mother['id']}/household"):
+        response = await client.get(path, headers=dakar)
+        assert (response.status_code, response.json()["code"]) == (404, "household-not-found")
+
+    await consent(client, berlin, grandmother["id"], ["identity_biodata"])
+    await share(client, berlin, grandmothers_case)
+    seen = await client.get(url, headers=dakar)
+    assert seen.status_code == 200, seen.text
+    assert (seen.json()["members"], [w["category"] for w in seen.json()["withheld"]]) == (None, ["household"])
+
+    await consent(client, berlin, grandmother["id"], ["identity_biodata", "household"])
+    members = (await client.get(url, headers=dakar)).json()["members"]
+    assert [(m["beneficiary_id"], m["guardian"]) for m in members] == [(grandmother["id"], None)]  # mother unseen
+    of_grandmother = await client.get(f"/v1/beneficiaries/{grandmother['id']}/household", headers=dakar)
+    assert of_grandmother.json()["id"] == created.json()["id"]
+    for unseen in (mother, child):  # their membership is not disclosed
+        response = await client.get(f"/v1/beneficiaries/{unseen['id']}/household", headers=dakar)
+        assert (response.status_code, response.json()["code"]) == (404, "household-not-found")
+
+    await consent(client, berlin, mother["id"], ["identity_biodata", "household"])
+    await share(client, berlin, mothers_case)
+    members = (await client.get(url, headers=dakar)).json()["members"]
+    assert [m["beneficiary_id"] for m in members] == [mother["id"], grandmother["id"]]  # the head first
+    assert members[1]["guardian"] == {"beneficiary_id": mother["id"], "external": None}
+    assert len((await client.get(url, headers=berlin)).json()["members"]) == 3
+    erbil = await client.get(url, headers=office(token, "iq-erbil-system"))
+    assert (erbil.status_code, erbil.json()["code"]) == (404, "household-not-found")
+    unknown = await client.get(f"/v1/households/{uuid.uuid4()}", headers=berlin)
+    assert unknown.status_code == 404
+
+
+async def case_of(client: httpx.AsyncClient, headers: dict[str, str], beneficiary: dict[str, Any]) -> str:
+    case = await client.post(
+        "/v1/cases", json={"beneficiary_id": beneficiary["id"], "programme": "return_reintegration"}, headers=headers
+    )
+    assert case.status_code == 201, case.text
+    return str(case.json()["id"])
+
+
+async def consent(
+    client: httpx.AsyncClient, headers: dict[str, str], beneficiary_id: str, categories: list[str]
+) -> None:
+    """A consent for sn-dakar to see `categories` for case management."""
+    scope = {"data_categories": categories, "purposes": ["case_management"], "offices": ["sn-dakar"]}
+    body = {"given_by": "self", "method": "written", "notice_version": "notice-2026-01-fr", "scopes": [scope]}
+    response = await client.post(f"/v1/beneficiaries/{beneficiary_id}/consents", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+
+
+async def share(client: httpx.AsyncClient, headers: dict[str, str], case_id: str) -> None:
+    response = await client.post(
+        f"/v1/cases/{case_id}/shares", json={"office_id": "sn-dakar", "mode": "view"}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+
+
+async def household_of(client: httpx.AsyncClient, token: TokenFor) -> tuple[dict[str, Any], str, str, str]:
+    """A registered household (mother head, father, a child in the mother's care) and its members' ids."""
+    mother, father, child = await family(client, office(token))
+    created = await client.post(
+        "/v1/households",
+        json={
+            "return_configuration": "family_unit_returning",
+            "members": [
+                {"beneficiary_id": mother, "relationship_to_head": "head"},
+                {"beneficiary_id": father, "relationship_to_head": "spouse_or_partner"},
+                {"beneficiary_id": child, "relationship_to_head": "child", "guardian": {"beneficiary_id": mother}},
+            ],
+        },
         headers=office(token),
     )
-    dakar = office(token, "sn-dakar-system")
-    for url in (f"/v1/households/{created.json()['id']}", f"/v1/beneficiaries/{mother}/household"):
-        response = await client.get(url, headers=dakar)
-        assert (response.status_code, response.json()["code"]) == (404, "household-not-found")
-    unknown = await client.get(f"/v1/households/{uuid.uuid4()}", headers=office(token))
-    assert unknown.status_code == 404
+    assert created.status_code == 201, created.text
+    assert created.headers["ETag"] == '"1"'
+    return dict(created.json()), mother, father, child
+
+
+async def test_a_household_is_edited_on_its_version_and_keeps_one_head_and_a_guardian_for_each_minor(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    household, mother, father, child = await household_of(client, token)
+    url, h = f"/v1/households/{household['id']}", office(token)
+    baby = await register(client, h, person(born_on=TODAY - timedelta(days=100)))
+    move_out = {
+        "remove_members": [mother],
+        "change_members": [{"beneficiary_id": father, "relationship_to_head": "head"}],
+    }
+    missing = await client.patch(url, json=move_out, headers=h)
+    assert (missing.status_code, missing.json()["code"]) == (428, "if-match-required")
+    stale = await client.patch(url, json=move_out, headers=h | {"If-Match": '"7"'})
+    assert (stale.status_code, stale.json()["current_version"]) == (412, 1)
+    orphaned = await client.patch(url, json=move_out, headers=h | {"If-Match": '"1"'})
+    assert (orphaned.status_code, orphaned.json()["code"]) == (422, "guardian-not-member")
+    assert orphaned.json()["beneficiary_id"] == child  # the ward the request left without a guardian
+    assert orphaned.json()["pointer"] == "#/change_members"
+
+    moved = move_out | {
+        "change_members": [
+            {"beneficiary_id": father, "relationship_to_head": "head"},
+            {"beneficiary_id": child, "guardian": {"beneficiary_id": father}},
+        ],
+        "add_members": [
+            {"beneficiary_id": baby["id"], "relationship_to_head": "child", "guardian": {"beneficiary_id": father}}
+        ],
+        "return_configuration": "family_stayed_behind",
+    }
+    edited = await client.patch(url, json=moved, headers=h | {"If-Match": '"1"'})
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["version"], edited.headers["ETag"]) == (2, '"2"')
+    assert edited.json()["return_configuration"] == "family_stayed_behind"
+    members = {m["beneficiary_id"]: m for m in edited.json()["members"]}
+    assert set(members) == {father, child, baby["id"]}
+    assert edited.json()["members"][0]["beneficiary_id"] == father  # the new head first
+    assert members[child]["guardian"] == members[baby["id"]]["guardian"] == {"beneficiary_id": father, "external": None}
+    assert (await client.get(url, headers=h)).json() == edited.json()
+    of_mother = await client.get(f"/v1/beneficiaries/{mother}/household", headers=h)
+    assert of_mother.status_code == 404  # no longer a member: free to join another household
+    elsewhere = await client.post(
+        "/v1/households", json={"members": [{"beneficiary_id": mother, "relationship_to_head": "head"}]}, headers=h
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+
+    same = await client.patch(
+        url, json={"return_configuration": "family_stayed_behind"}, headers=h | {"If-Match": '"2"'}
+    )
+    assert (same.status_code, same.json()["version"]) == (200, 2)  # nothing changed: the version stays
+    cleared = await client.patch(url, json={"return_configuration": None}, headers=h | {"If-Match": '"2"'})
+    assert (cleared.json()["return_configuration"], cleared.json()["version"]) == (None, 3)
+    assert ("update", "allowed") in await audit_actions(test_db_url, household["id"])
+    assert await events_of(test_db_url, household["id"]) == []  # households emit no event
+
+
+async def test_household_edits_that_would_break_it_are_problems_and_change_nothing(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    household, mother, father, child = await household_of(client, token)
+    url, h = f"/v1/households/{household['id']}", office(token)
+    other, *_ = await household_of(client, token)
+    in_other = other["members"][0]["beneficiary_id"]
+    stranger = await register(client, office(token, "sn-dakar-system"), person())
+    newborn = await register(client, h, person(born_on=TODAY - timedelta(days=30)))
+    refusals: list[tuple[dict[str, Any], int, str, str]] = [
+        ({"remove_members": [mother]}, 422, "household-head-required", "#/change_members"),
+        (
+            {"change_members": [{"beneficiary_id": father, "relationship_to_head": "head"}]},
+            422,
+            "household-head-required",
+            "#/change_members",
+        ),
+        ({"remove_members": [in_other]}, 422, "household-member-not-found", "#/remove_members/0"),
+        (
+            {"change_members": [{"beneficiary_id": in_other, "relationship_to_head": "sibling"}]},
+            422,
+            "household-member-not-found",
+            "#/change_members/0/beneficiary_id",
+        ),
+        (
+            {
+                "remove_members": [father],
+                "change_members": [{"beneficiary_id": father, "relationship_to_head": "sibling"}],
+            },
+            422,
+            "household-member-repeated",
+            "#/change_members/0/beneficiary_id",
+        ),
+        (
+            {"add_members": [{"beneficiary_id": father, "relationship_to_head": "sibling"}]},
+            422,
+            "household-member-repeated",
+            "#/add_members/0/beneficiary_id",
+        ),
+        (
+            {"add_members": [{"beneficiary_id": newborn["id"], "relationship_to_head": "child"}]},
+            422,
+            "guardian-required",
+            "#/add_members/0/guardian",
+        ),
+        (
+            {"change_members": [{"beneficiary_id": child, "guardian": None}]},
+            422,
+            "guardian-required",
+            "#/change_members/0/guardian",
+        ),
+        (
+            {"change_members": [{"beneficiary_id": father, "guardian": {"beneficiary_id": child}}]},
+            422,
+            "guardian-not-adult",
+            "#/change_members/0/guardian/beneficiary_id",
+        ),
+        (
+            {"add_members": [{"beneficiary_id": stranger["id"], "relationship_to_head": "sibling"}]},
+            404,
+            "beneficiary-not-found",
+            "#/add_members/0/beneficiary_id",
+        ),
+        (
+            {"add_members": [{"beneficiary_id": in_other, "relationship_to_head": "sibling"}]},
+            409,
+            "already-in-household",
+            "#/add_members/0/beneficiary_id",
+        ),
+        ({}, 422, "validation-error", "#/"),
+        ({"change_members": [{"beneficiary_id": father}]}, 422, "validation-error", "#/change_members/0"),
+    ]
+    for body, status, code, pointer in refusals:
+        response = await client.patch(url, json=body, headers=h | {"If-Match": '"1"'})
+        problem = response.json()
+        assert (response.status_code, problem.get("code")) == (status, code), (body, response.text)
+        at = problem["errors"][0]["pointer"] if code == "validation-error" else problem["pointer"]
+        assert at == pointer, (body, problem)
+    assert (await client.get(url, headers=h)).json() == household
+    dakar = await client.patch(
+        url, json={"return_configuration": None}, headers=office(token, "sn-dakar-system") | {"If-Match": '"1"'}
+    )
+    assert (dakar.status_code, dakar.json()["code"]) == (404, "household-not-found")
+    unknown = await client.patch(
+        f"/v1/households/{uuid.uuid4()}", json={"return_configuration": None}, headers=h | {"If-Match": '"1"'}
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "household-not-found")
 
 
 async def open_case(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:

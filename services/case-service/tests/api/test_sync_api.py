@@ -8,18 +8,20 @@ import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import col
 
 from case_service.domain.consent import ConsentMethod, ConsentRecord
+from case_service.domain.sharing import BreakGlassGrant, CaseShare
+from case_service.domain.sync import SyncChange
 from case_service.main import create_app
 from case_service.settings import Settings
 from casebridge_common.access import ConsentStatus, DataCategory, GivenBy, Purpose
@@ -269,6 +271,115 @@ async def test_a_referral_destination_gets_the_case_while_the_referral_is_open_a
     assert [(i["entity_type"], i["reason"]) for i in closed] == [("case", "no_longer_visible")]
 
 
+async def test_a_share_or_a_break_glass_grant_that_runs_out_sends_a_tombstone_though_nothing_is_written(
+    caller: Any, sync_db_url: str
+) -> None:
+    owner, dakar, erbil = caller(), caller(SHAREE), caller(STRANGER)
+    case = await owner.open_case()
+    await give_consent(sync_db_url, case["beneficiary_id"], [DataCategory.IDENTITY_BIODATA])
+    await owner.post(
+        f"/v1/cases/{case['id']}/shares",
+        {"office_id": "sn-dakar", "mode": "view", "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
+    )
+    justification = {"justification": "Returnee collapsed at our office; need the vulnerability screening now"}
+    await erbil.post(f"/v1/cases/{case['id']}/break-glass", justification)
+    for device in (owner, dakar, erbil):
+        assert ("case", "upsert") in kinds(of_case(await device.sync(), case["id"]))
+
+    engine = create_async_engine(sync_db_url, poolclass=NullPool)
+    async with async_sessionmaker(engine)() as session, session.begin():  # time passes: nothing is journalled
+        journalled = await session.scalar(select(func.count()).select_from(SyncChange))
+        lapsed = datetime.now(UTC)  # after the devices last synced, before they sync again
+        case_id = uuid.UUID(case["id"])
+        await session.execute(update(CaseShare).where(col(CaseShare.case_id) == case_id).values(expires_at=lapsed))
+        await session.execute(
+            update(BreakGlassGrant).where(col(BreakGlassGrant.case_id) == case_id).values(expires_at=lapsed)
+        )
+    for device in (dakar, erbil):
+        gone = of_case(await device.sync(), case["id"])
+        assert [(i["entity_type"], i["op"], i["reason"]) for i in gone] == [("case", "delete", "no_longer_visible")]
+        assert (await device.api.get(f"/v1/cases/{case['id']}", headers=device.headers)).status_code == 404
+        assert of_case(await device.sync(), case["id"]) == []  # reported once: the next page starts after it
+    async with async_sessionmaker(engine)() as session:
+        assert await session.scalar(select(func.count()).select_from(SyncChange)) == journalled
+    await engine.dispose()
+    assert of_case(await owner.sync(), case["id"]) == []  # the owner still sees it and nothing changed
+
+
+async def test_a_pushed_delivery_or_closure_applies_on_the_items_version_and_conflicts_after_it_moved_on(
+    caller: Any, sync_db_url: str
+) -> None:
+    owner, dakar = caller(), caller(SHAREE)
+    case = await owner.open_case()
+    cash = {
+        "assistance_type": "income_generating_activity",
+        "modality": "cash",
+        "amount": "300000",
+        "currency": "XOF",
+        "tranches": [{"amount": "100000", "due_on": "2027-01-15"}, {"amount": "200000", "due_on": "2027-04-15"}],
+    }
+    item = await owner.post(f"/v1/cases/{case['id']}/assistance", cash)
+    assert item["version"] == 1
+    edit = {"op": "record_delivery", "case_id": case["id"], "assistance_item_id": item["id"]}
+    first, stale, unknown = (str(uuid.uuid4()) for _ in range(3))
+    delivered, conflict, missing = await owner.push(
+        edit | {"client_id": first, "base_version": 1, "delivery": {"tranche_number": 1, "delivered_on": "2027-01-16"}},
+        edit | {"client_id": stale, "base_version": 1, "delivery": {"tranche_number": 2, "delivered_on": "2027-04-16"}},
+        edit
+        | {
+            "client_id": unknown,
+            "assistance_item_id": str(uuid.uuid4()),
+            "base_version": 1,
+            "delivery": {"tranche_number": 1, "delivered_on": "2027-01-16"},
+        },
+    )
+    assert (delivered["outcome"], delivered["version"]) == ("applied", 2)
+    assert delivered["assistance"]["tranches"][0]["delivered_on"] == "2027-01-16"
+    listed = await owner.get(f"/v1/cases/{case['id']}/assistance")
+    assert delivered["assistance"] == listed["items"][0]
+    assert (conflict["outcome"], conflict["current_version"]) == ("conflict", 2)
+    assert conflict["assistance"] == listed["items"][0]  # the server copy; the second tranche stays undelivered
+    assert conflict["assistance"]["tranches"][1]["delivered_on"] is None
+    assert (missing["outcome"], missing["problem"]["code"]) == ("rejected", "assistance-not-found")
+    (replayed,) = await owner.push(
+        edit | {"client_id": first, "base_version": 1, "delivery": {"tranche_number": 1, "delivered_on": "2027-01-16"}}
+    )
+    assert (replayed["outcome"], replayed["replayed"], replayed["version"]) == ("applied", True, 2)
+
+    closure = {"op": "close_assistance", "case_id": case["id"], "assistance_item_id": item["id"]}
+    reason = {"status": "unmet_need", "reason": "The market closed"}
+    old, fresh = await owner.push(
+        closure | {"client_id": str(uuid.uuid4()), "base_version": 1, "closure": reason},
+        closure | {"client_id": str(uuid.uuid4()), "base_version": 2, "closure": reason},
+    )
+    assert (old["outcome"], old["current_version"]) == ("conflict", 2)
+    assert (fresh["outcome"], fresh["version"], fresh["assistance"]["status"]) == ("applied", 3, "unmet_need")
+    (after_close,) = await owner.push(
+        edit
+        | {
+            "client_id": str(uuid.uuid4()),
+            "base_version": 3,
+            "delivery": {"tranche_number": 2, "delivered_on": "2027-04-16"},
+        }
+    )
+    assert (after_close["outcome"], after_close["problem"]["code"]) == ("rejected", "assistance-closed")
+    (foreign,) = await dakar.push(closure | {"client_id": str(uuid.uuid4()), "base_version": 3, "closure": reason})
+    assert (foreign["outcome"], foreign["problem"]["code"]) == ("rejected", "case-not-found")
+
+    engine = create_async_engine(sync_db_url, poolclass=NullPool)
+    async with async_sessionmaker(engine)() as session:
+        types = (
+            await session.scalars(
+                select(OutboxMessage.event["type"].astext).where(
+                    OutboxMessage.key == case["id"],
+                    OutboxMessage.event["type"].astext == "casebridge.case.assistance_delivered.v1",
+                )
+            )
+        ).all()
+    await engine.dispose()
+    assert len(types) == 1  # the applied delivery only, once
+
+
 async def test_pushed_edits_apply_conflict_or_are_rejected_each_on_their_own_and_replay_once(
     caller: Any, sync_db_url: str
 ) -> None:
@@ -386,3 +497,24 @@ async def test_a_malformed_or_foreign_cursor_and_a_malformed_batch_are_refused(c
     for body in bodies:
         response = await owner.api.post("/v1/sync/push", json=body, headers=owner.headers)
         assert (response.status_code, response.json()["code"]) == (422, "validation-error")
+
+
+async def test_the_journal_hook_is_registered_once_not_on_every_unit_of_works_session(sync_db_url: str) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from case_service.repositories.sync import JOURNALLED, _journal_flush, _journal_referral_link
+    from case_service.unit_of_work import CaseUnitOfWork
+
+    engine = create_async_engine(sync_db_url, poolclass=NullPool)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    for _ in range(3):
+        async with CaseUnitOfWork(sessions) as uow:
+            own = uow.session.sync_session.dispatch
+            assert (list(own.before_flush.listeners), list(own.do_orm_execute.listeners)) == ([], [])
+            assert uow.session.info[JOURNALLED] is True
+    async with sessions() as plain:
+        assert JOURNALLED not in plain.info  # a session outside a unit of work journals nothing
+    await engine.dispose()
+    assert event.contains(Session, "before_flush", _journal_flush)
+    assert event.contains(Session, "do_orm_execute", _journal_referral_link)

@@ -11,16 +11,22 @@ from case_service.domain.errors import (
     GuardianNotMember,
     GuardianRequired,
     HouseholdHeadRequired,
+    HouseholdMemberNotFound,
     HouseholdMemberRepeated,
 )
 from case_service.domain.people import (
     DUPLICATE_THRESHOLD,
     MAX_DUPLICATE_MATCHES,
     Candidate,
+    EditedMember,
+    MemberEdit,
     MemberFacts,
+    MemberState,
     Relationship,
     birth_dates_match,
     check_household,
+    edit_members,
+    edited_pointer,
     likely_duplicates,
     normalised_name,
 )
@@ -169,6 +175,90 @@ def test_a_member_cannot_be_their_own_guardian() -> None:
     own = uuid4()
     refusal = _refusal([member(Relationship.HEAD), member(Relationship.CHILD, CHILD, guardian=own, beneficiary_id=own)])
     assert isinstance(refusal, GuardianNotMember)
+
+
+def test_an_edit_removes_changes_and_adds_members_and_says_where_each_was_named() -> None:
+    mother, father, child, baby = (uuid4() for _ in range(4))
+    current = [
+        MemberState(mother, Relationship.HEAD),
+        MemberState(father, Relationship.SPOUSE_OR_PARTNER),
+        MemberState(child, Relationship.CHILD, guardian_beneficiary_id=mother),
+    ]
+    edited = edit_members(
+        current,
+        remove=[mother],
+        add=[MemberState(baby, Relationship.CHILD, guardian_beneficiary_id=father)],
+        change=[
+            MemberEdit(father, Relationship.HEAD),
+            MemberEdit(child, sets_guardian=True, external_guardian={"full_name": "Aissatou Bah"}),
+        ],
+    )
+    assert edited == [
+        EditedMember(MemberState(father, Relationship.HEAD), "#/change_members/0"),
+        EditedMember(MemberState(child, Relationship.CHILD, None, {"full_name": "Aissatou Bah"}), "#/change_members/1"),
+        EditedMember(MemberState(baby, Relationship.CHILD, guardian_beneficiary_id=father), "#/add_members/0"),
+    ]
+    kept = edit_members(current, remove=[], add=[], change=[MemberEdit(father, Relationship.SIBLING)])
+    assert kept[2] == EditedMember(current[2], None)  # untouched: keeps its guardian, named nowhere
+    pointer = edited_pointer(kept)
+    assert (pointer(1, "/guardian"), pointer(2, "/guardian")) == ("#/change_members/0/guardian", "#/change_members")
+
+
+def test_an_edit_names_members_that_exist_and_nobody_twice() -> None:
+    head, other = uuid4(), uuid4()
+    current = [MemberState(head, Relationship.HEAD)]
+    refusals: list[tuple[dict[str, list[object]], type[DomainError], str]] = [
+        ({"remove": [other]}, HouseholdMemberNotFound, "#/remove_members/0"),
+        (
+            {"change": [MemberEdit(other, Relationship.CHILD)]},
+            HouseholdMemberNotFound,
+            "#/change_members/0/beneficiary_id",
+        ),
+        ({"add": [MemberState(head, Relationship.CHILD)]}, HouseholdMemberRepeated, "#/add_members/0/beneficiary_id"),
+        ({"remove": [head, head]}, HouseholdMemberRepeated, "#/remove_members/1"),
+        (
+            {"remove": [head], "change": [MemberEdit(head, Relationship.CHILD)]},
+            HouseholdMemberRepeated,
+            "#/change_members/0/beneficiary_id",
+        ),
+        (
+            {"add": [MemberState(other, Relationship.CHILD), MemberState(other, Relationship.SIBLING)]},
+            HouseholdMemberRepeated,
+            "#/add_members/1/beneficiary_id",
+        ),
+    ]
+    for lists, kind, pointer in refusals:
+        with pytest.raises(kind) as refused:
+            edit_members(
+                current,
+                remove=lists.get("remove", []),  # type: ignore[arg-type]
+                add=lists.get("add", []),  # type: ignore[arg-type]
+                change=lists.get("change", []),  # type: ignore[arg-type]
+            )
+        assert refused.value.context["pointer"] == pointer
+
+
+def test_an_edited_household_is_checked_with_the_pointers_of_the_request() -> None:
+    head, child = uuid4(), uuid4()
+    edited = edit_members(
+        [MemberState(head, Relationship.HEAD), MemberState(child, Relationship.CHILD, guardian_beneficiary_id=head)],
+        remove=[],
+        add=[],
+        change=[MemberEdit(child, sets_guardian=True)],
+    )
+    facts = [
+        MemberFacts(
+            e.state.beneficiary_id,
+            e.state.relationship,
+            CHILD if e.state.beneficiary_id == child else ADULT,
+            None,
+            False,
+        )
+        for e in edited
+    ]
+    with pytest.raises(GuardianRequired) as refused:
+        check_household(facts, today=TODAY, pointer=edited_pointer(edited), heads_at="#/change_members")
+    assert refused.value.context == {"pointer": "#/change_members/0/guardian", "beneficiary_id": str(child)}
 
 
 @pytest.mark.parametrize(

@@ -107,10 +107,10 @@ def test_a_record_written_twice_in_one_flush_and_a_deleted_one() -> None:
 @pytest.mark.parametrize(
     "position",
     [
-        SyncPosition(seq=0),
-        SyncPosition(seq=42),
-        SyncPosition(seq=7, snapshot=True),
-        SyncPosition(seq=7, snapshot=True, after_case=uuid.uuid4()),
+        SyncPosition(seq=0, since=NOW),
+        SyncPosition(seq=42, since=NOW),
+        SyncPosition(seq=7, since=NOW, snapshot=True),
+        SyncPosition(seq=7, since=NOW, snapshot=True, after_case=uuid.uuid4()),
     ],
 )
 def test_a_position_survives_its_encoding(position: SyncPosition) -> None:
@@ -122,13 +122,16 @@ def test_a_position_survives_its_encoding(position: SyncPosition) -> None:
     [
         [],
         ["changes"],
-        ["changes", -1],
-        ["changes", "12"],
-        ["changes", 1.5],
-        ["snapshot", 3],
-        ["snapshot", 3, "x"],
-        ["rewind", 3],
-        ["changes", True],
+        ["changes", 12],  # a position needs the time its lapses were accounted up to
+        ["changes", -1, NOW.isoformat()],
+        ["changes", "12", NOW.isoformat()],
+        ["changes", 1.5, NOW.isoformat()],
+        ["changes", True, NOW.isoformat()],
+        ["changes", 12, "yesterday"],
+        ["changes", 12, "2026-12-02T09:00:00"],  # naive: never issued
+        ["snapshot", 3, NOW.isoformat()],
+        ["snapshot", 3, NOW.isoformat(), "x"],
+        ["rewind", 3, NOW.isoformat()],
         [None],
     ],
 )

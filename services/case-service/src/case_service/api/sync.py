@@ -34,9 +34,9 @@ async def sync_changes(
     `limit` cases, each with its assessments, plans, notes and assistance, and then continues with the
     changes; a page of changes covers up to `limit` journalled changes. Tombstones (`op` delete): `deleted`
     for a record that no longer exists, `no_longer_visible` for a case the caller may no longer see (share
-    revoked, case transferred, consent withdrawn); drop the case and everything under it. Keep calling with
-    `next_cursor` while `has_more`, and keep the last `next_cursor` for the next sync. A malformed cursor,
-    or one issued to another caller, is 400 `invalid-cursor`."""
+    revoked or expired, break-glass grant lapsed, case transferred, consent withdrawn); drop the case and
+    everything under it. Keep calling with `next_cursor` while `has_more`, and keep the last `next_cursor` for
+    the next sync. A malformed cursor, or one issued to another caller, is 400 `invalid-cursor`."""
     feed = _feed_of(who)
     decoded = Cursor.decode(cursor, feed)
     try:
@@ -55,6 +55,8 @@ async def sync_changes(
 @router.post("/push", responses=problems(401, 403, 422))
 async def push_edits(body: PushBatch, uow: UoW, who: CasesWrite) -> PushResults:
     """Apply up to 100 offline edits, in order, each on its own: one result per edit, in the same order.
+    Edits: `add_note`, `record_assessment`, `change_stage` and `update_case` (on the case's `version`),
+    `record_delivery` and `close_assistance` (on the assistance item's `version`).
     `applied`: written through the same rules as the single endpoint (policy, audit, events), with the new
     `version`. `conflict`: the server moved on from the edit's `base_version`; nothing was written, and
     `current_version` with the server's copy (as the caller may see it) let the device resolve it and push a

@@ -139,3 +139,12 @@ def deliver(tranches: list[Tranche], number: int, on: date) -> list[Tranche]:
 
 def all_delivered(tranches: list[Tranche]) -> bool:
     return all(t.delivered_on is not None for t in tranches)
+
+
+def version_of(item: AssistanceItem) -> int:
+    """An item's version, derived from its state: 1 when planned, one more per delivered tranche and one more
+    once closed. Its writes only deliver the next tranche or close it once, so each moves the version on (an
+    offline edit names the version it was made on, as with If-Match)."""
+    delivered = sum(1 for t in item.tranches if t["delivered_on"] is not None)
+    closed = item.status in (AssistanceStatus.CANCELLED, AssistanceStatus.UNMET_NEED)
+    return 1 + delivered + int(closed)

@@ -213,7 +213,7 @@ SECTIONS: Mapping[Section, SectionMap] = {
     Section.ASSISTANCE: SectionMap(
         fields={
             **_all(frozenset({C.ASSISTANCE}), "assistance_type", "dimension", "modality", "provider"),
-            **_all(frozenset({C.FINANCIAL_PAYMENTS}), "amount", "currency", "tranches"),
+            **_all(frozenset({C.FINANCIAL_PAYMENTS}), "amount", "currency", "tranches", "version"),
         },
         default=frozenset({C.ASSISTANCE}),
         structure=frozenset({"id", "case_id", "status", "created_at"}),

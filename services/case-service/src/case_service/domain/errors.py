@@ -231,6 +231,10 @@ class HouseholdMemberRepeated(Invalid):
     code, title = "household-member-repeated", "A person is listed twice in the household"
 
 
+class HouseholdMemberNotFound(Invalid):
+    code, title = "household-member-not-found", "This person is not a member of the household"
+
+
 class AlreadyInHousehold(Conflict):
     code, title = "already-in-household", "This person is already a member of a household"
 

@@ -6,8 +6,8 @@ a guardian: another member of the household or an external person (reintegration
 """
 
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
@@ -21,6 +21,7 @@ from case_service.domain.errors import (
     GuardianNotMember,
     GuardianRequired,
     HouseholdHeadRequired,
+    HouseholdMemberNotFound,
     HouseholdMemberRepeated,
 )
 from case_service.domain.models import is_minor
@@ -89,26 +90,129 @@ class MemberFacts:
     has_external_guardian: bool
 
 
-def check_household(members: Sequence[MemberFacts], *, today: date) -> None:
+# Where a member's problem points in the request: (the member's index in the checked list, the path within the
+# member, e.g. "/guardian") -> a JSON pointer.
+Pointer = Callable[[int, str], str]
+
+
+def at_members(index: int, path: str) -> str:
+    """A registration's members: `#/members/{index}...`."""
+    return f"#/members/{index}{path}"
+
+
+def check_household(
+    members: Sequence[MemberFacts], *, today: date, pointer: Pointer = at_members, heads_at: str = "#/members"
+) -> None:
     """Exactly one head; nobody twice; every minor has a guardian, and a guardian who is a member is another,
-    adult member of the same household."""
+    adult member of the same household. A refusal names the member (`beneficiary_id`) and points at it."""
     heads = [m for m in members if m.relationship is Relationship.HEAD]
     if len(heads) != 1:
-        raise HouseholdHeadRequired(pointer="#/members", heads=len(heads))
+        raise HouseholdHeadRequired(pointer=heads_at, heads=len(heads))
     by_id: dict[UUID, MemberFacts] = {}
     for index, member in enumerate(members):
         if member.beneficiary_id in by_id:
-            raise HouseholdMemberRepeated(pointer=f"#/members/{index}/beneficiary_id")
+            raise HouseholdMemberRepeated(pointer=pointer(index, "/beneficiary_id"))
         by_id[member.beneficiary_id] = member
     for index, member in enumerate(members):
+        who = str(member.beneficiary_id)
         if member.guardian_beneficiary_id is not None:
             guardian = by_id.get(member.guardian_beneficiary_id)
             if guardian is None or guardian.beneficiary_id == member.beneficiary_id:
-                raise GuardianNotMember(pointer=f"#/members/{index}/guardian/beneficiary_id")
+                raise GuardianNotMember(pointer=pointer(index, "/guardian/beneficiary_id"), beneficiary_id=who)
             if is_minor(guardian.born_on, today):
-                raise GuardianNotAdult(pointer=f"#/members/{index}/guardian/beneficiary_id")
+                raise GuardianNotAdult(pointer=pointer(index, "/guardian/beneficiary_id"), beneficiary_id=who)
         elif is_minor(member.born_on, today) and not member.has_external_guardian:
-            raise GuardianRequired(pointer=f"#/members/{index}/guardian")
+            raise GuardianRequired(pointer=pointer(index, "/guardian"), beneficiary_id=who)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    """A member as stored: the relationship to the head and the guardian (a member, or an external person)."""
+
+    beneficiary_id: UUID
+    relationship: Relationship
+    guardian_beneficiary_id: UUID | None = None
+    external_guardian: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEdit:
+    """A change of one member: a new relationship (None: kept) and/or, when `sets_guardian`, a new guardian
+    (both None: none)."""
+
+    beneficiary_id: UUID
+    relationship: Relationship | None = None
+    sets_guardian: bool = False
+    guardian_beneficiary_id: UUID | None = None
+    external_guardian: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditedMember:
+    """A member after an edit, and where the request named it (None: untouched by the request)."""
+
+    state: MemberState
+    named_at: str | None
+
+
+def edit_members(
+    current: Sequence[MemberState],
+    *,
+    remove: Sequence[UUID],
+    add: Sequence[MemberState],
+    change: Sequence[MemberEdit],
+) -> list[EditedMember]:
+    """The members after removing, adding and changing, in that order of the request's lists: removed and
+    changed people must be members, added ones must not be, and nobody is named twice. The result still has to
+    pass :func:`check_household`."""
+    by_id = {m.beneficiary_id: m for m in current}
+    named: set[UUID] = set()
+
+    def name(beneficiary_id: UUID, at: str, *, member: bool) -> None:
+        if beneficiary_id in named or (not member and beneficiary_id in by_id):
+            raise HouseholdMemberRepeated(pointer=at)
+        if member and beneficiary_id not in by_id:
+            raise HouseholdMemberNotFound(pointer=at)
+        named.add(beneficiary_id)
+
+    for index, beneficiary_id in enumerate(remove):
+        name(beneficiary_id, f"#/remove_members/{index}", member=True)
+    changes: dict[UUID, tuple[MemberEdit, str]] = {}
+    for index, edit in enumerate(change):
+        name(edit.beneficiary_id, f"#/change_members/{index}/beneficiary_id", member=True)
+        changes[edit.beneficiary_id] = (edit, f"#/change_members/{index}")
+    for index, added in enumerate(add):
+        name(added.beneficiary_id, f"#/add_members/{index}/beneficiary_id", member=False)
+    removed = set(remove)
+    edited: list[EditedMember] = []
+    for member in current:
+        if member.beneficiary_id in removed:
+            continue
+        if member.beneficiary_id not in changes:
+            edited.append(EditedMember(member, None))
+            continue
+        edit, at = changes[member.beneficiary_id]
+        state = member if edit.relationship is None else replace(member, relationship=edit.relationship)
+        if edit.sets_guardian:
+            state = replace(
+                state,
+                guardian_beneficiary_id=edit.guardian_beneficiary_id,
+                external_guardian=edit.external_guardian,
+            )
+        edited.append(EditedMember(state, at))
+    edited.extend(EditedMember(added, f"#/add_members/{index}") for index, added in enumerate(add))
+    return edited
+
+
+def edited_pointer(members: Sequence[EditedMember]) -> Pointer:
+    """Where a problem of an edited household's member points: its entry in the request, or `#/change_members`
+    for a member the request left untouched (the fix is to change it, e.g. give it another guardian)."""
+
+    def pointer(index: int, path: str) -> str:
+        named_at = members[index].named_at
+        return "#/change_members" if named_at is None else named_at + path
+
+    return pointer
 
 
 def normalised_name(*parts: str) -> str:

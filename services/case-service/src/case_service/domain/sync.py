@@ -11,6 +11,7 @@ would not guarantee between concurrent writers. No writer waits on the lock.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -121,29 +122,49 @@ class TombstoneReason(StrEnum):
 @dataclass(frozen=True, slots=True)
 class SyncPosition:
     """Where a device is. A snapshot walks the visible caseload by case id (`after_case`) and then continues
-    with the changes after `seq`, the journal's high-water mark when the snapshot began."""
+    with the changes after `seq`, the journal's high-water mark when the snapshot began. `since` is the time up
+    to which lapses of access (a share or break-glass grant whose time ran out, which writes nothing to the
+    journal) have been accounted for: the next page of changes, read at `now`, also reports the caller's lapses
+    in (`since`, `now`] and continues from `now`. The windows join up whatever the servers' clocks say (a page
+    read on a server behind only repeats some), and a share written after a window closed is journalled."""
 
     seq: int
+    since: datetime
     snapshot: bool = False
     after_case: UUID | None = None
 
     def encode(self) -> list[object]:
+        since = self.since.isoformat()
         if self.snapshot:
-            return ["snapshot", self.seq, None if self.after_case is None else str(self.after_case)]
-        return ["changes", self.seq]
+            return ["snapshot", self.seq, since, None if self.after_case is None else str(self.after_case)]
+        return ["changes", self.seq, since]
 
     @classmethod
     def decode(cls, after: list[object]) -> "SyncPosition":
         """ValueError for anything a server never issued."""
         match after:
-            case ["changes", int() as seq] if seq >= 0 and not isinstance(seq, bool):
-                return cls(seq=seq)
-            case ["snapshot", int() as seq, str() | None as case] if seq >= 0 and not isinstance(seq, bool):
+            case ["changes", int() as seq, str() as since] if seq >= 0 and not isinstance(seq, bool):
+                return cls(seq=seq, since=_instant(since))
+            case ["snapshot", int() as seq, str() as since, str() | None as case] if seq >= 0 and not isinstance(
+                seq, bool
+            ):
                 try:
-                    return cls(seq=seq, snapshot=True, after_case=None if case is None else UUID(case))
+                    after_case = None if case is None else UUID(case)
                 except ValueError:
-                    pass
+                    raise ValueError("not a sync position") from None
+                return cls(seq=seq, since=_instant(since), snapshot=True, after_case=after_case)
         raise ValueError("not a sync position")
+
+
+def _instant(value: str) -> datetime:
+    """An aware timestamp (ValueError otherwise: also for a naive one, which a server never issues)."""
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a sync position") from None
+    if instant.tzinfo is None:
+        raise ValueError("not a sync position")
+    return instant
 
 
 def is_stale(base_version: int | None, current_version: int | None) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from case_service.domain.models import Beneficiary
+from case_service.domain.models import Beneficiary, Case
 from case_service.domain.people import DUPLICATE_THRESHOLD, MAX_DUPLICATE_MATCHES, Candidate, Household, HouseholdMember
 
 
@@ -19,8 +19,24 @@ class Households:
         self._session.add(household)
         self._session.add_all(members)
 
-    async def get(self, household_id: UUID) -> Household | None:
-        return await self._session.get(Household, household_id)
+    def add_members(self, members: list[HouseholdMember]) -> None:
+        self._session.add_all(members)
+
+    async def remove_member(self, member: HouseholdMember) -> None:
+        await self._session.delete(member)
+
+    async def get(self, household_id: UUID, *, for_update: bool = False) -> Household | None:
+        return await self._session.get(Household, household_id, with_for_update=for_update)
+
+    async def cases_of_members(self, household_id: UUID) -> list[Case]:
+        """Every case of every member, by id: another office sees the household through these."""
+        query = (
+            select(Case)
+            .join(HouseholdMember, col(HouseholdMember.beneficiary_id) == col(Case.beneficiary_id))
+            .where(col(HouseholdMember.household_id) == household_id)
+            .order_by(col(Case.id))
+        )
+        return list((await self._session.scalars(query)).all())
 
     async def members_of(self, household_id: UUID) -> list[HouseholdMember]:
         query = select(HouseholdMember).where(col(HouseholdMember.household_id) == household_id)

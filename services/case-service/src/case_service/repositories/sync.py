@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Insert, event, exists, func, or_, select, text
+from sqlalchemy import Insert, event, exists, func, or_, select, text, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlmodel import col
@@ -24,7 +24,13 @@ from casebridge_common.auth import Principal
 SYNC_NUMBERING_LOCK = 0x73796E63
 
 
+# `Session.info` key that marks a session as a case-service unit of work's: only those journal their writes.
+JOURNALLED = "case_service.sync_journal"
+
+
 def _journal_flush(session: Session, _context: object, _instances: object) -> None:
+    if not session.info.get(JOURNALLED):
+        return
     dirty = [o for o in session.dirty if session.is_modified(o, include_collections=False)]
     for entry in journal_entries(list(session.new), dirty, list(session.deleted)):
         session.add(entry.row())
@@ -33,11 +39,21 @@ def _journal_flush(session: Session, _context: object, _instances: object) -> No
 def _journal_referral_link(state: ORMExecuteState) -> None:
     """The referral consumer upserts links with an `INSERT … ON CONFLICT` statement, which no flush sees."""
     statement = state.statement
-    if isinstance(statement, Insert) and getattr(statement.table, "name", None) == CaseReferralLink.__tablename__:
+    if (
+        state.session.info.get(JOURNALLED)
+        and isinstance(statement, Insert)
+        and getattr(statement.table, "name", None) == CaseReferralLink.__tablename__
+    ):
         values = statement.compile(dialect=state.session.get_bind().dialect).params
         state.session.add(
             JournalEntry(values["case_id"], None, SyncEntity.ACCESS, values["referral_id"], ChangeOp.UPSERT).row()
         )
+
+
+# Registered once for every session, on the class: listening on each unit of work's own session cost about
+# 0.5 ms a request in SQLAlchemy's event registry. A session not marked by `journal_writes` is left alone.
+event.listen(Session, "before_flush", _journal_flush)
+event.listen(Session, "do_orm_execute", _journal_referral_link)
 
 
 def journal_writes(session: AsyncSession) -> None:
@@ -45,8 +61,7 @@ def journal_writes(session: AsyncSession) -> None:
     upsert, in the same transaction. Other Core statements (`update(...)`) bypass the ORM and are not seen:
     today only the erasure's bulk consent update; its effect reaches devices with the case's next journalled
     change (see `service_layer/sync.py`)."""
-    event.listen(session.sync_session, "before_flush", _journal_flush)
-    event.listen(session.sync_session, "do_orm_execute", _journal_referral_link)
+    session.info[JOURNALLED] = True
 
 
 class SyncJournal:
@@ -100,6 +115,24 @@ class SyncJournal:
         if after is not None:
             query = query.where(col(Case.id) > after)
         return list((await self._session.scalars(query.order_by(col(Case.id)).limit(limit))).all())
+
+    async def lapsed(self, who: Principal, *, after: datetime, up_to: datetime) -> set[UUID]:
+        """Cases of which the caller's office held a share, or the caller a break-glass grant, whose time ran
+        out in (`after`, `up_to`]: a lapse writes nothing, so the feed asks for them (a revoked share was
+        journalled when it was revoked)."""
+        shares = select(col(CaseShare.case_id)).where(
+            col(CaseShare.office_id) == who.office_id,
+            col(CaseShare.revoked_at).is_(None),
+            col(CaseShare.expires_at) > after,
+            col(CaseShare.expires_at) <= up_to,
+        )
+        grants = select(col(BreakGlassGrant.case_id)).where(
+            col(BreakGlassGrant.subject) == who.subject,
+            col(BreakGlassGrant.office_id).is_not_distinct_from(who.office_id),
+            col(BreakGlassGrant.expires_at) > after,
+            col(BreakGlassGrant.expires_at) <= up_to,
+        )
+        return set((await self._session.scalars(union(shares, grants))).all())
 
     async def ever_related(self, who: Principal, case_ids: Iterable[UUID]) -> set[UUID]:
         """Of `case_ids`, those the caller's office owns or once held a share, a transfer, a referral or (the

@@ -581,6 +581,11 @@ class AssistanceRead(BaseModel):
     status: AssistanceStatus
     tranches: list[TrancheRead] | None = None
     created_at: datetime
+    version: int | None = Field(
+        default=None,
+        description="moves on with each delivered tranche and with the closure (a sync push names it); null when "
+        "`financial_payments` is withheld, as it counts the deliveries",
+    )
     withheld: list[Withheld] = Field(default_factory=list)
 
 

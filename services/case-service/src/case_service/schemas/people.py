@@ -241,6 +241,62 @@ class CreateHousehold(_Strict):
     return_configuration: ReturnConfiguration | None = None
 
 
+class MemberChange(_Strict):
+    """A member's new relationship to the head and/or guardian; a field left out keeps its value, `guardian`
+    null removes it (an adult's)."""
+
+    beneficiary_id: UUID
+    relationship_to_head: Relationship | None = None
+    guardian: Guardian | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set - {"beneficiary_id"}:
+            raise ValueError("name relationship_to_head or guardian")
+        if "relationship_to_head" in self.model_fields_set and self.relationship_to_head is None:
+            raise ValueError("relationship_to_head cannot be null")
+        return self
+
+
+class UpdateHousehold(_Strict):
+    """The changes, applied together and checked on the household they make: members removed, members added,
+    members changed (not one removed or added in the same request), and the household's own fields. A field
+    left out keeps its value; `return_configuration` null clears it. A new head means changing the old head's
+    relationship in the same request."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "return_configuration": "family_stayed_behind",
+                    "add_members": [
+                        {
+                            "beneficiary_id": "8e4c2b1a-7d3f-4a6e-9c5b-1f2e3d4c5b6a",
+                            "relationship_to_head": "child",
+                            "guardian": {"beneficiary_id": "0b7e2f1c-5d9a-4e7b-9a51-2f6c1d3e8a90"},
+                        }
+                    ],
+                    "change_members": [
+                        {"beneficiary_id": "5a1d7c2e-9b3f-4e1a-8c6d-2f7e9a0b1c3d", "relationship_to_head": "stepchild"}
+                    ],
+                }
+            ]
+        },
+    )
+
+    return_configuration: ReturnConfiguration | None = None
+    add_members: list[NewMember] = Field(default_factory=list, max_length=50)
+    remove_members: list[UUID] = Field(default_factory=list, max_length=50)
+    change_members: list[MemberChange] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("name at least one change")
+        return self
+
+
 class MemberRead(BaseModel):
     beneficiary_id: UUID
     relationship_to_head: Relationship
@@ -252,7 +308,12 @@ class HouseholdRead(BaseModel):
     id: UUID
     registering_office_id: str
     return_configuration: ReturnConfiguration | None = None
-    members: list[MemberRead] | None = Field(default=None, description="absent when `household` is withheld")
+    members: list[MemberRead] | None = Field(
+        default=None,
+        description="absent when `household` is withheld; for an office that sees the household through cases of "
+        "its members, only the members whose case it may see with `household` (a guardian it may not see is left "
+        "out of `guardian`)",
+    )
     created_at: datetime
     version: int
     withheld: list[Withheld] = Field(default_factory=list, description="categories the caller may not see")

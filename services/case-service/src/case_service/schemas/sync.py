@@ -13,9 +13,11 @@ from case_service.schemas import (
     AssistanceRead,
     CaseRead,
     ChangeStage,
+    CloseAssistance,
     NoteRead,
     PlanRead,
     RecordAssessment,
+    RecordDelivery,
     UpdateCase,
     WriteNote,
 )
@@ -114,7 +116,30 @@ class PushCaseUpdate(_PushItem):
     fields: UpdateCase
 
 
-PushItem = Annotated[PushNote | PushAssessment | PushStageChange | PushCaseUpdate, Field(discriminator="op")]
+class PushDelivery(_PushItem):
+    """Record the hand-over of the item's next tranche (`POST /v1/cases/{id}/assistance/{item}/deliveries`) from
+    `base_version`, the item's `version` the device had."""
+
+    op: Literal["record_delivery"]
+    assistance_item_id: UUID
+    base_version: int = Field(ge=1)
+    delivery: RecordDelivery
+
+
+class PushAssistanceClosure(_PushItem):
+    """Cancel the item or record it as an unmet need (`POST .../assistance/{item}/closure`) from
+    `base_version`, the item's `version` the device had."""
+
+    op: Literal["close_assistance"]
+    assistance_item_id: UUID
+    base_version: int = Field(ge=1)
+    closure: CloseAssistance
+
+
+PushItem = Annotated[
+    PushNote | PushAssessment | PushStageChange | PushCaseUpdate | PushDelivery | PushAssistanceClosure,
+    Field(discriminator="op"),
+]
 
 
 class PushBatch(BaseModel):
@@ -156,6 +181,14 @@ class PushBatch(BaseModel):
                             "base_version": 4,
                             "fields": {"assigned_worker": "moussa.diop"},
                         },
+                        {
+                            "client_id": "e2a7c3b1-4f5d-4c6e-8a9b-1c2d3e4f5a60",
+                            "op": "record_delivery",
+                            "case_id": _CASE,
+                            "assistance_item_id": "3c9e1a7b-2d4f-4e6a-9b8c-7d1e2f3a4b50",
+                            "base_version": 1,
+                            "delivery": {"tranche_number": 1, "delivered_on": "2027-01-15"},
+                        },
                     ]
                 }
             ]
@@ -192,6 +225,7 @@ class PushResult(BaseModel):
     case: CaseRead | None = None
     assessment: AssessmentRead | None = None
     note: NoteRead | None = None
+    assistance: AssistanceRead | None = None
     problem: Problem | None = None
     replayed: bool = False
 

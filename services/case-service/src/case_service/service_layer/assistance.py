@@ -11,6 +11,7 @@ from case_service.domain.assistance import (
     deliver,
     dimension_of,
     tranches_of,
+    version_of,
 )
 from case_service.domain.errors import AssistanceClosed, AssistanceNotFound, CaseNotActive
 from case_service.domain.models import Case
@@ -24,6 +25,7 @@ from casebridge_common.access import DataCategory, Projection, Purpose
 from casebridge_common.audit import AuditAction
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseAssistanceDelivered
+from casebridge_common.http import require_if_match
 
 
 async def _case(
@@ -80,21 +82,32 @@ async def add_assistance(
     return assistance_read(item, projection)[0]
 
 
-async def _open_item(uow: CaseUnitOfWork, case: Case, item_id: UUID) -> AssistanceItem:
+async def _open_item(uow: CaseUnitOfWork, case: Case, item_id: UUID, if_match: str | None) -> AssistanceItem:
+    """The item to change; with `if_match` (an offline edit pushed by a device), 412 with the current version
+    when the item moved on since."""
     item = await uow.assistance.get(case.id, item_id)
     if item is None:
         raise AssistanceNotFound(assistance_item_id=item_id)
+    if if_match is not None:
+        require_if_match(if_match, version_of(item))
     if item.status is not AssistanceStatus.PLANNED:
         raise AssistanceClosed(status=item.status)
     return item
 
 
 async def record_delivery(
-    uow: CaseUnitOfWork, case_id: UUID, item_id: UUID, command: RecordDelivery, *, actor: Principal, now: datetime
+    uow: CaseUnitOfWork,
+    case_id: UUID,
+    item_id: UUID,
+    command: RecordDelivery,
+    *,
+    actor: Principal,
+    now: datetime,
+    if_match: str | None = None,
 ) -> AssistanceRead:
     """Hand over the next tranche. Emits `case.assistance_delivered`; the last tranche delivers the item."""
     case, projection = await _case(uow, case_id, DataCategory.FINANCIAL_PAYMENTS, actor, now=now)
-    item = await _open_item(uow, case, item_id)
+    item = await _open_item(uow, case, item_id, if_match)
     tranches = deliver(tranches_of(item), command.tranche_number, command.delivered_on)
     item.tranches = _stored(tranches)
     if all_delivered(tranches):
@@ -130,10 +143,11 @@ async def close_assistance(
     *,
     actor: Principal,
     now: datetime,
+    if_match: str | None = None,
 ) -> AssistanceRead:
     """Cancel an item, or record it as an unmet need (reintegration.md S6: unmet needs are recorded)."""
     case, projection = await _case(uow, case_id, DataCategory.ASSISTANCE, actor, now=now)
-    item = await _open_item(uow, case, item_id)
+    item = await _open_item(uow, case, item_id, if_match)
     item.status = command.status
     uow.audit.record(
         actor,

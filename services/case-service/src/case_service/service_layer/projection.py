@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 from case_service.domain.assessments import Assessment, CaseClosure, CaseNote, Plan, grant_total
-from case_service.domain.assistance import AssistanceItem, tranches_of
+from case_service.domain.assistance import AssistanceItem, tranches_of, version_of
 from case_service.domain.disclosure import ASSESSMENT_SECTION, Redacted, Section, redact
 from case_service.domain.models import Beneficiary, Case
 from case_service.schemas import (
@@ -103,6 +103,7 @@ def assistance_read(item: AssistanceItem, projection: Projection) -> tuple[Assis
             for t in tranches_of(item)
         ],
         "created_at": item.created_at,
+        "version": version_of(item),
     }
     view = _view(Section.ASSISTANCE, full, projection)
     return AssistanceRead.model_validate(view.data | {"withheld": withheld(projection, view.withheld)}), view

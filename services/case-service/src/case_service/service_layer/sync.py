@@ -14,11 +14,16 @@ change of access: its whole file, since the caller may now see more or less of i
 time); an invisible one gets one `no_longer_visible` tombstone, but only when the caller could once have seen
 it (its office owned it, held a share or transfer of it, was a referral destination, or the caller held a
 break-glass grant), so that a tombstone never reveals a case. A record that no longer exists gets a `deleted`
-tombstone. Limits: a share or break-glass grant that lapses by time (no write happens) and the erasure's bulk
-consent update write no journal row, so those cases go out of sight on the device only with their next
-journalled change; until then a direct read answers 404 and devices should drop a case on that 404.
+tombstone. A share or break-glass grant that lapses by time (no write happens) and the erasure's bulk
+consent update write no journal row. A lapse is found by time instead: the cursor carries the time its page
+was read (a snapshot: the time it began), and the next page of changes asks again for every case whose share
+(the caller's office's) or break-glass grant (the caller's own) ran out since then, as a change of access of
+that case, so the device gets its tombstone (or, if it is still visible otherwise, its file). The erasure's
+bulk consent update still reaches a device only with the case's next journalled change; until then a direct
+read answers 404 and devices should drop a case on that 404.
 
-The push. Each edit runs in its own savepoint through the same use case as the single endpoint (policy,
+The push. Each edit (a note, an assessment, a stage change, a case update, an assistance item's delivery or
+closure) runs in its own savepoint through the same use case as the single endpoint (policy,
 audit, outbox), so a rejected edit undoes only itself. An applied edit's result is stored under its
 `client_id` (the Idempotency-Key store, 24 h) and replayed on a re-push; conflicts and rejections are not
 stored, so pushing the edit again re-evaluates it.
@@ -34,7 +39,9 @@ from case_service.domain.sync import ChangeOp, SyncChange, SyncEntity, SyncPosit
 from case_service.schemas import CaseRead
 from case_service.schemas.sync import (
     PushAssessment,
+    PushAssistanceClosure,
     PushBatch,
+    PushDelivery,
     PushItem,
     PushNote,
     PushOutcome,
@@ -42,7 +49,7 @@ from case_service.schemas.sync import (
     PushStageChange,
     SyncItem,
 )
-from case_service.service_layer import cases, lifecycle
+from case_service.service_layer import assistance, cases, lifecycle
 from case_service.service_layer.access import many_case_facts, reader_projection
 from case_service.service_layer.projection import (
     assessment_read,
@@ -175,9 +182,9 @@ async def _snapshot_page(
             items.extend(shown.items)
             shown_cases += 1
             if shown_cases == limit:
-                return items, SyncPosition(seq=position.seq, snapshot=True, after_case=case.id)
-        if len(batch) < limit:
-            return items, SyncPosition(seq=position.seq)  # the caseload is done: the feed continues from here
+                return items, SyncPosition(seq=position.seq, since=position.since, snapshot=True, after_case=case.id)
+        if len(batch) < limit:  # the caseload is done: the feed continues from here
+            return items, SyncPosition(seq=position.seq, since=position.since)
         after = batch[-1].id
 
 
@@ -213,7 +220,12 @@ async def _changes_page(
     uow: CaseUnitOfWork, position: SyncPosition, high: int, *, actor: Principal, now: datetime, limit: int
 ) -> tuple[list[SyncItem], SyncPosition]:
     rows = await uow.sync.after(position.seq, up_to=high, limit=limit)
+    last = rows[-1].seq if rows else position.seq
+    assert last is not None  # noqa: S101 - read by number
     changes = await _by_case(uow, rows)
+    for case_id in await uow.sync.lapsed(actor, after=position.since, up_to=now):
+        entry = changes.setdefault(case_id, _CaseChanges())
+        entry.seq, entry.access = last, True  # reported at the page's end: the journal has no number for it
     found = await uow.sync.cases(changes)
     facts = await many_case_facts(uow, list(found.values()), now=now)
     hidden: list[Case] = []
@@ -243,9 +255,7 @@ async def _changes_page(
         if c.id in once_related
     )
     items.sort(key=lambda i: (i.seq or 0, str(i.case_id), i.entity_type != SyncEntity.CASE, str(i.entity_id)))
-    last = rows[-1].seq if rows else position.seq
-    assert last is not None  # noqa: S101 - read by number
-    return items, SyncPosition(seq=last)
+    return items, SyncPosition(seq=last, since=now)
 
 
 async def number_changes(uow: CaseUnitOfWork) -> int:
@@ -261,7 +271,7 @@ async def changes_since(
     the high-water mark `high`, the position after it, and whether more is waiting. A snapshot page holds up to
     `limit` cases; a page of changes covers up to `limit` journal rows (a change of access expands to the
     case's whole file)."""
-    start = position or SyncPosition(seq=high, snapshot=True)
+    start = position or SyncPosition(seq=high, since=now, snapshot=True)
     if start.snapshot:
         items, after = await _snapshot_page(uow, start, actor=actor, now=now, limit=limit)
         return items, after, after.snapshot or high > after.seq
@@ -286,7 +296,7 @@ def _problem(exc: DomainError) -> Problem:
 
 async def _apply(uow: CaseUnitOfWork, item: PushItem, *, actor: Principal, now: datetime) -> PushResult:
     """One edit through its single endpoint's use case; a stale base version is a conflict, not a write."""
-    base = {"client_id": item.client_id, "op": item.op, "case_id": item.case_id}
+    base: dict[str, object] = {"client_id": item.client_id, "op": item.op, "case_id": item.case_id}
     if isinstance(item, PushNote):
         note = await lifecycle.write_note(uow, item.case_id, item.note, actor=actor, now=now)
         return PushResult.model_validate(base | {"outcome": PushOutcome.APPLIED, "note": note})
@@ -308,6 +318,8 @@ async def _apply(uow: CaseUnitOfWork, item: PushItem, *, actor: Principal, now: 
         return PushResult.model_validate(
             base | {"outcome": PushOutcome.APPLIED, "version": recorded.version, "assessment": recorded}
         )
+    if isinstance(item, PushDelivery | PushAssistanceClosure):
+        return await _apply_to_assistance(uow, item, base, actor=actor, now=now)
     try:
         if isinstance(item, PushStageChange):
             changed = await lifecycle.change_stage(
@@ -325,6 +337,37 @@ async def _apply(uow: CaseUnitOfWork, item: PushItem, *, actor: Principal, now: 
             base | {"outcome": PushOutcome.CONFLICT, "current_version": current_version, "case": copy}
         )
     return PushResult.model_validate(base | {"outcome": PushOutcome.APPLIED, "version": case.version, "case": case})
+
+
+async def _apply_to_assistance(
+    uow: CaseUnitOfWork,
+    item: PushDelivery | PushAssistanceClosure,
+    base: dict[str, object],
+    *,
+    actor: Principal,
+    now: datetime,
+) -> PushResult:
+    """A delivery or a closure of an assistance item, made on the item's `base_version`."""
+    if_match = etag(item.base_version)
+    try:
+        if isinstance(item, PushDelivery):
+            changed = await assistance.record_delivery(
+                uow, item.case_id, item.assistance_item_id, item.delivery, actor=actor, now=now, if_match=if_match
+            )
+        else:
+            changed = await assistance.close_assistance(
+                uow, item.case_id, item.assistance_item_id, item.closure, actor=actor, now=now, if_match=if_match
+            )
+    except PreconditionFailed as exc:
+        listed = await assistance.list_assistance(uow, item.case_id, actor=actor, purpose=PURPOSE, now=now)
+        copy = next(i for i in listed.items if i.id == item.assistance_item_id)
+        current_version = exc.context.get("current_version")
+        return PushResult.model_validate(
+            base | {"outcome": PushOutcome.CONFLICT, "current_version": current_version, "assistance": copy}
+        )
+    return PushResult.model_validate(
+        base | {"outcome": PushOutcome.APPLIED, "version": changed.version, "assistance": changed}
+    )
 
 
 async def push_edits(uow: CaseUnitOfWork, batch: PushBatch, *, actor: Principal, now: datetime) -> list[PushResult]:
