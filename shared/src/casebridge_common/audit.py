@@ -1,10 +1,12 @@
 """Append-only, tamper-evident audit of every read and write of personal data (data-protection.md §7).
 
-Entries are recorded in the request's unit of work and written with its commit. Each entry is a link of one
-hash chain per database: ``seq`` orders it, ``prev_hash`` is the previous entry's ``entry_hash``, and
-``entry_hash`` is the SHA-256 of a canonical JSON of the entry's fields and ``prev_hash``. Editing, deleting or
-inserting a row anywhere but at the end breaks the chain at that ``seq``, which :func:`verify_chain` reports.
-A trigger (see the services' ``*audit0001`` migrations) refuses UPDATE, DELETE and TRUNCATE on the table.
+Entries are recorded in the request's unit of work and inserted *unsealed* with its commit: one multi-row INSERT,
+no lock, no read, so audited requests never queue behind each other. The worker's sealer (:func:`seal_pending`,
+about every second) then links them into one hash chain per database: ``seq`` orders it, ``prev_hash`` is the
+previous entry's ``entry_hash``, and ``entry_hash`` is the SHA-256 of a canonical JSON of the entry's fields and
+``prev_hash``. Editing, deleting or inserting a sealed row anywhere but at the end breaks the chain at that
+``seq``, which :func:`verify_chain` reports. A trigger (see the services' ``*auditsl01`` migrations) refuses
+DELETE, TRUNCATE and every UPDATE but the sealing one, which only fills in an unsealed entry's ``seq`` and hashes.
 
 Denied decisions are recorded too (they reveal probing); since the request that was denied usually fails and
 rolls back, the unit of work writes its unsaved ``denied`` entries in a short transaction of their own.
@@ -14,14 +16,30 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, Connection, DateTime, RowMapping, String, Table, event, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    RowMapping,
+    String,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import Field, SQLModel
 
 from casebridge_common.access import Decision
 from casebridge_common.auth import Principal
@@ -61,11 +79,13 @@ def _utc_now() -> datetime:
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entries"
+    # the sealer's queue: the unsealed entries in the order it chains them
+    __table_args__ = (Index("ix_audit_entries_unsealed", "at", "id", postgresql_where=text("seq IS NULL")),)
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    # the chain order; assigned at commit under the chain lock, never by an identity (those follow insert
-    # order, not commit order)
-    seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=False, unique=True))
+    # the chain order, NULL until sealed; assigned by the sealer under the chain lock, never by an identity
+    # (those follow insert order, not commit order)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, unique=True))
     at: datetime = Field(
         default_factory=_utc_now,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -84,15 +104,23 @@ class AuditEntry(SQLModel, table=True):
     reason: str | None = None  # the policy's Reason for the decision
     basis: str | None = None  # the consent, share, referral or grant id that authorised it
     request_id: str | None = None  # the trace id of the request, as problem responses carry it
-    prev_hash: str = Field(default=GENESIS_HASH, max_length=64)
-    entry_hash: str = Field(default="", max_length=64)
+    prev_hash: str | None = Field(default=None, max_length=64)  # NULL until sealed
+    entry_hash: str | None = Field(default=None, max_length=64)  # NULL until sealed
 
 
-# The SQL that makes the table append-only. The services' migrations install it; `metadata.create_all`
-# (the shared library's own test database) installs it through the table's after_create event.
+# The SQL that makes the table append-only. The services' migrations embed a copy of it (frozen history);
+# `metadata.create_all` (the shared library's own test database) installs it through the after_create event.
+# The one UPDATE let through is the sealer's: an unsealed entry gets its place in the chain and nothing else of
+# it changes (every column but the three is compared, so a column added later is covered too).
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL
+        AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.entry_hash IS NOT NULL
+        AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'entry_hash')
+            IS NOT DISTINCT FROM (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'entry_hash') THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION USING MESSAGE = 'audit_entries is append-only: ' || TG_OP || ' refused',
         ERRCODE = 'insufficient_privilege';
 END
@@ -103,11 +131,6 @@ APPEND_ONLY_TRIGGERS = (
     "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
     "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
     "FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()",
-)
-DROP_APPEND_ONLY = (
-    "DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries",
-    "DROP TRIGGER IF EXISTS audit_entries_no_update_or_delete ON audit_entries",
-    "DROP FUNCTION IF EXISTS audit_entries_append_only()",
 )
 AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
@@ -165,12 +188,18 @@ def _str_or_none(value: UUID | str | None) -> str | None:
     return None if value is None else str(value)
 
 
+# An entry as its row's column values, for a Core insert: building ORM objects cost more than the insert.
+AuditRow = dict[str, object]
+
+
 class AuditLog:
-    """The entries of one unit of work. They reach the database only through :meth:`seal` at commit."""
+    """The entries of one unit of work. They reach the database, unsealed, only through :meth:`write` at
+    commit; the worker's :func:`seal_pending` chains them."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._pending: list[AuditEntry] = []
+        self._pending: list[AuditRow] = []
+        self._last_at: datetime | None = None
 
     def record(
         self,
@@ -195,79 +224,107 @@ class AuditLog:
         if decision is not None:
             outcome = AuditOutcome.ALLOWED if decision.allowed else AuditOutcome.DENIED
             reason, basis = decision.reason, decision.basis
+        at = _utc_now()
+        if self._last_at is not None and at <= self._last_at:
+            # The sealer chains by (at, id): strictly later times keep one unit of work's entries in record order.
+            at = self._last_at + timedelta(microseconds=1)
+        self._last_at = at
         self._pending.append(
-            AuditEntry(
-                actor_subject=actor.subject,
-                actor_client_id=actor.client_id,
-                actor_office_id=actor.office_id,
-                actor_organisation_id=actor.organisation_id,
-                action=str(action),
-                resource_type=resource_type,
-                resource_id=_str_or_none(resource_id),
-                case_id=case_id,
-                categories=sorted(str(c) for c in categories or ()),
-                purpose=str(purpose),
-                outcome=str(outcome),
-                reason=_str_or_none(reason),
-                basis=_str_or_none(basis),
-                request_id=request_id if request_id is not None else current_trace_id(),
-            )
+            {
+                "id": uuid4(),
+                "at": at,
+                "actor_subject": actor.subject,
+                "actor_client_id": actor.client_id,
+                "actor_office_id": actor.office_id,
+                "actor_organisation_id": actor.organisation_id,
+                "action": str(action),
+                "resource_type": resource_type,
+                "resource_id": _str_or_none(resource_id),
+                "case_id": case_id,
+                "categories": sorted(str(c) for c in categories or ()),
+                "purpose": str(purpose),
+                "outcome": str(outcome),
+                "reason": _str_or_none(reason),
+                "basis": _str_or_none(basis),
+                "request_id": request_id if request_id is not None else current_trace_id(),
+            }
         )
 
-    async def seal(self) -> None:
-        """Chain the pending entries onto the log's tail and add them to the session. Call right before commit.
-
-        Everything else in the session is flushed *before* the chain lock is taken: holding the lock, this
-        transaction then only inserts audit rows, so it never waits for another transaction's row locks while
-        others wait for it (no deadlock), and the lock is held only for the insert and the commit. The lock is
-        transaction-scoped: the next writer reads the tail only after this commit is visible (READ COMMITTED;
-        under a stale snapshot the unique ``seq`` refuses a fork instead).
-        """
-        if not self._pending:
-            return
-        await self._session.flush()
-        await self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
-        tail = (
-            await self._session.execute(
-                select(col(AuditEntry.seq), col(AuditEntry.entry_hash)).order_by(col(AuditEntry.seq).desc()).limit(1)
-            )
-        ).first()
-        seq, prev = (tail[0] or 0, tail[1]) if tail is not None else (0, GENESIS_HASH)
-        for entry in self._pending:
-            seq += 1
-            entry.seq, entry.prev_hash = seq, prev
-            entry.entry_hash = prev = entry_hash(entry.model_dump())
-        self._session.add_all(self._pending)
-        await self._session.flush()
+    async def write(self) -> None:
+        """Insert the pending entries, unsealed, into the session's transaction (one executemany). Call right
+        before commit; it takes no lock, so concurrent commits do not wait for each other."""
+        if self._pending:
+            await self._session.execute(insert(AUDIT_TABLE), self._pending)
 
     def committed(self) -> None:
         """The pending entries are in the database now."""
         self._pending = []
 
-    def take_unsaved_denials(self) -> list[AuditEntry]:
-        """Fresh copies of the ``denied`` entries that were never committed, for a transaction of their own."""
-        unsaved = [
-            AuditEntry.model_validate(entry.model_dump(exclude={"seq", "prev_hash", "entry_hash"}))
-            for entry in self._pending
-            if entry.outcome == AuditOutcome.DENIED
-        ]
+    def take_unsaved_denials(self) -> list[AuditRow]:
+        """The ``denied`` entries that were never committed, for a transaction of their own."""
+        unsaved = [entry for entry in self._pending if entry["outcome"] == AuditOutcome.DENIED]
         self._pending = []
         return unsaved
 
-    def extend(self, entries: Iterable[AuditEntry]) -> None:
+    def extend(self, entries: Iterable[AuditRow]) -> None:
         self._pending.extend(entries)
+
+
+async def _seal_batch(session: AsyncSession, batch: int) -> int:
+    table = AUDIT_TABLE
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+    # Read only after the lock is held: under READ COMMITTED each statement sees what the previous holder committed.
+    queue = select(table).where(table.c.seq.is_(None)).order_by(table.c.at, table.c.id).limit(batch)
+    unsealed = (await session.execute(queue)).mappings().all()
+    if not unsealed:
+        return 0
+    last = select(table.c.seq, table.c.entry_hash).where(table.c.seq.is_not(None)).order_by(table.c.seq.desc())
+    tail = (await session.execute(last.limit(1))).first()
+    seq, prev = (int(tail[0]), str(tail[1])) if tail is not None else (0, GENESIS_HASH)
+    links = []
+    for row in unsealed:
+        seq += 1
+        link = {"b_id": row["id"], "b_seq": seq, "b_prev_hash": prev}
+        prev = link["b_entry_hash"] = entry_hash({**row, "seq": seq, "prev_hash": prev})
+        links.append(link)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev_hash"), entry_hash=bindparam("b_entry_hash")),
+        links,
+    )
+    return len(links)
+
+
+async def seal_pending(sessions: async_sessionmaker[AsyncSession], *, batch: int = 1000) -> int:
+    """Chain every committed unsealed entry onto the log's tail, oldest (``at``, then ``id``) first, in
+    transactions of at most ``batch`` entries, until none is left; returns how many it sealed.
+
+    Safe to run anywhere at any time: sealers serialise on the transaction-scoped chain lock and each continues
+    the tail the previous one committed (should a stale snapshot ever fork the chain, the unique ``seq`` refuses
+    it, and the trigger refuses sealing an entry twice). Entries committed meanwhile wait for the next call.
+    """
+    sealed = 0
+    while True:
+        async with sessions() as session, session.begin():
+            count = await _seal_batch(session, batch)
+        sealed += count
+        if count < batch:
+            return sealed
 
 
 @dataclass(frozen=True, slots=True)
 class ChainVerification:
     """The outcome of :func:`verify_chain`. ``first_broken_seq`` is the first entry whose hash, link or place
-    in the sequence is wrong; ``problem`` says which."""
+    in the sequence is wrong; ``problem`` says which. ``sealed_before_check`` counts the entries that were still
+    unsealed when the check began: they were sealed first and checked with the rest."""
 
     ok: bool
     entries_checked: int
     first_broken_seq: int | None = None
     problem: str | None = None
     last_seq: int | None = None
+    sealed_before_check: int = 0
 
 
 async def _rows(session: AsyncSession, batch: int) -> AsyncIterator[RowMapping]:
@@ -287,28 +344,32 @@ async def _rows(session: AsyncSession, batch: int) -> AsyncIterator[RowMapping]:
 
 
 async def verify_chain(
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     *,
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
 ) -> ChainVerification:
-    """Walk the whole log in ``seq`` order and recompute every link. Read-only; ``progress`` is called with
-    the number of entries checked after each batch.
+    """Seal what is pending, then walk the whole log in ``seq`` order and recompute every link. Changes nothing
+    but the sealing; ``progress`` is called with the number of entries checked after each batch.
 
     A chain cannot show rows cut off its end: compare ``last_seq`` with a value kept elsewhere for that."""
+    sealed = await seal_pending(sessions)
     checked, expected_seq, prev = 0, 1, GENESIS_HASH
-    async for row in _rows(session, batch):
-        problem = None
-        if row["seq"] != expected_seq:
-            problem = "sequence-gap"
-        elif row["prev_hash"] != prev:
-            problem = "link-mismatch"
-        elif row["entry_hash"] != entry_hash(row):
-            problem = "hash-mismatch"
-        if problem is not None:
-            return ChainVerification(False, checked, first_broken_seq=expected_seq, problem=problem)
-        checked += 1
-        expected_seq, prev = expected_seq + 1, str(row["entry_hash"])
-        if progress is not None and checked % batch == 0:
-            progress(checked)
-    return ChainVerification(True, checked, last_seq=checked or None)
+    async with sessions() as session:
+        async for row in _rows(session, batch):
+            problem = None
+            if row["seq"] != expected_seq:
+                problem = "sequence-gap"
+            elif row["prev_hash"] != prev:
+                problem = "link-mismatch"
+            elif row["entry_hash"] != entry_hash(row):
+                problem = "hash-mismatch"
+            if problem is not None:
+                return ChainVerification(
+                    False, checked, first_broken_seq=expected_seq, problem=problem, sealed_before_check=sealed
+                )
+            checked += 1
+            expected_seq, prev = expected_seq + 1, str(row["entry_hash"])
+            if progress is not None and checked % batch == 0:
+                progress(checked)
+    return ChainVerification(True, checked, last_seq=checked or None, sealed_before_check=sealed)

@@ -104,11 +104,13 @@ class UnitOfWork:
         async with self._sessions() as session:
             log = AuditLog(session)
             log.extend(denials)
-            await log.seal()
+            await log.write()
             await session.commit()
 
     async def commit(self) -> None:
-        await self.audit.seal()  # the audit chain's tail is locked from here until the commit ends
+        # The buffered events and audit entries go in now, one multi-row INSERT each, in this transaction.
+        await self.outbox.write()
+        await self.audit.write()
         await self.session.commit()
         self.audit.committed()
 

@@ -27,8 +27,7 @@ def _progress(checked: int) -> None:
 async def _verify_audit(url: str) -> ChainVerification:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
-        async with session_factory(engine)() as session:
-            return await verify_chain(session, progress=_progress)
+        return await verify_chain(session_factory(engine), progress=_progress)
     finally:
         await engine.dispose()
 
@@ -43,7 +42,9 @@ def main(argv: list[str] | None = None) -> None:
     topics.add_argument("--replication", type=int, default=1)
     migrate = commands.add_parser("migrate", help="upgrade a service's database to the newest migration")
     migrate.add_argument("--service-dir", type=Path, required=True, help="the folder holding alembic.ini")
-    commands.add_parser("audit-verify", help="check a service's audit hash chain; exits 1 when it is broken")
+    commands.add_parser(
+        "audit-verify", help="seal pending entries, then check a service's audit hash chain; exits 1 when it is broken"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "topics":
@@ -66,7 +67,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{result.entries_checked} entries before it are intact\n"
         )
         raise SystemExit(1)
-    sys.stdout.write(f"audit-verify: ok, {result.entries_checked} entries intact (last seq {result.last_seq})\n")
+    sys.stdout.write(
+        f"audit-verify: ok, {result.entries_checked} entries intact (last seq {result.last_seq}; "
+        f"{result.sealed_before_check} sealed before the check)\n"
+    )
 
 
 if __name__ == "__main__":

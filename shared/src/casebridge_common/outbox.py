@@ -13,9 +13,10 @@ from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, delete, func, select, text
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Table, delete, event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel, col
 
 from casebridge_common.db import utc_now
@@ -42,22 +43,62 @@ class OutboxMessage(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
+OUTBOX_TABLE: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_SESSION_KEY = "casebridge.outbox"
+
+
 class Outbox:
+    """The events of one unit of work, buffered and inserted with one multi-row INSERT at commit (:meth:`write`).
+
+    Building an ORM object per event cost more than the insert itself. A savepoint rolled back takes the events
+    emitted inside it with it, as it would take the rows (see the session listeners below).
+    """
+
     def __init__(self, session: AsyncSession, *, source: str) -> None:
         self._session, self._source = session, source
+        self._pending: list[dict[str, object]] = []
+        self._savepoints: dict[SessionTransaction, int] = {}
+        session.sync_session.info[_SESSION_KEY] = self
 
     def emit(self, event: Event) -> CloudEvent:
         """Add the event to the current transaction; it is published only if the transaction commits."""
         envelope = CloudEvent.wrap(event, source=self._source, traceparent=current_traceparent())
-        self._session.add(
-            OutboxMessage(
-                event_id=UUID(envelope.id),
-                topic=event.topic,
-                key=envelope.subject,
-                event=envelope.model_dump(mode="json", exclude_none=True),
-            )
+        self._pending.append(
+            {
+                "event_id": UUID(envelope.id),
+                "topic": event.topic,
+                "key": envelope.subject,
+                "event": envelope.model_dump(mode="json", exclude_none=True),
+            }
         )
         return envelope
+
+    async def write(self) -> None:
+        """Insert the emitted events into the session's transaction, in emit order. Call right before commit."""
+        if self._pending:
+            await self._session.execute(insert(OUTBOX_TABLE), self._pending)
+            self._pending, self._savepoints = [], {}
+
+    def _savepoint_began(self, savepoint: SessionTransaction) -> None:
+        self._savepoints[savepoint] = len(self._pending)
+
+    def _savepoint_rolled_back(self, savepoint: SessionTransaction) -> None:
+        if (mark := self._savepoints.pop(savepoint, None)) is not None:
+            del self._pending[mark:]
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _outbox_savepoint_began(session: Session, transaction: SessionTransaction) -> None:
+    outbox = session.info.get(_SESSION_KEY)
+    if transaction.nested and isinstance(outbox, Outbox):
+        outbox._savepoint_began(transaction)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _outbox_savepoint_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    outbox = session.info.get(_SESSION_KEY)
+    if previous_transaction.nested and isinstance(outbox, Outbox):
+        outbox._savepoint_rolled_back(previous_transaction)
 
 
 class PublishTimeout(Exception):

@@ -1,4 +1,4 @@
-"""The worker process every service runs: outbox relay, event consumers and housekeeping (no HTTP API)."""
+"""The worker process every service runs: outbox relay, audit sealer, event consumers and housekeeping (no API)."""
 
 import asyncio
 import contextlib
@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from casebridge_common.audit import seal_pending
 from casebridge_common.db import create_engine, session_factory, utc_now
 from casebridge_common.http import IDEMPOTENCY_TTL, IdempotencyRecord
 from casebridge_common.kafka import DeadLetters, Handler, Topics, consume, make_consumer, make_producer
@@ -50,6 +51,19 @@ async def _housekeeping(sessions: async_sessionmaker[AsyncSession], every_s: flo
         await asyncio.sleep(every_s)
 
 
+async def _seal_audit(sessions: async_sessionmaker[AsyncSession], every_s: float = 1.0) -> None:
+    """Chain what requests committed unsealed; the log's tamper evidence covers an entry from its seal on."""
+    while True:
+        try:
+            await seal_pending(sessions)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A database outage: the entries wait unsealed, and the next round seals them.
+            log.warning("audit sealing failed; retrying in %.1fs: %r", every_s, exc)
+        await asyncio.sleep(every_s)
+
+
 async def run_worker(
     settings: ServiceSettings,
     *,
@@ -57,7 +71,8 @@ async def run_worker(
     handlers: Mapping[str, Handler[U]],
     consumed_topics: list[str],
 ) -> None:
-    """Run until SIGTERM/SIGINT. The relay always runs; the consumer only when the service has handlers."""
+    """Run until SIGTERM/SIGINT. The relay and the audit sealer always run; the consumer only when the service
+    has handlers."""
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings)
     engine = create_engine(settings.database_url.get_secret_value(), pool_size=4)
@@ -71,6 +86,7 @@ async def run_worker(
             name="relay",
         ),
         asyncio.create_task(_housekeeping(sessions), name="housekeeping"),
+        asyncio.create_task(_seal_audit(sessions), name="audit-sealer"),
     ]
     consumer = None
     if handlers:

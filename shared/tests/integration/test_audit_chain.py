@@ -1,5 +1,6 @@
-"""The audit hash chain on real PostgreSQL: sealed at commit, kept whole under concurrent commits, denied
-decisions kept through a rollback, the table append-only, and tampering found by every verification path."""
+"""The audit hash chain on real PostgreSQL: entries committed unsealed, chained by the sealer in order and kept
+whole under concurrent commits and sealers, denied decisions kept through a rollback, the table append-only but
+for the seal, and tampering found by every verification path."""
 
 import asyncio
 import itertools
@@ -22,10 +23,11 @@ from sqlmodel import col
 
 from casebridge_common.access import Decision, Reason
 from casebridge_common.app import create_service_app
-from casebridge_common.audit import GENESIS_HASH, AuditAction, AuditEntry, entry_hash, verify_chain
+from casebridge_common.audit import GENESIS_HASH, AuditAction, AuditEntry, entry_hash, seal_pending, verify_chain
 from casebridge_common.auth import Principal
 from casebridge_common.settings import ServiceSettings
 from casebridge_common.testing.plugin import TokenFor, bearer
+from casebridge_common.worker import _seal_audit
 
 Sessions = async_sessionmaker[AsyncSession]
 CASE_ID = uuid.UUID("7f3c2a1e-0000-4000-8000-000000000001")
@@ -52,8 +54,10 @@ async def record_and_commit(sessions: Sessions, n: int, *, tag: str = "x") -> No
 
 
 async def entries(sessions: Sessions) -> list[AuditEntry]:
+    """Every entry: the sealed ones in chain order, then the unsealed ones in the order the sealer takes them."""
     async with sessions() as session:
-        return list((await session.scalars(select(AuditEntry).order_by(col(AuditEntry.seq)))).all())
+        query = select(AuditEntry).order_by(col(AuditEntry.seq).nulls_last(), col(AuditEntry.at), col(AuditEntry.id))
+        return list((await session.scalars(query)).all())
 
 
 async def tamper(sessions: Sessions, sql: str) -> None:
@@ -64,24 +68,33 @@ async def tamper(sessions: Sessions, sql: str) -> None:
         await session.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_no_update_or_delete"))
 
 
-async def test_committed_entries_are_chained_in_seq_order(sessions: Sessions) -> None:
-    async with sessions() as session:
-        before = await verify_chain(session)
-    await record_and_commit(sessions, 2)
-    await record_and_commit(sessions, 3)
+async def test_committed_entries_wait_unsealed_for_the_sealer(committed_sessions: Sessions) -> None:
+    await record_and_commit(committed_sessions, 3)
+    written = await entries(committed_sessions)
+    assert [(e.seq, e.prev_hash, e.entry_hash) for e in written] == [(None, None, None)] * 3
+    assert [e.resource_id for e in written] == ["x-0", "x-1", "x-2"]  # (at, id) keeps the record order
 
+
+async def test_the_sealer_chains_entries_in_commit_and_record_order(sessions: Sessions) -> None:
+    before = await verify_chain(sessions)
+    await record_and_commit(sessions, 2, tag="first")
+    await record_and_commit(sessions, 3, tag="second")
+
+    assert await seal_pending(sessions, batch=2) == 5
+    assert await seal_pending(sessions) == 0
     chained = [e for e in await entries(sessions) if (e.seq or 0) > (before.last_seq or 0)]
     assert [e.seq for e in chained] == list(range((before.last_seq or 0) + 1, (before.last_seq or 0) + 6))
+    assert [e.resource_id for e in chained] == ["first-0", "first-1", "second-0", "second-1", "second-2"]
     for previous, entry in itertools.pairwise(chained):
         assert entry.prev_hash == previous.entry_hash
     assert all(e.entry_hash == entry_hash(e.model_dump()) for e in chained)
-    async with sessions() as session:
-        result = await verify_chain(session)
-    assert (result.ok, result.entries_checked) == (True, before.entries_checked + 5)
+    result = await verify_chain(sessions)
+    assert (result.ok, result.entries_checked, result.sealed_before_check) == (True, before.entries_checked + 5, 0)
 
 
 async def test_the_first_entry_links_to_the_genesis_hash(committed_sessions: Sessions) -> None:
     await record_and_commit(committed_sessions, 1)
+    assert await seal_pending(committed_sessions) == 1
     [first] = await entries(committed_sessions)
     assert (first.seq, first.prev_hash) == (1, GENESIS_HASH)
 
@@ -114,18 +127,35 @@ async def test_an_uncommitted_allowed_entry_is_not_written(committed_sessions: S
     assert await entries(committed_sessions) == []
 
 
-async def test_concurrent_commits_keep_one_unbroken_chain(committed_sessions: Sessions) -> None:
-    writers, rounds, per_commit = 8, 3, 3
+async def test_concurrent_commits_and_sealers_keep_one_unbroken_chain(committed_sessions: Sessions) -> None:
+    writers, rounds, per_commit, sealers = 8, 3, 3, 3
+    sealed = 0
     for r in range(rounds):
-        await asyncio.gather(
-            *(record_and_commit(committed_sessions, per_commit, tag=f"w{w}-r{r}") for w in range(writers))
+        done = await asyncio.gather(
+            *(record_and_commit(committed_sessions, per_commit, tag=f"w{w}-r{r}") for w in range(writers)),
+            *(seal_pending(committed_sessions, batch=4) for _ in range(sealers)),
         )
+        sealed += sum(n for n in done if n is not None)
+    sealed += sum(await asyncio.gather(*(seal_pending(committed_sessions, batch=4) for _ in range(sealers))))
 
     written = await entries(committed_sessions)
-    assert [e.seq for e in written] == list(range(1, writers * rounds * per_commit + 1))
-    async with committed_sessions() as session:
-        result = await verify_chain(session)
+    assert sealed == len(written) == writers * rounds * per_commit  # each entry sealed once, by one sealer
+    assert [e.seq for e in written] == list(range(1, len(written) + 1))
+    result = await verify_chain(committed_sessions)
     assert (result.ok, result.entries_checked, result.first_broken_seq) == (True, len(written), None)
+
+
+async def test_the_worker_job_seals_what_requests_commit(committed_sessions: Sessions) -> None:
+    job = asyncio.create_task(_seal_audit(committed_sessions, every_s=0.05))
+    try:
+        await record_and_commit(committed_sessions, 2)
+        for _ in range(200):  # a 10 s deadline
+            if all(e.seq is not None for e in await entries(committed_sessions)):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        job.cancel()
+    assert [e.seq for e in await entries(committed_sessions)] == [1, 2]
 
 
 async def test_denied_decisions_are_written_although_the_request_rolls_back(committed_sessions: Sessions) -> None:
@@ -154,11 +184,12 @@ async def test_denied_decisions_are_written_although_the_request_rolls_back(comm
         "denied",
         "no-relation",
         "iq-erbil",
-        1,
+        None,
     )
     async with committed_sessions() as session:
         assert (await session.scalars(select(Effect).where(col(Effect.subject) == "denied"))).all() == []
-        assert (await verify_chain(session)).ok
+    result = await verify_chain(committed_sessions)
+    assert (result.ok, result.entries_checked, result.sealed_before_check) == (True, 1, 1)
 
 
 async def test_denied_decisions_are_written_once_when_the_unit_of_work_commits(committed_sessions: Sessions) -> None:
@@ -177,20 +208,44 @@ async def test_a_denial_recorded_in_the_rollback_suites_transaction_is_kept(sess
     assert [e.outcome for e in kept] == ["denied"]
 
 
+SEAL_X0 = (
+    "UPDATE audit_entries SET seq = 3, prev_hash = repeat('0', 64), entry_hash = repeat('e', 64){also}"
+    " WHERE resource_id = 'x-0'"
+)
+
+
 @pytest.mark.parametrize(
     "statement",
     [
-        pytest.param("UPDATE audit_entries SET purpose = 'research'", id="update"),
+        pytest.param("UPDATE audit_entries SET purpose = 'research' WHERE seq IS NOT NULL", id="update-sealed"),
+        pytest.param("UPDATE audit_entries SET purpose = 'research' WHERE seq IS NULL", id="update-unsealed"),
+        pytest.param(SEAL_X0.format(also=", outcome = 'denied'"), id="seal-and-edit"),
+        pytest.param(SEAL_X0.format(also=", at = at + interval '1 second'"), id="seal-and-move"),
+        pytest.param("UPDATE audit_entries SET seq = 3 WHERE resource_id = 'x-0'", id="seal-without-hashes"),
+        pytest.param("UPDATE audit_entries SET entry_hash = repeat('e', 64) WHERE seq = 1", id="reseal"),
+        pytest.param("UPDATE audit_entries SET seq = NULL WHERE seq = 2", id="unseal"),
+        pytest.param("DELETE FROM audit_entries WHERE seq IS NULL", id="delete-unsealed"),
         pytest.param("DELETE FROM audit_entries", id="delete"),
         pytest.param("TRUNCATE audit_entries", id="truncate"),
     ],
 )
 async def test_the_audit_table_refuses_changes(committed_sessions: Sessions, statement: str) -> None:
-    await record_and_commit(committed_sessions, 2)
+    await record_and_commit(committed_sessions, 2, tag="sealed")
+    await seal_pending(committed_sessions)
+    await record_and_commit(committed_sessions, 1)
+    before = [e.model_dump() for e in await entries(committed_sessions)]
     async with committed_sessions() as session:
         with pytest.raises(DBAPIError, match="append-only"):
             await session.execute(text(statement))
-    assert len(await entries(committed_sessions)) == 2
+    assert [e.model_dump() for e in await entries(committed_sessions)] == before
+
+
+async def test_the_audit_table_lets_the_seal_of_an_unsealed_entry_through(committed_sessions: Sessions) -> None:
+    await record_and_commit(committed_sessions, 1)
+    async with committed_sessions() as session, session.begin():
+        await session.execute(text(SEAL_X0.format(also="")))
+    [entry] = await entries(committed_sessions)
+    assert (entry.seq, entry.prev_hash, entry.entry_hash) == (3, "0" * 64, "e" * 64)
 
 
 @pytest.mark.parametrize(
@@ -227,14 +282,31 @@ async def test_verification_reports_the_first_tampered_entry(
     committed_sessions: Sessions, sql: str, broken_seq: int, problem: str, intact: int
 ) -> None:
     await record_and_commit(committed_sessions, 5)
+    await seal_pending(committed_sessions)
     await tamper(committed_sessions, sql)
-    async with committed_sessions() as session:
-        result = await verify_chain(session, batch=2)
+    result = await verify_chain(committed_sessions, batch=2)
     assert (result.ok, result.first_broken_seq, result.problem, result.entries_checked) == (
         False,
         broken_seq,
         problem,
         intact,
+    )
+
+
+async def test_verification_seals_pending_entries_first_and_finds_tampering_with_them(
+    committed_sessions: Sessions,
+) -> None:
+    await record_and_commit(committed_sessions, 2, tag="old")
+    assert (await verify_chain(committed_sessions)).sealed_before_check == 2
+    await record_and_commit(committed_sessions, 2, tag="new")
+    await tamper(committed_sessions, "UPDATE audit_entries SET outcome = 'denied' WHERE resource_id = 'old-1'")
+
+    result = await verify_chain(committed_sessions)
+    assert (result.ok, result.first_broken_seq, result.problem, result.sealed_before_check) == (
+        False,
+        2,
+        "hash-mismatch",
+        2,
     )
 
 
@@ -256,7 +328,9 @@ async def test_the_operator_command_exits_non_zero_on_a_broken_chain(
     intact = await asyncio.to_thread(audit_verify, fresh_database)
     assert intact.returncode == 0, intact.stderr
     assert intact.stdout.splitlines()[0].startswith("audit-verify: checking the audit chain of database ")
-    assert intact.stdout.splitlines()[-1] == "audit-verify: ok, 3 entries intact (last seq 3)"
+    assert (
+        intact.stdout.splitlines()[-1] == "audit-verify: ok, 3 entries intact (last seq 3; 3 sealed before the check)"
+    )
 
     await tamper(committed_sessions, "UPDATE audit_entries SET actor_office_id = 'sn-dakar' WHERE seq = 2")
     broken = await asyncio.to_thread(audit_verify, fresh_database)
@@ -297,6 +371,7 @@ async def test_the_verification_endpoint_reports_an_intact_then_a_broken_chain(
         "first_broken_seq": None,
         "problem": None,
         "last_seq": 4,
+        "sealed_before_check": 4,
     }
 
     await tamper(committed_sessions, "UPDATE audit_entries SET outcome = 'denied' WHERE seq = 3")
@@ -307,6 +382,7 @@ async def test_the_verification_endpoint_reports_an_intact_then_a_broken_chain(
         "first_broken_seq": 3,
         "problem": "hash-mismatch",
         "last_seq": None,
+        "sealed_before_check": 0,
     }
 
 

@@ -12,18 +12,34 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from casebridge_common.audit import (
-    APPEND_ONLY_FUNCTION,
-    APPEND_ONLY_TRIGGERS,
-    DROP_APPEND_ONLY,
-    GENESIS_HASH,
-    entry_hash,
-)
+from casebridge_common.audit import GENESIS_HASH, entry_hash
 
 revision: str = "s4d0audit0001"
 down_revision: str | None = "s4a0consent01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The append-only trigger as this revision installed it (a frozen copy: the library's current one lets the
+# sealer's UPDATE through, see the *auditsl01 revision).
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = 'audit_entries is append-only: ' || TG_OP || ' refused',
+        ERRCODE = 'insufficient_privilege';
+END
+$$
+"""
+APPEND_ONLY_TRIGGERS = (
+    "CREATE TRIGGER audit_entries_no_update_or_delete BEFORE UPDATE OR DELETE ON audit_entries "
+    "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+    "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()",
+)
+DROP_APPEND_ONLY = (
+    "DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries",
+    "DROP TRIGGER IF EXISTS audit_entries_no_update_or_delete ON audit_entries",
+    "DROP FUNCTION IF EXISTS audit_entries_append_only()",
+)
 
 
 def _backfill() -> None:

@@ -97,4 +97,4 @@ class SubjectRecords:
         query = select(AuditEntry).where(
             or_(col(AuditEntry.case_id).in_(case_ids), col(AuditEntry.resource_id).in_(ids))
         )
-        return list((await self._session.scalars(query.order_by(col(AuditEntry.seq), col(AuditEntry.id)))).all())
+        return list((await self._session.scalars(query.order_by(col(AuditEntry.at), col(AuditEntry.id)))).all())

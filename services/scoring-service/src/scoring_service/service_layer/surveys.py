@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -40,8 +40,31 @@ from scoring_service.unit_of_work import ScoringUnitOfWork
 CATEGORIES = ["survey_responses", "scores"]
 
 
-def _due(uow: ScoringUnitOfWork, schedule: SurveySchedule) -> None:
-    uow.surveys.add(schedule)
+@dataclass
+class _Added:
+    """The rows administrations add. A single submission adds them to the session; a batch inserts them with one
+    Core INSERT per table at its end."""
+
+    surveys: list[Survey] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)
+    schedules: list[SurveySchedule] = field(default_factory=list)
+
+    def add_to(self, uow: ScoringUnitOfWork) -> None:
+        for survey in self.surveys:
+            uow.administrations.add(survey)
+        for row in self.scores:
+            uow.scores.add(row)
+        for schedule in self.schedules:
+            uow.surveys.add(schedule)
+
+    async def insert(self, uow: ScoringUnitOfWork) -> None:
+        await uow.administrations.insert_many(self.surveys)
+        await uow.scores.insert_many(self.scores)
+        await uow.surveys.insert_many(self.schedules)
+
+
+def _due(uow: ScoringUnitOfWork, schedule: SurveySchedule, added: _Added) -> None:
+    added.schedules.append(schedule)
     uow.outbox.emit(
         SurveyDue(
             survey_schedule_id=schedule.id,
@@ -83,7 +106,9 @@ async def schedule_baseline(
         window_days=window_days,
         now=now,
     )
-    _due(uow, schedule)
+    added = _Added()
+    _due(uow, schedule, added)
+    added.add_to(uow)
     return schedule
 
 
@@ -254,8 +279,8 @@ def _survey(
     )
 
 
-def _discard(uow: ScoringUnitOfWork, survey: Survey, *, actor: Principal) -> None:
-    uow.administrations.add(survey)
+def _discard(uow: ScoringUnitOfWork, survey: Survey, added: _Added, *, actor: Principal) -> None:
+    added.surveys.append(survey)
     uow.audit.record(actor, AuditAction.CREATE, resource_type="survey", resource_id=survey.id, categories=CATEGORIES)
 
 
@@ -265,6 +290,7 @@ def _accept(
     result: ScoreResult,
     document: InstrumentDocument,
     state: _CaseState,
+    added: _Added,
     *,
     actor: Principal,
     now: datetime,
@@ -286,8 +312,8 @@ def _accept(
         matching.status, matching.survey_id, matching.completed_at = ScheduleStatus.COMPLETED, survey.id, now
         survey.schedule_id = matching.id
         state.open_schedules.remove(matching)
-    uow.administrations.add(survey)
-    uow.scores.add(row)
+    added.surveys.append(survey)
+    added.scores.append(row)
     state.latest[document.code] = row
     uow.outbox.emit(
         ScoreComputed(
@@ -322,7 +348,7 @@ def _accept(
             now=now,
         )
         for schedule in due:
-            _due(uow, schedule)
+            _due(uow, schedule, added)
             state.administrations.add((schedule.administration, schedule.due_on))
             state.open_schedules.append(schedule)
         state.open_schedules.sort(key=lambda s: (s.due_on, s.id))
@@ -340,8 +366,10 @@ async def submit_survey(
     case = await visible_case(uow, body.case_id, actor=actor)
     document = await _instrument(uow, body.instrument, body.instrument_version, case)
     survey = _survey(body, case, document, actor=actor, now=now)
+    added = _Added()
     if body.interrupted:
-        _discard(uow, survey, actor=actor)
+        _discard(uow, survey, added, actor=actor)
+        added.add_to(uow)
         return survey, None
     result = score(document, body.answers)  # raises on any problem, before anything is added
     previous = await uow.scores.latest_primary(case.case_id, instrument_code=document.code)
@@ -351,7 +379,9 @@ async def submit_survey(
         open_schedules=await uow.surveys.open_for_case(case.case_id),
         administrations=await uow.surveys.administrations_of(case.case_id),
     )
-    return survey, _accept(uow, survey, result, document, state, actor=actor, now=now)
+    row = _accept(uow, survey, result, document, state, added, actor=actor, now=now)
+    added.add_to(uow)
+    return survey, row
 
 
 async def rescore(
@@ -437,7 +467,7 @@ async def submit_batch(
 
     Items are processed per case in interview order, so each score's change refers to the administration before
     it. A refused item stores nothing, as a single submission would. The cases, their latest scores and their
-    schedules are read (and locked) once for the whole batch, and everything is written at the one commit.
+    schedules are read (and locked) once for the whole batch, and the new rows are inserted in bulk at its end.
     """
     case_ids = sorted({item.case_id for item in items})
     found = await uow.cases.get_many(case_ids)
@@ -459,6 +489,7 @@ async def submit_batch(
         for case_id in visible
     }
     documents: dict[tuple[str, str], InstrumentDocument | None] = {}
+    added = _Added()
     results: list[tuple[Survey, Score | None] | DomainError] = [DomainError()] * len(items)
     order = sorted(range(len(items)), key=lambda i: (str(items[i].case_id), items[i].interviewed_on, i))
     for position, index in enumerate(order):
@@ -469,16 +500,18 @@ async def submit_batch(
             state = states.get(body.case_id)
             case = _visible(None if state is None else state.case, body.case_id, actor=actor)
             key = (body.instrument, body.instrument_version)
-            if key not in documents:  # read once per version: a read would also flush what the batch added
+            if key not in documents:  # read once per version
                 documents[key] = await uow.instruments.document(*key)
             document = _applicable(documents[key], *key, case)
             survey = _survey(body, case, document, actor=actor, now=at)
             if body.interrupted:
-                _discard(uow, survey, actor=actor)
+                _discard(uow, survey, added, actor=actor)
                 results[index] = survey, None
                 continue
             result = score(document, body.answers)
-            results[index] = survey, _accept(uow, survey, result, document, states[body.case_id], actor=actor, now=at)
+            accepted = _accept(uow, survey, result, document, states[body.case_id], added, actor=actor, now=at)
+            results[index] = survey, accepted
         except DomainError as refused:
             results[index] = refused
+    await added.insert(uow)
     return results
