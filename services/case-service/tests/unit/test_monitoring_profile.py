@@ -2,11 +2,12 @@
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from case_service.domain.models import Beneficiary, Case, Sex
-from case_service.domain.monitoring import age_group, age_in_years, monitoring_profile
+from case_service.domain.monitoring import absence_band, age_group, age_in_years, monitoring_profile
 from case_service.domain.stages import Stage
 from casebridge_common.access import (
     ConsentFacts,
@@ -17,7 +18,13 @@ from casebridge_common.access import (
     Purpose,
     Recipients,
 )
-from casebridge_common.events.contracts.case import AgeGroup, CaseMonitoringProfile, Programme
+from casebridge_common.events.contracts.case import (
+    AbsenceBand,
+    AgeGroup,
+    CaseMonitoringProfile,
+    ModeOfReturn,
+    Programme,
+)
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 IDENTITY, MIGRATION = DataCategory.IDENTITY_BIODATA, DataCategory.MIGRATION_HISTORY
@@ -147,12 +154,63 @@ def test_a_childs_profile_needs_a_guardians_consent_and_the_childs_assent() -> N
     assert (guarded.sex, guarded.age_group) == ("female", AgeGroup.CHILD)
 
 
-def test_the_return_day_is_the_day_the_case_entered_its_arrival_stage() -> None:
+def test_the_return_day_is_the_cases_recorded_date_of_return_in_any_stage_and_needs_no_consent() -> None:
     beneficiary = a_beneficiary()
     case = a_case(beneficiary)
     assert profile(beneficiary=beneficiary, case=case).returned_on is None
-    case.stage, case.stage_changed_at = Stage.ARRIVED, datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
+    case.stage, case.returned_on = Stage.ASSESSMENT, date(2026, 11, 20)
     assert profile(beneficiary=beneficiary, case=case).returned_on == date(2026, 11, 20)
+
+
+def a_returnee_case(beneficiary: Beneficiary) -> Case:
+    case = a_case(beneficiary)
+    case.mode_of_return, case.host_country = ModeOfReturn.AVRR_VOLUNTARY, "DE"
+    case.length_of_absence_years = Decimal("4.5")
+    return case
+
+
+def return_facts(p: CaseMonitoringProfile) -> tuple[object, ...]:
+    return (p.mode_of_return, p.host_country, p.length_of_absence)
+
+
+def test_the_return_profile_facts_need_m_and_e_consent_to_migration_history() -> None:
+    beneficiary = a_beneficiary()
+    case = a_returnee_case(beneficiary)
+    assert return_facts(profile(beneficiary=beneficiary, case=case)) == (None, None, None)
+    assert return_facts(profile(consent(IDENTITY), beneficiary=beneficiary, case=case)) == (None, None, None)
+    assert return_facts(profile(consent(MIGRATION), beneficiary=beneficiary, case=case)) == (
+        ModeOfReturn.AVRR_VOLUNTARY,
+        "DE",
+        AbsenceBand.YEARS_3_5,  # the band, never the 4.5 years themselves
+    )
+    other_purpose = consent(MIGRATION, purpose=Purpose.CASE_MANAGEMENT)
+    assert return_facts(profile(other_purpose, beneficiary=beneficiary, case=case)) == (None, None, None)
+
+
+def test_the_profile_carries_no_exact_length_of_absence() -> None:
+    beneficiary = a_beneficiary()
+    dumped = profile(consent(MIGRATION), beneficiary=beneficiary, case=a_returnee_case(beneficiary)).model_dump()
+    assert "length_of_absence_years" not in dumped
+    assert dumped["length_of_absence"] == "3-5"
+
+
+@pytest.mark.parametrize(
+    ("years", "band"),
+    [
+        ("0", AbsenceBand.UNDER_1),
+        ("0.9", AbsenceBand.UNDER_1),
+        ("1", AbsenceBand.YEARS_1_2),
+        ("2.9", AbsenceBand.YEARS_1_2),
+        ("3", AbsenceBand.YEARS_3_5),
+        ("5.9", AbsenceBand.YEARS_3_5),
+        ("6", AbsenceBand.YEARS_6_10),
+        ("10.9", AbsenceBand.YEARS_6_10),
+        ("11", AbsenceBand.OVER_10),
+        ("100", AbsenceBand.OVER_10),
+    ],
+)
+def test_absence_bands_follow_completed_years(years: str, band: AbsenceBand) -> None:
+    assert absence_band(Decimal(years)) is band
 
 
 @pytest.mark.parametrize(

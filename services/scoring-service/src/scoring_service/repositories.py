@@ -208,6 +208,9 @@ def _profile(record: CaseMonitoringProfileRecord | None) -> Profile:
         age_group=record.age_group,
         country_of_origin=record.country_of_origin,
         country_of_return=record.country_of_return,
+        mode_of_return=record.mode_of_return,
+        host_country=record.host_country,
+        length_of_absence=record.length_of_absence,
     )
 
 

@@ -194,6 +194,48 @@ async def test_indicators_disaggregate_by_sex_age_and_countries_with_undisclosed
     ]
 
 
+@pytest.mark.usefixtures("instruments")
+async def test_the_return_facts_are_stored_and_disaggregate_scores_and_return_to_plan_with_suppression(
+    sessions: Sessions, organisation: str
+) -> None:
+    approved = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    cases = []
+    for n in range(11):
+        opened = await open_case(sessions, organisation)
+        cases.append(opened.case_id)
+        facts: dict[str, object] = {"returned_on": "2026-10-22", "first_plan_approved_at": approved}
+        if n < 6:
+            facts |= {"mode_of_return": "avrr_voluntary", "host_country": "DE", "length_of_absence": "3-5"}
+        elif n < 7:
+            facts |= {"mode_of_return": "forced_deported", "host_country": "FR", "length_of_absence": ">10"}
+        await deliver(sessions, profile_event(opened, 1, **facts))
+        await submit(sessions, opened)  # cases 7..10: no M&E consent to migration history, undisclosed
+    async with ScoringUnitOfWork(sessions) as uow:
+        stored = [await uow.profiles.get(cases[n]) for n in (0, 10)]
+    assert [(p.mode_of_return, p.host_country, p.length_of_absence) for p in stored if p is not None] == [
+        ("avrr_voluntary", "DE", "3-5"),
+        (None, None, None),
+    ]
+    modes = await by(sessions, organisation, GroupBy.MODE_OF_RETURN)
+    assert [(c.group, c.suppressed, c.administrations) for c in modes.cells] == [
+        ({"mode_of_return": "avrr_voluntary"}, False, 6),
+        ({"mode_of_return": "forced_deported"}, True, None),
+        ({"mode_of_return": UNDISCLOSED}, True, None),  # 4 cases, below 5
+    ]
+    hosts = await by(sessions, organisation, GroupBy.HOST_COUNTRY, GroupBy.LENGTH_OF_ABSENCE, minimum=1)
+    assert [(c.group, c.administrations) for c in hosts.cells] == [
+        ({"host_country": "DE", "length_of_absence": "3-5"}, 6),
+        ({"host_country": "FR", "length_of_absence": ">10"}, 1),
+        ({"host_country": UNDISCLOSED, "length_of_absence": UNDISCLOSED}, 4),
+    ]
+    report = await timelines(sessions, organisation, CaseGroupBy.LENGTH_OF_ABSENCE)
+    assert [(c.group, c.suppressed, c.cases, c.median_days_return_to_plan) for c in report.cells] == [
+        ({"length_of_absence": "3-5"}, False, 6, 10.0),
+        ({"length_of_absence": ">10"}, True, None, None),
+        ({"length_of_absence": UNDISCLOSED}, True, None, None),
+    ]
+
+
 async def test_time_from_return_to_plan_approval_is_reported_per_cell_with_suppression(
     sessions: Sessions, organisation: str
 ) -> None:

@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from scoring_service.domain.indicators import (
+    NOT_APPLICABLE,
     UNDISCLOSED,
     CaseGroupBy,
     GroupBy,
@@ -160,3 +161,43 @@ def test_time_from_return_to_plan_approval_is_the_median_in_days_per_cell() -> N
     ]
     [total] = return_to_plan(facts, group_by=[CaseGroupBy.COHORT], minimum_count=5)
     assert (dict(total.group), total.cases, total.median_days_return_to_plan) == ({"cohort": "2026-Q4"}, 12, 6.5)
+
+
+def test_the_return_profile_dimensions_count_undisclosed_and_resettlement_cases_apart() -> None:
+    deported = Profile(mode_of_return="forced_deported", host_country="DE", length_of_absence="3-5")
+    facts = [fact(profile=deported) for _ in range(5)]
+    facts += [fact(profile=Profile(mode_of_return="avrr_voluntary", host_country="IT")) for _ in range(6)]
+    facts += [fact() for _ in range(5)]  # no M&E consent to migration history
+    facts += [fact(programme="resettlement_integration") for _ in range(5)]
+    by_mode = aggregate(facts, group_by=[GroupBy.MODE_OF_RETURN], minimum_count=5)
+    assert [(dict(c.group), c.administrations) for c in by_mode] == [
+        ({"mode_of_return": "avrr_voluntary"}, 6),
+        ({"mode_of_return": "forced_deported"}, 5),
+        ({"mode_of_return": NOT_APPLICABLE}, 5),
+        ({"mode_of_return": UNDISCLOSED}, 5),
+    ]
+    by_absence = aggregate(facts, group_by=[GroupBy.LENGTH_OF_ABSENCE], minimum_count=6)
+    assert [(dict(c.group), c.suppressed, c.administrations) for c in by_absence] == [
+        ({"length_of_absence": "3-5"}, True, None),
+        ({"length_of_absence": NOT_APPLICABLE}, True, None),  # 5 below 6 too
+        ({"length_of_absence": UNDISCLOSED}, False, 11),
+    ]
+    crossed = aggregate(facts, group_by=[GroupBy.HOST_COUNTRY, GroupBy.MODE_OF_RETURN], minimum_count=5)
+    assert [dict(c.group)["host_country"] for c in crossed if not c.suppressed] == [
+        "DE",
+        "IT",
+        NOT_APPLICABLE,
+        UNDISCLOSED,
+    ]
+
+
+def test_return_to_plan_takes_the_return_profile_dimensions_too() -> None:
+    back = date(2026, 10, 1)
+    facts = [timeline(back, date(2026, 10, 11), Profile(length_of_absence=">10")) for _ in range(5)]
+    facts += [timeline(back, date(2026, 10, 21), Profile(length_of_absence="<1")) for _ in range(5)]
+    cells = return_to_plan(facts, group_by=[CaseGroupBy.LENGTH_OF_ABSENCE], minimum_count=5)
+    assert [(dict(c.group), c.cases, c.median_days_return_to_plan) for c in cells] == [
+        ({"length_of_absence": "<1"}, 5, 20.0),
+        ({"length_of_absence": ">10"}, 5, 10.0),
+    ]
+    assert set(CaseGroupBy) >= {CaseGroupBy.MODE_OF_RETURN, CaseGroupBy.HOST_COUNTRY}

@@ -75,3 +75,26 @@ def test_only_an_m_and_e_scope_over_survey_data_naming_the_owner_readmits_a_case
     assert not covers_analysis([scope(purpose="case_management")], owner=OWNER)
     assert not covers_analysis([scope(category="contact")], owner=OWNER)
     assert not covers_analysis([scope(organisation="cfp-dakar")], owner=OWNER)
+
+
+def test_the_return_facts_are_kept_and_a_newer_date_of_return_replaces_the_held_one() -> None:
+    first = merge_profile(
+        None,
+        a_profile(
+            1, mode_of_return="avrr_voluntary", host_country="DE", length_of_absence="6-10", returned_on="2026-11-20"
+        ),
+        now=NOW,
+    )
+    assert first is not None
+    assert (first.mode_of_return, first.host_country, first.length_of_absence, first.returned_on) == (
+        "avrr_voluntary",
+        "DE",
+        "6-10",
+        date(2026, 11, 20),
+    )
+    corrected = merge_profile(first, a_profile(2, returned_on="2026-11-18"), now=NOW)
+    assert corrected is not None
+    assert (corrected.mode_of_return, corrected.returned_on) == (None, date(2026, 11, 18))  # consent withdrawn
+    kept = merge_profile(corrected, a_profile(3), now=NOW)  # an older producer after the arrival stage
+    assert kept is not None
+    assert kept.returned_on == date(2026, 11, 18)

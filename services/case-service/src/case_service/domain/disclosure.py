@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from case_service.domain.assessments import AssessmentKind, VulnerabilityCategory
 from case_service.domain.documents import KIND_CATEGORY, DocumentKind
+from case_service.domain.models import RETURN_PROFILE_FIELDS
 from casebridge_common.access import DataCategory
 
 C = DataCategory
@@ -131,6 +132,8 @@ SECTIONS: Mapping[Section, SectionMap] = {
             "vulnerability_categories": _VULNERABILITY,
             "health_track": frozenset({C.HEALTH_FITNESS_TRAVEL}),
             "hold_reason": frozenset({C.CASE_NOTES}),
+            # the return profile (reintegration.md §5.1): host country, absence, mode of return (§1.1)
+            **_all(frozenset({C.MIGRATION_HISTORY}), *RETURN_PROFILE_FIELDS),
         },
         default=frozenset({C.CASE_NOTES}),
         structure=frozenset(

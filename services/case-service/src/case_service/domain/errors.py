@@ -13,6 +13,14 @@ class BirthDateInFuture(Invalid):
     code, title = "birth-date-in-future", "A date of birth cannot be in the future"
 
 
+class ReturnDateInFuture(Invalid):
+    code, title = "return-date-in-future", "A date of return cannot be in the future"
+
+
+class ReturnProfileNotApplicable(Invalid):
+    code, title = "return-profile-not-applicable", "Only a return & reintegration case has a return profile"
+
+
 class IllegalTransition(Conflict):
     code, title = "illegal-transition", "This stage cannot be reached from the current one"
 

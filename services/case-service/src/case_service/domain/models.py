@@ -1,16 +1,19 @@
 """Beneficiaries (returnees, refugees) and their cases."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, Index, String
+from sqlalchemy import Column, Date, DateTime, Index, Numeric, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from case_service.domain.errors import ReturnDateInFuture, ReturnProfileNotApplicable
 from case_service.domain.stages import FIRST_STAGE, FIRST_TRACK_STAGE, Stage, Track, TrackStage
 from casebridge_common.db import empty_list, enum_type
-from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.case import ModeOfReturn, Programme
 
 
 class Sex(StrEnum):
@@ -65,6 +68,32 @@ class Beneficiary(SQLModel, table=True):
     name_key: str = Field(default="", sa_column=Column(String, nullable=False, server_default=""))
 
 
+class ReturnIntendedDuration(StrEnum):
+    PERMANENT = "permanent"
+    TEMPORARY = "temporary"
+
+
+class AvrrCategory(StrEnum):
+    """Who an assisted voluntary return served (reintegration.md §5.1)."""
+
+    STRANDED_MIGRANT = "stranded_migrant"
+    ASYLUM_SEEKER_WITHDREW = "asylum_seeker_withdrew"
+    MIGRANT_WORKER_END_OF_CONTRACT = "migrant_worker_end_of_contract"
+    VISA_OVERSTAYER = "visa_overstayer"
+    OTHER = "other"
+
+
+# The return profile of a return case (reintegration.md §5.1): the returnee's migration history.
+RETURN_PROFILE_FIELDS = (
+    "mode_of_return",
+    "avrr_category",
+    "return_intended_duration",
+    "host_country",
+    "length_of_absence_years",
+    "returned_on",
+)
+
+
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_owner_opened", "owner_office_id", "opened_at", "id"),)
@@ -88,6 +117,15 @@ class Case(SQLModel, table=True):
         default_factory=empty_list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}")
     )
     stage_changed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    mode_of_return: ModeOfReturn | None = Field(default=None, sa_type=enum_type(ModeOfReturn))
+    avrr_category: AvrrCategory | None = Field(default=None, sa_type=enum_type(AvrrCategory))
+    return_intended_duration: ReturnIntendedDuration | None = Field(
+        default=None, sa_type=enum_type(ReturnIntendedDuration)
+    )
+    host_country: str | None = Field(default=None, max_length=2)  # the country returned from
+    length_of_absence_years: Decimal | None = Field(default=None, sa_column=Column(Numeric(4, 1)))
+    # the date of return: recorded on entering `arrived` unless given before, and kept in later stages
+    returned_on: date | None = Field(default=None, sa_column=Column(Date))
 
     def track(self, track: Track) -> TrackStage | None:
         return {Track.HEALTH: self.health_track, Track.PDO: self.pdo_track, Track.DOCUMENTS: self.documents_track}[
@@ -126,6 +164,17 @@ def open_case_for(
         for track in Track:
             case.move_track(track, FIRST_TRACK_STAGE[track])
     return case
+
+
+def check_return_profile(programme: Programme, given: Mapping[str, object], *, today: date) -> None:
+    """The return profile fields a command sets (field → value; null clears one): only a return case has them,
+    and the date of return is not in the future. Types and ranges are the request model's."""
+    named = [name for name in RETURN_PROFILE_FIELDS if given.get(name) is not None]
+    if programme is not Programme.RETURN_REINTEGRATION and named:
+        raise ReturnProfileNotApplicable(pointer=f"#/{named[0]}", programme=programme.value)
+    returned_on = given.get("returned_on")
+    if isinstance(returned_on, date) and returned_on > today:
+        raise ReturnDateInFuture(pointer="#/returned_on")
 
 
 def is_minor(born_on: date, today: date) -> bool:

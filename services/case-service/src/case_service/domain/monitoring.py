@@ -1,19 +1,22 @@
 """The pseudonymous monitoring profile of a case (data-protection.md §1 class C1, R-C1, R-M5).
 
-M&E consumers disaggregate indicators by sex, age, countries and the case's timeline (indicators.md §2, D-core
-and D-RSS) without reading the identity store: the profile carries banded facts keyed by the surrogate ids, and
-each personal fact only while a consent in force lets the owner organisation have its data category for
-`m_and_e`. The categories are those the case file's disclosure map gives the field, so the feed never discloses
-what a read would withhold. Pure: the service layer loads the records and the clock.
+M&E consumers disaggregate indicators by sex, age, countries, mode of return, host country, length of absence
+and the case's timeline (indicators.md §2, D-core and D-RSS) without reading the identity store: the profile
+carries banded facts keyed by the surrogate ids, and each personal fact only while a consent in force lets the
+owner organisation have its data category for `m_and_e`. The categories are those the case file's disclosure
+map gives the field, so the feed never discloses a personal fact that a read would withhold. The timeline (the
+date of return and the first plan approval) is the case's own and always carried, as before the return profile
+existed: it is what the return-to-plan indicator counts. Pure: the service layer loads the records and the clock.
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from case_service.domain.disclosure import SECTIONS, Section
 from case_service.domain.models import Beneficiary, Case
 from case_service.domain.stages import Stage
 from casebridge_common.access import CaseFacts, ConsentFacts, Party, Purpose, consent_for
-from casebridge_common.events.contracts.case import AgeGroup, CaseMonitoringProfile, Programme
+from casebridge_common.events.contracts.case import AbsenceBand, AgeGroup, CaseMonitoringProfile, Programme
 
 # The upper bound (inclusive) of each band's age in whole years; the last band is open.
 _BANDS: tuple[tuple[int, AgeGroup], ...] = (
@@ -24,7 +27,16 @@ _BANDS: tuple[tuple[int, AgeGroup], ...] = (
 )
 # The beneficiary fields a profile is derived from: a change to any other field leaves it as it is.
 PROFILE_FIELDS = frozenset({"sex", "born_on", "country_of_origin", "country_of_return", "country_of_resettlement"})
+# The case fields a profile is derived from (beside the stage and the plan): a change to one emits a new profile.
+PROFILED_CASE_FIELDS = frozenset({"mode_of_return", "host_country", "length_of_absence_years", "returned_on"})
 ARRIVAL_STAGE = Stage.ARRIVED
+# The upper bound (inclusive) of each band's completed years of absence; the last band is open.
+_ABSENCE_BANDS: tuple[tuple[int, AbsenceBand], ...] = (
+    (0, AbsenceBand.UNDER_1),
+    (2, AbsenceBand.YEARS_1_2),
+    (5, AbsenceBand.YEARS_3_5),
+    (10, AbsenceBand.YEARS_6_10),
+)
 
 
 def age_in_years(born_on: date, on: date) -> int:
@@ -37,6 +49,12 @@ def age_group(born_on: date, on: date) -> AgeGroup:
     return next((band for upper, band in _BANDS if age <= upper), AgeGroup.ADULT_50_PLUS)
 
 
+def absence_band(years: Decimal) -> AbsenceBand:
+    """The band of a length of absence, by completed years (4.9 years is `3-5`, 10.5 is `6-10`)."""
+    completed = int(years)
+    return next((band for upper, band in _ABSENCE_BANDS if completed <= upper), AbsenceBand.OVER_10)
+
+
 def owner_party(case: Case) -> Party:
     """M&E is the owner organisation's: a consent naming the organisation covers it; without one, the office."""
     if case.owner_organisation_id is not None:
@@ -44,8 +62,10 @@ def owner_party(case: Case) -> Party:
     return Party(office_id=case.owner_office_id)
 
 
-def _disclosed(field: str, facts: CaseFacts, party: Party, now: datetime) -> bool:
-    categories = SECTIONS[Section.BENEFICIARY].of(field)
+def _disclosed(
+    field: str, facts: CaseFacts, party: Party, now: datetime, *, section: Section = Section.BENEFICIARY
+) -> bool:
+    categories = SECTIONS[section].of(field)
     return bool(categories) and all(
         consent_for(facts, category, Purpose.M_AND_E, party, now=now).allowed for category in categories
     )
@@ -69,6 +89,11 @@ def monitoring_profile(
     resettled = case.programme is Programme.RESETTLEMENT_INTEGRATION
     return_field = "country_of_resettlement" if resettled else "country_of_return"
     country_of_return = beneficiary.country_of_resettlement if resettled else beneficiary.country_of_return
+
+    def of_case(field: str) -> bool:
+        return _disclosed(field, facts, party, now, section=Section.CASE)
+
+    absence = case.length_of_absence_years
     return CaseMonitoringProfile(
         case_id=case.id,
         beneficiary_id=beneficiary.id,
@@ -83,8 +108,10 @@ def monitoring_profile(
         else None,
         country_of_origin=beneficiary.country_of_origin if _disclosed("country_of_origin", facts, party, now) else None,
         country_of_return=country_of_return if _disclosed(return_field, facts, party, now) else None,
-        returned_on=case.stage_changed_at.date()
-        if case.stage is ARRIVAL_STAGE and case.stage_changed_at is not None
-        else None,
+        # the case's timeline, like the plan approval below: ungated, as the stages it is recorded from
+        returned_on=case.returned_on,
         first_plan_approved_at=first_plan_approved_at,
+        mode_of_return=case.mode_of_return if of_case("mode_of_return") else None,
+        host_country=case.host_country if of_case("host_country") else None,
+        length_of_absence=absence_band(absence) if absence is not None and of_case("length_of_absence_years") else None,
     )

@@ -39,6 +39,12 @@ class Beneficiaries:
             query = query.with_for_update()
         return (await self._session.scalars(query)).one_or_none()
 
+    async def lock(self, beneficiary_id: UUID) -> None:
+        """Lock the beneficiary's row until commit (whoever registered it)."""
+        await self._session.execute(
+            select(col(Beneficiary.id)).where(col(Beneficiary.id) == beneficiary_id).with_for_update()
+        )
+
     async def get(self, beneficiary_id: UUID) -> Beneficiary | None:
         """Any beneficiary: the caller decides with the access policy what the reader may see of it."""
         return await self._session.get(Beneficiary, beneficiary_id)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from case_service.domain.assessments import (
     AssessmentKind,
@@ -23,11 +23,11 @@ from case_service.domain.assessments import (
     VulnerabilityNature,
 )
 from case_service.domain.assistance import AssistanceStatus, AssistanceType, Dimension, Modality
-from case_service.domain.models import Sex
+from case_service.domain.models import AvrrCategory, ReturnIntendedDuration, Sex
 from case_service.domain.stages import Attestation, ClosureStartReason, ReassessmentReason, Stage, Track, TrackStage
 from case_service.schemas.access import Withheld
-from case_service.schemas.people import BeneficiaryDetails, Contact, IdentityDocument, ScriptName
-from casebridge_common.events.contracts.case import Programme
+from case_service.schemas.people import BeneficiaryDetails, Contact, Country, IdentityDocument, ScriptName
+from casebridge_common.events.contracts.case import ModeOfReturn, Programme
 
 
 class RegisterBeneficiary(BeneficiaryDetails):
@@ -97,7 +97,25 @@ class BeneficiaryRead(BaseModel):
     withheld: list[Withheld] = Field(default_factory=list, description="categories the caller may not see")
 
 
-class OpenCase(BaseModel):
+# One decimal, as stored (4 years is "4.0" in every answer)
+YearsOfAbsence = Annotated[
+    Decimal, Field(ge=0, le=100, max_digits=4, decimal_places=1), AfterValidator(lambda d: d.quantize(Decimal("0.1")))
+]
+
+
+class ReturnProfile(BaseModel):
+    """The return profile of a return & reintegration case (reintegration.md §5.1), all `migration_history`;
+    a resettlement case has none. `returned_on` is recorded on entering `arrived` when not given before."""
+
+    mode_of_return: ModeOfReturn | None = None
+    avrr_category: AvrrCategory | None = Field(default=None, description="for an assisted voluntary return")
+    return_intended_duration: ReturnIntendedDuration | None = None
+    host_country: Country | None = Field(default=None, description="the country returned from, ISO 3166-1 alpha-2")
+    length_of_absence_years: YearsOfAbsence | None = Field(default=None, description="years abroad, 0 to 100")
+    returned_on: date | None = Field(default=None, description="the date of return; not in the future")
+
+
+class OpenCase(ReturnProfile):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -106,6 +124,11 @@ class OpenCase(BaseModel):
                     "beneficiary_id": "0b7e2f1c-5d9a-4e7b-9a51-2f6c1d3e8a90",
                     "programme": "return_reintegration",
                     "assigned_worker": "anna.schmidt",
+                    "mode_of_return": "avrr_voluntary",
+                    "avrr_category": "migrant_worker_end_of_contract",
+                    "return_intended_duration": "permanent",
+                    "host_country": "DE",
+                    "length_of_absence_years": "4.5",
                 }
             ]
         },
@@ -116,10 +139,14 @@ class OpenCase(BaseModel):
     assigned_worker: str | None = Field(default=None, max_length=200)
 
 
-class UpdateCase(BaseModel):
-    """The plain fields of a case that no stage transition drives; a field left out keeps its value."""
+class UpdateCase(ReturnProfile):
+    """The plain fields of a case that no stage transition drives; a field left out keeps its value, null
+    clears it."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"assigned_worker": "moussa.diop"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"assigned_worker": "moussa.diop"}, {"mode_of_return": "forced_deported"}]},
+    )
 
     assigned_worker: str | None = Field(
         default=None, min_length=1, max_length=200, description="null unassigns the case"
@@ -153,6 +180,12 @@ class CaseRead(BaseModel):
     vulnerability_categories: list[str] | None = Field(
         default=None, description="absent when `vulnerability_results` is withheld"
     )
+    mode_of_return: ModeOfReturn | None = Field(default=None, description="absent when `migration_history` is withheld")
+    avrr_category: AvrrCategory | None = None
+    return_intended_duration: ReturnIntendedDuration | None = None
+    host_country: str | None = None
+    length_of_absence_years: Decimal | None = None
+    returned_on: date | None = None
     withheld: list[Withheld] = Field(
         default_factory=list, description="data categories the caller may not see, each with the policy's reason"
     )

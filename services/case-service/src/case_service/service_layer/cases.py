@@ -4,7 +4,8 @@ from uuid import UUID
 
 from case_service.domain.disclosure import SECTIONS, Section
 from case_service.domain.errors import BeneficiaryNotFound
-from case_service.domain.models import Case, is_minor, open_case_for
+from case_service.domain.models import RETURN_PROFILE_FIELDS, Case, check_return_profile, is_minor, open_case_for
+from case_service.domain.monitoring import PROFILED_CASE_FIELDS
 from case_service.domain.stages import Stage
 from case_service.domain.transfers import owner_projection
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
@@ -28,9 +29,15 @@ from casebridge_common.http import require_if_match
 async def open_case(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal, now: datetime) -> Case:
     """Open a case for a beneficiary the caller's office registered. Emits `case.opened`."""
     assert actor.office_id is not None  # noqa: S101 - the router requires an office claim
-    beneficiary = await uow.beneficiaries.get_visible(command.beneficiary_id, office_id=actor.office_id)
+    # locked: the monitoring profile emitted below reads the consents, and a concurrent consent change
+    # re-profiles the beneficiary's cases under the same lock (service_layer/monitoring.emit_profiles_of)
+    beneficiary = await uow.beneficiaries.get_visible(
+        command.beneficiary_id, office_id=actor.office_id, for_update=True
+    )
     if beneficiary is None:
         raise BeneficiaryNotFound(pointer="#/beneficiary_id")
+    profile = command.model_dump(include=set(RETURN_PROFILE_FIELDS), exclude_unset=True)
+    check_return_profile(command.programme, profile, today=now.date())
     case = open_case_for(
         beneficiary,
         programme=command.programme,
@@ -39,6 +46,8 @@ async def open_case(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal,
         assigned_worker=command.assigned_worker,
         now=now,
     )
+    for name, value in profile.items():
+        setattr(case, name, value)
     uow.cases.add(case)
     uow.outbox.emit(
         CaseOpened(
@@ -125,11 +134,13 @@ async def list_cases(
         handovers = await uow.transfers.accepted_of(c.id for c in batch)
         for case in batch:
             projection = project(actor, facts[case.id], purpose, now=now)
-            if not projection.visible or not country_categories <= projection.allowed.keys():
+            if not projection.visible:
                 continue
             projection = owner_projection(
                 projection, facts[case.id], reader_office_id=actor.office_id, transfers=handovers.get(case.id, [])
             )
+            if not country_categories <= projection.allowed.keys():  # what a handover held back included
+                continue
             read, view = case_read(case, projection)
             if vulnerability is not None and read.vulnerability_categories is None:
                 continue
@@ -154,16 +165,33 @@ async def list_cases(
 async def patch_case(
     uow: CaseUnitOfWork, case_id: UUID, command: UpdateCase, *, actor: Principal, if_match: str | None, now: datetime
 ) -> CaseRead:
-    """Change the plain fields of a case (the assigned worker): the owner office, or an office holding an
-    `edit` share. Needs `If-Match` (412 with the current version when stale). No event: the assignment is the
-    owner's internal organisation, and nobody downstream acts on it."""
-    case, facts, _ = await writable_case_and_facts(uow, case_id, DataCategory.CASE_NOTES, actor=actor, now=now)
+    """Change the plain fields of a case: the assigned worker and the return profile. The owner office, or an
+    office holding an `edit` share whose consent covers what is written (`migration_history` for the return
+    profile). Needs `If-Match` (412 with the current version when stale). No case event: the assignment is the
+    owner's internal organisation; a changed return profile fact emits a new monitoring profile."""
+    named = command.model_fields_set
+    categories = sorted(
+        {DataCategory.MIGRATION_HISTORY if f in RETURN_PROFILE_FIELDS else DataCategory.CASE_NOTES for f in named}
+    )
+    case, facts, _ = await writable_case_and_facts(uow, case_id, categories[0], actor=actor, now=now)
+    for category in categories[1:]:
+        await writable_case_and_facts(uow, case_id, category, actor=actor, now=now)
     require_if_match(if_match, case.version)
-    changed = sorted(f for f in command.model_fields_set if getattr(case, f) != getattr(command, f))
+    check_return_profile(case.programme, {f: getattr(command, f) for f in named}, today=now.date())
+    changed = sorted(f for f in named if getattr(case, f) != getattr(command, f))
     for name in changed:
         setattr(case, name, getattr(command, name))
     if changed:
         case.version += 1
-        uow.audit.record(actor, AuditAction.UPDATE, resource_type="case", resource_id=case.id, case_id=case.id)
+        uow.audit.record(
+            actor,
+            AuditAction.UPDATE,
+            resource_type="case",
+            resource_id=case.id,
+            case_id=case.id,
+            categories=sorted({c for f in changed for c in SECTIONS[Section.CASE].of(f)}),
+        )
+    if PROFILED_CASE_FIELDS.intersection(changed):
+        await monitoring.emit_profile(uow, case, now=now)
     projection = await reader_projection(uow, actor, facts, Purpose.CASE_MANAGEMENT, now=now)
     return case_read(case, projection)[0]

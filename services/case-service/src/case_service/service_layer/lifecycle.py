@@ -215,6 +215,8 @@ def _enter(case: Case, command: ChangeStage, *, now: datetime) -> None:
     elif case.stage is Stage.ON_HOLD:
         case.held_from_stage, case.hold_reason = None, None
     case.stage, case.stage_changed_at = command.to_stage, now
+    if command.to_stage is ARRIVAL_STAGE and case.returned_on is None:
+        case.returned_on = now.date()  # the date of return, unless recorded before; kept in later stages
 
 
 async def record_assessment(

@@ -31,6 +31,9 @@ async def emit_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, opened
 
 
 async def emit_profiles_of(uow: CaseUnitOfWork, beneficiary_id: UUID, *, now: datetime) -> None:
-    """:func:`emit_profile` for every case of the beneficiary (a consent or a personal fact changed)."""
+    """:func:`emit_profile` for every case of the beneficiary (a consent or a personal fact changed). The
+    beneficiary is locked first, as `open_case` locks it: a case opened concurrently is either listed here or
+    profiled after this transaction's consents are visible to it."""
+    await uow.beneficiaries.lock(beneficiary_id)
     for case in sorted(await uow.cases.of_beneficiary(beneficiary_id), key=lambda c: c.id):
         await emit_profile(uow, case, now=now)

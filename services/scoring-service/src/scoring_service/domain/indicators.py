@@ -7,8 +7,10 @@ suppressed cell would still be recoverable by subtracting the others from a tota
 next-smallest cell of the same table, and of the same line of a table of several dimensions, is suppressed with
 it (secondary suppression). Only primary scores count; what-if re-scores are comparisons, not outcomes.
 
-Sex, age group and the countries come from the case's pseudonymous monitoring profile: a fact the beneficiary
-did not consent to disclose for M&E, or a case with no profile yet, counts in the `undisclosed` cell.
+Sex, age group, the countries, the mode of return, the host country and the band of the length of absence come
+from the case's pseudonymous monitoring profile: a fact the beneficiary did not consent to disclose for M&E, or a
+case with no profile yet, counts in the `undisclosed` cell. A resettlement case has no return profile: its mode of
+return, host country and length of absence are `not_applicable`.
 """
 
 from collections import defaultdict
@@ -34,6 +36,9 @@ class GroupBy(StrEnum):
     AGE_GROUP = "age_group"  # at case opening; `0-17` is a child
     COUNTRY_OF_ORIGIN = "country_of_origin"
     COUNTRY_OF_RETURN = "country_of_return"  # of return or of resettlement, by programme
+    MODE_OF_RETURN = "mode_of_return"  # avrr_voluntary, forced_deported, spontaneous, other
+    HOST_COUNTRY = "host_country"  # the country returned from
+    LENGTH_OF_ABSENCE = "length_of_absence"  # <1, 1-2, 3-5, 6-10, >10 completed years
 
 
 class CaseGroupBy(StrEnum):
@@ -46,10 +51,15 @@ class CaseGroupBy(StrEnum):
     AGE_GROUP = "age_group"
     COUNTRY_OF_ORIGIN = "country_of_origin"
     COUNTRY_OF_RETURN = "country_of_return"
+    MODE_OF_RETURN = "mode_of_return"
+    HOST_COUNTRY = "host_country"
+    LENGTH_OF_ABSENCE = "length_of_absence"
 
 
 NOT_SCREENED = "not_screened"
 UNDISCLOSED = "undisclosed"
+NOT_APPLICABLE = "not_applicable"
+RETURN_PROGRAMME = "return_reintegration"
 Key = tuple[tuple[str, str], ...]
 
 
@@ -61,13 +71,21 @@ class Profile:
     age_group: str | None = None
     country_of_origin: str | None = None
     country_of_return: str | None = None
+    mode_of_return: str | None = None
+    host_country: str | None = None
+    length_of_absence: str | None = None  # the band
 
-    def value(self, dimension: str) -> str:
+    def value(self, dimension: str, *, programme: str) -> str:
+        if dimension in _RETURN_PROFILE and programme != RETURN_PROGRAMME:
+            return NOT_APPLICABLE
         found: str | None = {
             "sex": self.sex,
             "age_group": self.age_group,
             "country_of_origin": self.country_of_origin,
             "country_of_return": self.country_of_return,
+            "mode_of_return": self.mode_of_return,
+            "host_country": self.host_country,
+            "length_of_absence": self.length_of_absence,
         }[dimension]
         return UNDISCLOSED if found is None else found
 
@@ -108,7 +126,8 @@ def quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-_PROFILED = frozenset({"sex", "age_group", "country_of_origin", "country_of_return"})
+_RETURN_PROFILE = frozenset({"mode_of_return", "host_country", "length_of_absence"})
+_PROFILED = frozenset({"sex", "age_group", "country_of_origin", "country_of_return"}) | _RETURN_PROFILE
 
 
 def _key(fact: ScoreFact, group_by: Sequence[GroupBy]) -> Key:
@@ -121,7 +140,9 @@ def _key(fact: ScoreFact, group_by: Sequence[GroupBy]) -> Key:
         GroupBy.COHORT: "" if fact.opened_on is None else quarter(fact.opened_on),
         GroupBy.VULNERABILITY: fact.vulnerability,
     }
-    return tuple((g.value, fact.profile.value(g) if g in _PROFILED else values[g]) for g in group_by)
+    return tuple(
+        (g.value, fact.profile.value(g, programme=fact.programme) if g in _PROFILED else values[g]) for g in group_by
+    )
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -220,7 +241,9 @@ def _timeline_key(fact: TimelineFact, group_by: Sequence[CaseGroupBy]) -> Key:
         CaseGroupBy.OFFICE: fact.office,
         CaseGroupBy.COHORT: quarter(fact.returned_on),
     }
-    return tuple((g.value, fact.profile.value(g) if g in _PROFILED else values[g]) for g in group_by)
+    return tuple(
+        (g.value, fact.profile.value(g, programme=fact.programme) if g in _PROFILED else values[g]) for g in group_by
+    )
 
 
 def return_to_plan(

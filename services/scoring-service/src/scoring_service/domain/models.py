@@ -246,6 +246,9 @@ class CaseMonitoringProfileRecord(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    mode_of_return: str | None = None
+    host_country: str | None = Field(default=None, max_length=2)
+    length_of_absence: str | None = None  # the band, never the figure
 
 
 def add_months(day: date, months: int) -> date:

@@ -3,7 +3,9 @@
 Profiles arrive at least once and, across redeliveries, in any order: the highest `profile_version` of a case
 wins, so a withdrawal that nulled a fact is never undone by a late copy of an older profile. The return day is
 the exception: case-service can tell it only while the case is in its arrival stage and a case arrives once, so
-the first one learnt is kept whichever version carried it.
+the first one learnt is kept whichever version carried it. case-service now records the date of return and
+sends it in every later profile, so a newer profile's date replaces it (a corrected date of return); a newer
+profile without one (an older producer, after the arrival stage) keeps the date held.
 """
 
 from collections.abc import Sequence
@@ -37,8 +39,11 @@ def merge_profile(
     record.sex = profile.sex
     record.age_group = None if profile.age_group is None else profile.age_group.value
     record.country_of_origin, record.country_of_return = profile.country_of_origin, profile.country_of_return
-    record.returned_on = record.returned_on or profile.returned_on
+    record.returned_on = profile.returned_on or record.returned_on
     record.first_plan_approved_at = profile.first_plan_approved_at
+    record.mode_of_return = None if profile.mode_of_return is None else profile.mode_of_return.value
+    record.host_country = profile.host_country
+    record.length_of_absence = None if profile.length_of_absence is None else profile.length_of_absence.value
     return record
 
 

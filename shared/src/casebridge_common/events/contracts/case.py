@@ -451,13 +451,34 @@ class AgeGroup(StrEnum):
     ADULT_50_PLUS = "50+"
 
 
+class ModeOfReturn(StrEnum):
+    """How a returnee came back (reintegration.md §5.1; D-RSS: assisted voluntary or other)."""
+
+    AVRR_VOLUNTARY = "avrr_voluntary"
+    FORCED_DEPORTED = "forced_deported"
+    SPONTANEOUS = "spontaneous"
+    OTHER = "other"
+
+
+class AbsenceBand(StrEnum):
+    """The length of absence before return in completed years (D-RSS), never the exact figure."""
+
+    UNDER_1 = "<1"
+    YEARS_1_2 = "1-2"
+    YEARS_3_5 = "3-5"
+    YEARS_6_10 = "6-10"
+    OVER_10 = ">10"
+
+
 class CaseMonitoringProfile(Event):
     """The pseudonymous (C1) monitoring profile of a case for M&E consumers, on its own topic so that it can be
     ACL'd to them: coarse, banded facts keyed by the case and the beneficiary's surrogate id, never a name or a
     birth date. Each personal field is filled only while a consent in force lets the owner organisation have its
     data category for `m_and_e` (R-C1); null means "not disclosed". Consumers keep the highest `profile_version`
-    of a case; `returned_on` is known only while the case is in its arrival stage, and a case arrives once, so
-    consumers keep the first they learn."""
+    of a case. `returned_on` is the case's recorded date of return (set on entering its arrival stage unless
+    recorded before); producers before the return profile sent it only while the case was in that stage, so
+    consumers keep the last one they learnt when a newer profile carries none. `mode_of_return`, `host_country`
+    and `length_of_absence` (return cases only) are `migration_history`."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -476,6 +497,9 @@ class CaseMonitoringProfile(Event):
                     "country_of_return": None,
                     "returned_on": "2026-12-01",
                     "first_plan_approved_at": None,
+                    "mode_of_return": "avrr_voluntary",
+                    "host_country": "DE",
+                    "length_of_absence": "3-5",
                 }
             ]
         }
@@ -493,8 +517,11 @@ class CaseMonitoringProfile(Event):
     age_group: AgeGroup | None = None  # identity_biodata, at case opening
     country_of_origin: str | None = None  # ISO 3166-1 alpha-2, identity_biodata
     country_of_return: str | None = None  # of return or resettlement (by programme), migration_history
-    returned_on: date | None = None  # the day the case entered its arrival stage
+    returned_on: date | None = None  # the recorded date of return
     first_plan_approved_at: datetime | None = None
+    mode_of_return: ModeOfReturn | None = None  # migration_history
+    host_country: str | None = None  # ISO 3166-1 alpha-2, the country returned from, migration_history
+    length_of_absence: AbsenceBand | None = None  # migration_history
 
     def aggregate_id(self) -> UUID:
         return self.case_id
