@@ -26,6 +26,7 @@ AWA = {
     "sex": "female",
     "born_on": "1994-03-17",
     "nationality": "SN",
+    "country_of_origin": "SN",
     "confirm_not_duplicate": True,
 }
 TO_DAKAR = {"to_office_id": "sn-dakar", "to_organisation_id": "iom-senegal", "to_country": "SN"}
@@ -373,6 +374,12 @@ async def test_identity_not_consented_for_the_handover_stays_out_of_the_new_owne
     assert person.status_code == 200, person.text
     assert (person.json()["given_name"], person.json()["born_on"]) == (None, None)
     assert "identity_biodata" in {w["category"] for w in person.json()["withheld"]}
+    # nor can the new owner find it out by filtering its case list on the country of origin: the newest case it
+    # sees is this one, but not among those filtered on the (true) country
+    newest = await client.get("/v1/cases?limit=1", headers=dakar)
+    assert [c["id"] for c in newest.json()["items"]] == [case["id"]]
+    filtered = await client.get("/v1/cases?limit=1&country_of_origin=SN", headers=dakar)
+    assert case["id"] not in [c["id"] for c in filtered.json()["items"]]
     registered = await client.get(f"/v1/beneficiaries/{case['beneficiary_id']}", headers=office(token))
     assert registered.json()["given_name"] == "Awa"  # the registering office keeps its own record
 

@@ -2,8 +2,10 @@
 only (the contract rule of events/contracts). This check fails when a contract grows a field that would."""
 
 import types
+from pathlib import Path
 from typing import Union, get_args, get_origin
 
+import yaml
 from pydantic import BaseModel
 
 from casebridge_common.events.contracts import ALL_EVENTS
@@ -68,3 +70,36 @@ def test_no_event_contract_has_a_field_for_personal_data() -> None:
     assert len(fields) > 100
     offending = sorted(f for f in fields if f.rsplit(".", 1)[1] in DENIED)
     assert offending == [], f"events must carry ids and non-sensitive facts only: {offending}"
+
+
+# Banded facts that are personal data in combination (quasi-identifiers). They may travel only in the consented
+# monitoring profile, on its own topic, which keeps messages briefly: erasure and withdrawal cannot reach a
+# message already on a topic, so old profiles must age out rather than wait there.
+QUASI_IDENTIFIERS = frozenset(
+    {
+        "sex",
+        "age_group",
+        "nationality",
+        "country_of_origin",
+        "country_of_return",
+        "host_country",
+        "mode_of_return",
+        "length_of_absence",
+        "returned_on",
+    }
+)
+MONITORING_TOPIC = "casebridge.case.monitoring.v1"
+MAX_MONITORING_RETENTION_MS = 7 * 24 * 3600 * 1000
+
+
+def test_banded_personal_facts_travel_only_on_the_short_lived_monitoring_topic() -> None:
+    carrying = {
+        event.topic
+        for event in ALL_EVENTS
+        for f in _field_names(event, set())
+        if f.rsplit(".", 1)[1] in QUASI_IDENTIFIERS
+    }
+    assert carrying == {MONITORING_TOPIC}
+    topics = yaml.safe_load((Path(__file__).parents[4] / "deploy" / "kafka" / "topics.yaml").read_text())["topics"]
+    (monitoring,) = [t for t in topics if t["name"] == MONITORING_TOPIC]
+    assert 0 < monitoring["retention_ms"] <= MAX_MONITORING_RETENTION_MS

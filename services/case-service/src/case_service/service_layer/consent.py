@@ -405,7 +405,8 @@ async def _narrow(
         now=now,
     )
     uow.consents.add(narrower)
-    await _emit_given(uow, narrower, beneficiary, now=now)
+    # the withdrawal of what was dropped goes first: a holder that excludes on it (scoring-service's analysis)
+    # must then see the narrower consent that may let the data back in, not the other way round
     await _track_withdrawal(
         uow,
         old,
@@ -416,6 +417,7 @@ async def _narrow(
         policy=policy,
         now=now,
     )
+    await _emit_given(uow, narrower, beneficiary, now=now)
     await _changed(uow, actor, old, beneficiary, superseded_by=narrower.id, now=now)
     await _changed(uow, actor, narrower, beneficiary, now=now)
     return narrower
