@@ -101,5 +101,6 @@ def create_service_app(
 
     for router in (*routers, audit_router):
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    # one server span per request; the ASGI receive/send sub-spans (several per request) say nothing useful
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"])
     return app
