@@ -93,13 +93,19 @@ async def test_every_trigger_emits_a_newer_profile_and_withdrawal_nulls_the_pers
         headers={**h, "If-Match": f'"{case["version"]}"'},
     )
     assert arrived.status_code == 200, arrived.text
-    assert (await profiles(test_db_url, case["id"]))[-1]["returned_on"] == datetime.now(UTC).date().isoformat()
+    today = datetime.now(UTC).date()
+    arrival = (await profiles(test_db_url, case["id"]))[-1]
+    assert (arrival["return_quarter"], arrival["days_return_to_plan"]) == (
+        f"{today.year}-Q{(today.month - 1) // 3 + 1}",
+        None,
+    )
+    assert "returned_on" not in arrival  # the quarter, never the day
 
     await client.post(f"/v1/cases/{case['id']}/assessments", json=NEEDS, headers=h)
     await client.post(f"/v1/cases/{case['id']}/plans", json=PLAN, headers=h)
     approved = await client.post(f"/v1/cases/{case['id']}/plans/1/approval", headers=h)
     assert approved.status_code == 200, approved.text
-    assert (await profiles(test_db_url, case["id"]))[-1]["first_plan_approved_at"] is not None
+    assert (await profiles(test_db_url, case["id"]))[-1]["days_return_to_plan"] == 0  # approved on the day of return
 
     withdrawn = await client.post(
         f"/v1/consents/{given.json()['id']}/withdrawal", json={"channel": "staff"}, headers={**h, "If-Match": '"1"'}
@@ -108,7 +114,8 @@ async def test_every_trigger_emits_a_newer_profile_and_withdrawal_nulls_the_pers
     emitted = await profiles(test_db_url, case["id"])
     last = emitted[-1]
     assert personal(last) == (None, None, None, None)
-    assert last["first_plan_approved_at"] is not None  # case facts need no consent
+    assert (last["return_quarter"], last["days_return_to_plan"]) == (None, None)  # migration history too
+    assert last["programme"] == "return_reintegration"  # the case's own facts need no consent
     versions = [p["profile_version"] for p in emitted]
     assert len(emitted) == 6
     assert versions == sorted(set(versions))  # strictly increasing in commit order

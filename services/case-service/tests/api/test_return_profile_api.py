@@ -82,7 +82,7 @@ async def profiles(test_db_url: str, case_id: str) -> list[dict[str, Any]]:
 
 
 def return_facts(profile: dict[str, Any]) -> tuple[Any, ...]:
-    return (profile["mode_of_return"], profile["host_country"], profile["length_of_absence"], profile["returned_on"])
+    return (profile["mode_of_return"], profile["host_country"], profile["length_of_absence"], profile["return_quarter"])
 
 
 async def test_a_return_case_opens_with_its_profile_and_a_reader_without_migration_history_sees_it_withheld(
@@ -102,7 +102,7 @@ async def test_a_return_case_opens_with_its_profile_and_a_reader_without_migrati
     assert plain["stage"] == "pre_departure_counselling"  # the case's structure is shown
 
     [opened] = await profiles(test_db_url, case["id"])
-    assert return_facts(opened) == (None, None, None, "2026-11-20")  # no M&E consent: no migration history
+    assert return_facts(opened) == (None, None, None, None)  # no M&E consent: no migration history, nor its date
 
 
 async def test_patch_changes_the_profile_under_if_match_and_emits_the_banded_facts_under_m_and_e_consent(
@@ -150,13 +150,16 @@ async def test_patch_changes_the_profile_under_if_match_and_emits_the_banded_fac
     cleared = await client.patch(url, json={"host_country": None}, headers=h | {"If-Match": '"3"'})
     assert (cleared.status_code, cleared.json()["host_country"]) == (200, None)
     assert (await profiles(test_db_url, case["id"]))[-1]["host_country"] is None
+    dated = await client.patch(url, json={"returned_on": "2026-11-20"}, headers=h | {"If-Match": '"4"'})
+    assert (dated.status_code, dated.json()["returned_on"]) == (200, "2026-11-20")
+    assert return_facts((await profiles(test_db_url, case["id"]))[-1]) == ("forced_deported", None, ">10", "2026-Q4")
 
     updates = select(func.count()).where(
         col(AuditEntry.resource_id) == case["id"],
         col(AuditEntry.action) == "update",
         col(AuditEntry.categories).contains(["migration_history"]),
     )
-    assert await scalar(test_db_url, updates) == 3
+    assert await scalar(test_db_url, updates) == 4
 
 
 @pytest.mark.parametrize(
@@ -244,7 +247,7 @@ async def test_arrival_records_the_date_of_return_once_and_later_stages_keep_it(
     assert moved.status_code == 200, moved.text
     later = (await client.get(f"/v1/cases/{case['id']}", headers=h)).json()
     assert (later["stage"], later["returned_on"]) == ("first_counselling", today)
-    assert (await profiles(test_db_url, case["id"]))[-1]["returned_on"] == today
+    assert (await profiles(test_db_url, case["id"]))[-1]["return_quarter"] is None  # no M&E consent
 
     recorded = await open_case(client, h, returned_on="2026-10-01")
     arrived = await client.post(

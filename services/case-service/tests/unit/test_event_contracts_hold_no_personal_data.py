@@ -86,6 +86,8 @@ QUASI_IDENTIFIERS = frozenset(
         "mode_of_return",
         "length_of_absence",
         "returned_on",
+        "return_quarter",
+        "days_return_to_plan",
     }
 )
 MONITORING_TOPIC = "casebridge.case.monitoring.v1"

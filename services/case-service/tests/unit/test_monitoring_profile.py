@@ -88,6 +88,7 @@ def profile(
     beneficiary: Beneficiary | None = None,
     case: Case | None = None,
     minor: bool = False,
+    plan_approved_at: datetime | None = None,
 ) -> CaseMonitoringProfile:
     beneficiary = beneficiary or a_beneficiary()
     return monitoring_profile(
@@ -95,7 +96,7 @@ def profile(
         beneficiary,
         consents,
         subject_is_minor=minor,
-        first_plan_approved_at=None,
+        first_plan_approved_at=plan_approved_at,
         version=7,
         now=NOW,
     )
@@ -154,12 +155,41 @@ def test_a_childs_profile_needs_a_guardians_consent_and_the_childs_assent() -> N
     assert (guarded.sex, guarded.age_group) == ("female", AgeGroup.CHILD)
 
 
-def test_the_return_day_is_the_cases_recorded_date_of_return_in_any_stage_and_needs_no_consent() -> None:
+def timeline(p: CaseMonitoringProfile) -> tuple[object, ...]:
+    return (p.return_quarter, p.days_return_to_plan)
+
+
+def test_the_timeline_is_a_quarter_and_a_day_count_under_m_and_e_consent_to_migration_history() -> None:
     beneficiary = a_beneficiary()
     case = a_case(beneficiary)
-    assert profile(beneficiary=beneficiary, case=case).returned_on is None
     case.stage, case.returned_on = Stage.ASSESSMENT, date(2026, 11, 20)
-    assert profile(beneficiary=beneficiary, case=case).returned_on == date(2026, 11, 20)
+    approved = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    assert timeline(profile(beneficiary=beneficiary, case=case, plan_approved_at=approved)) == (None, None)
+    identity_only = profile(consent(IDENTITY), beneficiary=beneficiary, case=case, plan_approved_at=approved)
+    assert timeline(identity_only) == (None, None)
+    other_purpose = consent(MIGRATION, purpose=Purpose.CASE_MANAGEMENT)
+    assert timeline(profile(other_purpose, beneficiary=beneficiary, case=case, plan_approved_at=approved)) == (
+        None,
+        None,
+    )
+    consented = profile(consent(MIGRATION), beneficiary=beneficiary, case=case, plan_approved_at=approved)
+    assert timeline(consented) == ("2026-Q4", 10)
+    dumped = consented.model_dump()
+    assert {"returned_on", "first_plan_approved_at"}.isdisjoint(dumped)  # never an exact date
+
+
+def test_the_days_to_the_plan_wait_for_both_days_and_count_negative_for_a_plan_approved_before_return() -> None:
+    beneficiary = a_beneficiary()
+    case = a_case(beneficiary)
+    given = consent(MIGRATION)
+    assert timeline(profile(given, beneficiary=beneficiary, case=case)) == (None, None)  # not returned yet
+    early = datetime(2026, 9, 28, 9, 0, tzinfo=UTC)
+    assert timeline(profile(given, beneficiary=beneficiary, case=case, plan_approved_at=early)) == (None, None)
+    case.returned_on = date(2026, 10, 1)
+    assert timeline(profile(given, beneficiary=beneficiary, case=case)) == ("2026-Q4", None)  # no plan yet
+    assert timeline(profile(given, beneficiary=beneficiary, case=case, plan_approved_at=early)) == ("2026-Q4", -3)
+    case.returned_on = date(2026, 9, 30)
+    assert profile(given, beneficiary=beneficiary, case=case).return_quarter == "2026-Q3"
 
 
 def a_returnee_case(beneficiary: Beneficiary) -> Case:

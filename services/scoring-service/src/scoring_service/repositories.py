@@ -11,7 +11,7 @@ from sqlmodel import SQLModel, col
 
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.scoring import Administration, ScoreKind
-from scoring_service.domain.indicators import NOT_SCREENED, Profile, ScoreFact, TimelineFact
+from scoring_service.domain.indicators import NOT_SCREENED, Profile, ScoreFact, TimelineFact, quarter
 from scoring_service.domain.instruments import InstrumentDocument
 from scoring_service.domain.models import (
     AnalysisExclusion,
@@ -211,6 +211,7 @@ def _profile(record: CaseMonitoringProfileRecord | None) -> Profile:
         mode_of_return=record.mode_of_return,
         host_country=record.host_country,
         length_of_absence=record.length_of_absence,
+        return_quarter=record.return_quarter,
     )
 
 
@@ -385,7 +386,8 @@ class IndicatorFacts:
         interviewed_from: date | None,
         interviewed_to: date | None,
     ) -> list[ScoreFact]:
-        """The organisation's administrations of one instrument with their primary scores; no answers, no ids.
+        """The organisation's administrations of one instrument with their primary scores; no answers, and the
+        case id only for counting distinct cases.
 
         Cases excluded from analysis after a consent withdrawal, and erased ones, are left out."""
         primary = and_(col(Score.survey_id) == col(Survey.id), col(Score.kind) == ScoreKind.PRIMARY)
@@ -432,6 +434,7 @@ class IndicatorFacts:
         for survey, score, case_programme, opened_at, band, profile in (await self._session.execute(query)).all():
             facts.append(
                 ScoreFact(
+                    case_id=survey.case_id,
                     programme=str(case_programme),
                     office=survey.owner_office_id,
                     administration=str(survey.administration),
@@ -466,8 +469,9 @@ class IndicatorFacts:
         returned_from: date | None,
         returned_to: date | None,
     ) -> list[TimelineFact]:
-        """The organisation's cases with a known return day and first plan approval, under the same exclusions
-        as :meth:`facts`."""
+        """The organisation's cases whose profile discloses the quarter of return and the days to the first plan
+        approval, under the same exclusions as :meth:`facts`. The bounds are days; the quarters they fall in
+        bound the quarter of return (the API admits whole quarters only)."""
         excluded = exists().where(col(AnalysisExclusion.case_id) == col(CaseRecord.case_id))
         query = (
             select(CaseRecord, CaseMonitoringProfileRecord)
@@ -475,28 +479,30 @@ class IndicatorFacts:
             .where(
                 col(CaseRecord.owner_organisation_id) == organisation_id,
                 col(CaseRecord.erased_at).is_(None),
-                col(CaseMonitoringProfileRecord.returned_on).is_not(None),
-                col(CaseMonitoringProfileRecord.first_plan_approved_at).is_not(None),
+                col(CaseMonitoringProfileRecord.return_quarter).is_not(None),
+                col(CaseMonitoringProfileRecord.days_return_to_plan).is_not(None),
                 ~excluded,
             )
         )
         if programme is not None:
             query = query.where(col(CaseRecord.programme) == programme)
+        # `YYYY-Qn` labels sort as the quarters do
         if returned_from is not None:
-            query = query.where(col(CaseMonitoringProfileRecord.returned_on) >= returned_from)
+            query = query.where(col(CaseMonitoringProfileRecord.return_quarter) >= quarter(returned_from))
         if returned_to is not None:
-            query = query.where(col(CaseMonitoringProfileRecord.returned_on) <= returned_to)
+            query = query.where(col(CaseMonitoringProfileRecord.return_quarter) <= quarter(returned_to))
         facts = []
         for case, profile in (await self._session.execute(query)).all():
             # both are filtered on in SQL; the asserts narrow the types
-            assert profile.returned_on is not None  # noqa: S101
-            assert profile.first_plan_approved_at is not None  # noqa: S101
+            assert profile.return_quarter is not None  # noqa: S101
+            assert profile.days_return_to_plan is not None  # noqa: S101
             facts.append(
                 TimelineFact(
+                    case_id=case.case_id,
                     programme=str(case.programme),
                     office=case.owner_office_id,
-                    returned_on=profile.returned_on,
-                    plan_approved_on=profile.first_plan_approved_at.date(),
+                    return_quarter=profile.return_quarter,
+                    days_return_to_plan=profile.days_return_to_plan,
                     profile=_profile(profile),
                 )
             )

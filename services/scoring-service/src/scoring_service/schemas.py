@@ -187,10 +187,11 @@ class BatchResult(BaseModel):
 class IndicatorCell(BaseModel):
     group: dict[str, str]
     suppressed: bool = Field(
-        description="fewer administrations than the minimum count, or the next-smallest cell beside a lone "
-        "suppressed one (secondary suppression): no figures are shown"
+        description="fewer distinct cases than the minimum count, in the cell or in any of its non-empty slices "
+        "by programme and quarter of interview, or the next-smallest cell beside a lone suppressed one (secondary "
+        "suppression): no figures are shown"
     )
-    administrations: int | None
+    administrations: int | None = Field(description="administrations (surveys), possibly several per case")
     discarded: int | None
     share_target_reached: float | None
     mean_composite: float | None
@@ -208,8 +209,8 @@ class IndicatorReport(BaseModel):
 
 class TimelineCell(BaseModel):
     group: dict[str, str]
-    suppressed: bool = Field(description="as for the score indicators, counted in cases")
-    cases: int | None = Field(description="cases with a known return day and a first plan approval")
+    suppressed: bool = Field(description="as for the score indicators, sliced by programme and quarter of return")
+    cases: int | None = Field(description="cases with a disclosed quarter of return and days to the first plan")
     median_days_return_to_plan: float | None = Field(
         description="median days from the return to the first plan approval (negative: approved before return)"
     )

@@ -16,7 +16,8 @@ from scoring_service.consumers import handlers
 from scoring_service.unit_of_work import ScoringUnitOfWork
 
 OpenCase = Callable[..., Awaitable[uuid.UUID]]
-RETURNED = "2033-03-01"  # a return day no other test writes
+QUARTER = "2033-Q1"  # a quarter of return no other test writes
+FIRST_HALF = {"returned_from": "2033-01-01", "returned_to": "2033-06-30"}
 
 
 async def test_return_to_plan_is_the_median_per_cell_in_json_and_csv_with_small_cells_suppressed(
@@ -24,10 +25,9 @@ async def test_return_to_plan_is_the_median_per_cell_in_json_and_csv_with_small_
 ) -> None:
     engine = create_async_engine(test_db_url, poolclass=NullPool)
     on_profile = handlers(baseline_window_days=30)[CaseMonitoringProfile.type]
-    for sex, approved in [("female", f"2033-03-{d:02d}T10:00:00Z") for d in (4, 8, 11, 15, 29)] + [
-        ("male", "2033-03-02T10:00:00Z"),
-        (None, "2033-03-02T10:00:00Z"),
-    ]:
+    returns = [("female", QUARTER, d) for d in (3, 7, 10, 14, 28)] + [("male", QUARTER, 1), (None, QUARTER, 1)]
+    returns.append(("female", "2033-Q2", 60))  # one woman returned in the next quarter
+    for sex, returned, days in returns:
         case_id = await open_case()
         profile = CaseMonitoringProfile.model_validate(
             {
@@ -39,8 +39,8 @@ async def test_return_to_plan_is_the_median_per_cell_in_json_and_csv_with_small_
                 "profile_version": 1,
                 "as_of": datetime.now(UTC),
                 "sex": sex,
-                "returned_on": RETURNED,
-                "first_plan_approved_at": approved,
+                "return_quarter": returned,
+                "days_return_to_plan": days,
             }
         )
         event = CloudEvent.wrap(profile, source="/casebridge/case-service")
@@ -48,7 +48,7 @@ async def test_return_to_plan_is_the_median_per_cell_in_json_and_csv_with_small_
     await engine.dispose()
 
     aggregates = bearer(token("de-berlin-system", "scoring-api", "aggregates:read"))
-    params = {"group_by": ["sex", "cohort"], "returned_from": RETURNED, "returned_to": RETURNED}
+    params = {"group_by": ["sex", "cohort"], "returned_from": "2033-01-01", "returned_to": "2033-03-31"}
     response = await client.get("/v1/indicators/return-to-plan", params=params, headers=aggregates)
     assert response.status_code == 200, response.text
     assert response.json()["group_by"] == ["sex", "cohort"]
@@ -65,7 +65,43 @@ async def test_return_to_plan_is_the_median_per_cell_in_json_and_csv_with_small_
         "male,2033-Q1,true,,",
         "undisclosed,2033-Q1,true,,",
     ]
+    # a quarter wider: the woman of 2033-Q2 alone would be the difference of the two medians, so it is suppressed
+    wider = await client.get(
+        "/v1/indicators/return-to-plan", params={"group_by": "sex", **FIRST_HALF}, headers=aggregates
+    )
+    assert wider.status_code == 200, wider.text
+    assert [(c["group"]["sex"], c["suppressed"]) for c in wider.json()["cells"]] == [
+        ("female", True),
+        ("male", True),
+        ("undisclosed", True),
+    ]
     wrong = await client.get("/v1/indicators/return-to-plan", params={"group_by": "period"}, headers=aggregates)
     assert (wrong.status_code, wrong.json()["code"]) == (422, "validation-error")
     scope = bearer(token("de-berlin-system", "scoring-api", "surveys:read"))
     assert (await client.get("/v1/indicators/return-to-plan", headers=scope)).status_code == 403
+
+
+async def test_date_filters_inside_a_quarter_are_422_and_nothing_is_computed(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    aggregates = bearer(token("de-berlin-system", "scoring-api", "aggregates:read"))
+    for path, params, parameter in [
+        ("/v1/indicators/return-to-plan", {"returned_from": "2033-03-01"}, "returned_from"),
+        (
+            "/v1/indicators/return-to-plan.csv",
+            {"returned_from": "2033-01-01", "returned_to": "2033-01-01"},
+            "returned_to",
+        ),
+        (
+            "/v1/indicators/scores",
+            {"interviewed_from": "2031-01-15", "interviewed_to": "2031-03-31"},
+            "interviewed_from",
+        ),
+        ("/v1/indicators/scores.csv", {"interviewed_to": "2031-03-30"}, "interviewed_to"),
+    ]:
+        refused = await client.get(path, params=params, headers=aggregates)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        body = refused.json()
+        assert (body["code"], body["parameter"]) == ("indicator-period-not-quarterly", parameter)
+        assert "cells" not in body

@@ -338,8 +338,8 @@ async def test_programme_indicators_suppress_small_cells_in_json_and_csv(
     params = {
         "instrument": "integration",
         "group_by": ["office", "period"],
-        "interviewed_from": day,
-        "interviewed_to": day,
+        "interviewed_from": "2031-01-01",
+        "interviewed_to": "2031-03-31",
     }
     aggregates = bearer(token("de-berlin-system", "scoring-api", "aggregates:read"))
     response = await client.get("/v1/indicators/scores", params=params, headers=aggregates)
@@ -477,8 +477,8 @@ async def test_indicators_disaggregate_by_the_latest_vulnerability_screening_and
     params = {
         "instrument": "integration",
         "group_by": ["vulnerability", "cohort"],
-        "interviewed_from": day,
-        "interviewed_to": day,
+        "interviewed_from": "2032-01-01",
+        "interviewed_to": "2032-03-31",
     }
     aggregates = bearer(token("de-berlin-system", "scoring-api", "aggregates:read"))
     response = await client.get("/v1/indicators/scores", params=params, headers=aggregates)

@@ -141,25 +141,22 @@ async def test_a_profile_is_stored_once_and_only_a_newer_version_replaces_it(
     newer = profile_event(opened, 20, sex="female", age_group="18-24", country_of_origin="SN")
     for _ in range(2):  # at-least-once delivery
         await deliver(sessions, newer)
-    await deliver(sessions, profile_event(opened, 10, sex="male", returned_on="2026-11-20"))  # overtaken
+    await deliver(sessions, profile_event(opened, 10, sex="male", return_quarter="2026-Q4"))  # overtaken
     async with ScoringUnitOfWork(sessions) as uow:
         held = await uow.profiles.get(opened.case_id)
     assert held is not None
-    assert (held.profile_version, held.sex, held.age_group, held.returned_on) == (
-        20,
-        "female",
-        "18-24",
-        date(2026, 11, 20),  # a case arrives once: the day is kept from the late copy
-    )
+    assert (held.profile_version, held.sex, held.age_group, held.return_quarter) == (20, "female", "18-24", None)
+    await deliver(sessions, profile_event(opened, 25, sex="female", return_quarter="2026-Q4", days_return_to_plan=-2))
     await deliver(sessions, profile_event(opened, 30))  # the consent was withdrawn: facts no longer disclosed
     async with ScoringUnitOfWork(sessions) as uow:
         held = await uow.profiles.get(opened.case_id)
     assert held is not None
-    assert (held.profile_version, held.sex, held.country_of_origin, held.returned_on) == (
+    assert (held.profile_version, held.sex, held.country_of_origin, held.return_quarter, held.days_return_to_plan) == (
         30,
         None,
         None,
-        date(2026, 11, 20),
+        None,
+        None,
     )
 
 
@@ -198,18 +195,17 @@ async def test_indicators_disaggregate_by_sex_age_and_countries_with_undisclosed
 async def test_the_return_facts_are_stored_and_disaggregate_scores_and_return_to_plan_with_suppression(
     sessions: Sessions, organisation: str
 ) -> None:
-    approved = datetime(2026, 11, 1, 12, tzinfo=UTC)
     cases = []
     for n in range(11):
         opened = await open_case(sessions, organisation)
         cases.append(opened.case_id)
-        facts: dict[str, object] = {"returned_on": "2026-10-22", "first_plan_approved_at": approved}
+        facts: dict[str, object] = {"return_quarter": "2026-Q4", "days_return_to_plan": 10}
         if n < 6:
             facts |= {"mode_of_return": "avrr_voluntary", "host_country": "DE", "length_of_absence": "3-5"}
         elif n < 7:
             facts |= {"mode_of_return": "forced_deported", "host_country": "FR", "length_of_absence": ">10"}
         await deliver(sessions, profile_event(opened, 1, **facts))
-        await submit(sessions, opened)  # cases 7..10: no M&E consent to migration history, undisclosed
+        await submit(sessions, opened)  # cases 7..10: no return profile recorded, undisclosed
     async with ScoringUnitOfWork(sessions) as uow:
         stored = [await uow.profiles.get(cases[n]) for n in (0, 10)]
     assert [(p.mode_of_return, p.host_country, p.length_of_absence) for p in stored if p is not None] == [
@@ -239,18 +235,14 @@ async def test_the_return_facts_are_stored_and_disaggregate_scores_and_return_to
 async def test_time_from_return_to_plan_approval_is_reported_per_cell_with_suppression(
     sessions: Sessions, organisation: str
 ) -> None:
-    approved = datetime(2026, 11, 1, 12, tzinfo=UTC)
     for days in (3, 5, 8, 13, 21, 34):
         opened = await open_case(sessions, organisation)
-        returned = (approved - timedelta(days=days)).date().isoformat()
-        await deliver(
-            sessions,
-            profile_event(opened, 1, sex="female", returned_on=returned, first_plan_approved_at=approved.isoformat()),
-        )
-    for sex in ("male", None, None):  # 31 days each
-        facts = {"sex": sex, "returned_on": "2026-10-01", "first_plan_approved_at": approved}
+        facts: dict[str, object] = {"sex": "female", "return_quarter": "2026-Q4", "days_return_to_plan": days}
+        await deliver(sessions, profile_event(opened, 1, **facts))
+    for sex in ("male", None, None):
+        facts = {"sex": sex, "return_quarter": "2026-Q4", "days_return_to_plan": 31}
         await deliver(sessions, profile_event(await open_case(sessions, organisation), 1, **facts))
-    await deliver(sessions, profile_event(await open_case(sessions, organisation), 1, returned_on="2026-10-01"))
+    await deliver(sessions, profile_event(await open_case(sessions, organisation), 1, return_quarter="2026-Q4"))
     report = await timelines(sessions, organisation, CaseGroupBy.SEX)
     assert [(c.group, c.suppressed, c.cases, c.median_days_return_to_plan) for c in report.cells] == [
         ({"sex": "female"}, False, 6, 10.5),

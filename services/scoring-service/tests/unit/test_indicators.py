@@ -1,7 +1,9 @@
+import uuid
 from datetime import date
 
 import pytest
 
+from scoring_service.domain.errors import IndicatorPeriodNotQuarterly
 from scoring_service.domain.indicators import (
     NOT_APPLICABLE,
     UNDISCLOSED,
@@ -11,14 +13,18 @@ from scoring_service.domain.indicators import (
     ScoreFact,
     TimelineFact,
     aggregate,
+    check_quarterly,
     quarter,
     return_to_plan,
     suppressed_cells,
+    thinnest_slice,
 )
 
 
 def fact(office: str = "de-berlin", composite: float | None = 0.6, **extra: object) -> ScoreFact:
+    """An administration of a case of its own unless `case_id` is given."""
     values: dict[str, object] = {
+        "case_id": uuid.uuid4(),
         "programme": "return_reintegration",
         "office": office,
         "administration": "baseline",
@@ -138,21 +144,23 @@ def test_profile_dimensions_put_undisclosed_facts_in_their_own_cell() -> None:
     ]
 
 
-def timeline(returned: date, approved: date, profile: Profile | None = None) -> TimelineFact:
+def timeline(
+    days: int, profile: Profile | None = None, *, returned: str = "2026-Q4", programme: str = "return_reintegration"
+) -> TimelineFact:
     return TimelineFact(
-        programme="return_reintegration",
+        case_id=uuid.uuid4(),
+        programme=programme,
         office="sn-dakar",
-        returned_on=returned,
-        plan_approved_on=approved,
+        return_quarter=returned,
+        days_return_to_plan=days,
         profile=profile or Profile(),
     )
 
 
 def test_time_from_return_to_plan_approval_is_the_median_in_days_per_cell() -> None:
-    back = date(2026, 10, 1)
-    facts = [timeline(back, date(2026, 10, 1 + days), Profile(sex="female")) for days in (3, 10, 20, 27, 30, 14)]
-    facts += [timeline(back, date(2026, 10, 2), Profile(sex="male")) for _ in range(5)]
-    facts.append(timeline(back, date(2026, 11, 1)))
+    facts = [timeline(days, Profile(sex="female")) for days in (3, 10, 20, 27, 30, 14)]
+    facts += [timeline(1, Profile(sex="male")) for _ in range(5)]
+    facts.append(timeline(31))
     cells = return_to_plan(facts, group_by=[CaseGroupBy.SEX], minimum_count=5)
     assert [(dict(c.group), c.suppressed, c.cases, c.median_days_return_to_plan) for c in cells] == [
         ({"sex": "female"}, False, 6, 17.0),
@@ -192,12 +200,123 @@ def test_the_return_profile_dimensions_count_undisclosed_and_resettlement_cases_
 
 
 def test_return_to_plan_takes_the_return_profile_dimensions_too() -> None:
-    back = date(2026, 10, 1)
-    facts = [timeline(back, date(2026, 10, 11), Profile(length_of_absence=">10")) for _ in range(5)]
-    facts += [timeline(back, date(2026, 10, 21), Profile(length_of_absence="<1")) for _ in range(5)]
+    facts = [timeline(10, Profile(length_of_absence=">10")) for _ in range(5)]
+    facts += [timeline(20, Profile(length_of_absence="<1")) for _ in range(5)]
     cells = return_to_plan(facts, group_by=[CaseGroupBy.LENGTH_OF_ABSENCE], minimum_count=5)
     assert [(dict(c.group), c.cases, c.median_days_return_to_plan) for c in cells] == [
         ({"length_of_absence": "<1"}, 5, 20.0),
         ({"length_of_absence": ">10"}, 5, 10.0),
     ]
     assert set(CaseGroupBy) >= {CaseGroupBy.MODE_OF_RETURN, CaseGroupBy.HOST_COUNTRY}
+
+
+def test_the_minimum_counts_distinct_cases_and_the_figure_stays_administrations() -> None:
+    surveyed_often = uuid.uuid4()
+    facts = [fact(case_id=surveyed_often, administration=f"follow_up_{n}") for n in range(5)]
+    [alone] = aggregate(facts, group_by=[], minimum_count=5)
+    assert (alone.suppressed, alone.administrations) == (True, None)  # five surveys, one person
+    facts += [fact() for _ in range(4)]
+    [cell] = aggregate(facts, group_by=[], minimum_count=5)
+    assert (cell.suppressed, cell.administrations) == (False, 9)  # five people, nine surveys
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (None, None),
+        (date(2026, 1, 1), date(2026, 3, 31)),
+        (date(2026, 4, 1), date(2026, 6, 30)),
+        (date(2026, 7, 1), date(2027, 9, 30)),
+        (date(2026, 10, 1), None),
+        (None, date(2026, 12, 31)),
+    ],
+)
+def test_whole_quarter_bounds_are_accepted(start: date | None, end: date | None) -> None:
+    check_quarterly(start, end, names=("interviewed_from", "interviewed_to"))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "parameter"),
+    [
+        (date(2026, 1, 2), None, "returned_from"),
+        (date(2026, 2, 1), date(2026, 3, 31), "returned_from"),
+        (None, date(2026, 3, 30), "returned_to"),
+        (date(2026, 4, 1), date(2026, 6, 1), "returned_to"),
+        (date(2026, 12, 31), date(2026, 12, 31), "returned_from"),  # a single day
+        (date(2026, 10, 1), date(2026, 10, 1), "returned_to"),
+    ],
+)
+def test_a_bound_inside_a_quarter_is_refused_naming_the_parameter(
+    start: date | None, end: date | None, parameter: str
+) -> None:
+    with pytest.raises(IndicatorPeriodNotQuarterly) as refused:
+        check_quarterly(start, end, names=("returned_from", "returned_to"))
+    assert refused.value.code == "indicator-period-not-quarterly"
+    assert refused.value.context == {"parameter": parameter}
+
+
+def test_the_thinnest_slice_counts_distinct_cases_per_programme_and_quarter() -> None:
+    one, two = uuid.uuid4(), uuid.uuid4()
+    q1, q2 = ("return_reintegration", "2026-Q1"), ("return_reintegration", "2026-Q2")
+    assert thinnest_slice([(one, q1), (one, q1), (two, q1), (one, q2)]) == 1
+    assert thinnest_slice([(one, q1), (two, q1)]) == 2
+
+
+def test_a_cell_with_a_thin_slice_is_suppressed_however_large_it_is() -> None:
+    spring = [fact(interviewed_on=date(2026, 4, 15)) for _ in range(9)]
+    summer = [fact(interviewed_on=date(2026, 7, 3)) for _ in range(2)]
+    [cell] = aggregate(spring + summer, group_by=[], minimum_count=5)
+    assert cell.suppressed  # eleven cases, but two in the summer quarter
+    by_period = aggregate(spring + summer, group_by=[GroupBy.PERIOD], minimum_count=5)
+    assert [(dict(c.group), c.suppressed) for c in by_period] == [
+        ({"period": "2026-Q2"}, True),  # secondary: the summer cell alone would be the total minus this one
+        ({"period": "2026-Q3"}, True),
+    ]
+    resettled = [fact(programme="resettlement_integration") for _ in range(2)]
+    [mixed] = aggregate(spring + resettled, group_by=[], minimum_count=5)
+    assert mixed.suppressed  # two resettlement cases in the quarter: a thin programme slice
+
+
+def test_requests_a_day_or_a_programme_apart_no_longer_isolate_one_person() -> None:
+    """The leak: the same cell with and without one person's administration, by a one-day-wider filter (or no
+    programme filter), gave that person's score as the difference of two published means."""
+    others = [fact(composite=0.5, interviewed_on=date(2026, 12, 1)) for _ in range(5)]
+    person = fact(composite=0.9, interviewed_on=date(2027, 1, 1))
+    narrow = aggregate(others, group_by=[], minimum_count=5)  # interviewed up to 31 December
+    wide = aggregate([*others, person], group_by=[], minimum_count=5)  # up to 1 January, or 31 March now
+    assert [(c.suppressed, c.mean_composite) for c in narrow] == [(False, 0.5)]
+    assert [(c.suppressed, c.mean_composite) for c in wide] == [(True, None)]  # the 2027-Q1 slice holds one case
+
+    resettled = fact(programme="resettlement_integration", composite=0.1, interviewed_on=date(2026, 12, 2))
+    unfiltered = aggregate([*others, resettled], group_by=[], minimum_count=5)
+    assert [c.suppressed for c in unfiltered] == [True]  # against `programme=return_reintegration`
+
+    # once the new slices are large enough the wide cell shows, and the difference is a whole slice of five
+    newcomers = [fact(composite=0.7, interviewed_on=date(2027, 2, 1)) for _ in range(4)]
+    [shown] = aggregate([*others, person, *newcomers], group_by=[], minimum_count=5)
+    assert (shown.suppressed, shown.administrations) == (False, 10)
+
+
+def test_return_to_plan_is_sliced_by_programme_and_quarter_of_return() -> None:
+    autumn = [timeline(10) for _ in range(5)]
+    late = timeline(90, returned="2027-Q1")
+    assert [c.cases for c in return_to_plan(autumn, group_by=[], minimum_count=5)] == [5]
+    assert [(c.suppressed, c.cases) for c in return_to_plan([*autumn, late], group_by=[], minimum_count=5)] == [
+        (True, None)
+    ]
+    resettled = timeline(40, programme="resettlement_integration")
+    by_cohort = return_to_plan([*autumn, resettled], group_by=[CaseGroupBy.COHORT], minimum_count=5)
+    assert [(dict(c.group), c.suppressed) for c in by_cohort] == [({"cohort": "2026-Q4"}, True)]
+
+
+def test_scores_disaggregate_by_the_disclosed_quarter_of_return() -> None:
+    facts = [fact(profile=Profile(return_quarter="2026-Q3")) for _ in range(5)]
+    facts += [fact(profile=Profile(return_quarter="2026-Q4")) for _ in range(6)]
+    facts += [fact() for _ in range(5)]  # no consent to migration history, or not returned yet
+    facts += [fact(programme="resettlement_integration", profile=Profile(return_quarter="2026-Q4")) for _ in range(5)]
+    cells = aggregate(facts, group_by=[GroupBy.RETURN_COHORT], minimum_count=5)
+    assert [(dict(c.group), c.suppressed, c.administrations) for c in cells] == [
+        ({"return_cohort": "2026-Q3"}, False, 5),
+        ({"return_cohort": "2026-Q4"}, False, 11),
+        ({"return_cohort": UNDISCLOSED}, False, 5),
+    ]

@@ -1,7 +1,10 @@
 """Keeping the newest monitoring profile of a case, and which new consent lets an excluded case back in."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
 
 from casebridge_common.access import Party
 from casebridge_common.events.contracts.case import AgeGroup, CaseMonitoringProfile, Programme
@@ -56,12 +59,17 @@ def test_an_older_or_repeated_profile_changes_nothing() -> None:
     assert held.sex is None
 
 
-def test_the_return_day_is_kept_once_learnt_whichever_version_brought_it() -> None:
+def test_the_return_timeline_follows_the_newest_version_like_every_consented_fact() -> None:
     held = merge_profile(None, a_profile(3), now=NOW)
-    assert merge_profile(held, a_profile(2, returned_on=date(2026, 11, 20)), now=NOW) is held  # late, still kept
-    later = merge_profile(held, a_profile(4), now=NOW)  # case-service no longer tells it: not a change
+    assert merge_profile(held, a_profile(2, return_quarter="2026-Q4"), now=NOW) is None  # a late older copy
+    assert held is not None
+    assert held.return_quarter is None
+    later = merge_profile(held, a_profile(4, return_quarter="2026-Q4", days_return_to_plan=-3), now=NOW)
     assert later is not None
-    assert (later.profile_version, later.returned_on) == (4, date(2026, 11, 20))
+    assert (later.profile_version, later.return_quarter, later.days_return_to_plan) == (4, "2026-Q4", -3)
+    withdrawn = merge_profile(later, a_profile(5), now=NOW)  # M&E consent to migration history withdrawn
+    assert withdrawn is not None
+    assert (withdrawn.return_quarter, withdrawn.days_return_to_plan) == (None, None)
 
 
 def test_only_an_m_and_e_scope_over_survey_data_naming_the_owner_readmits_a_case() -> None:
@@ -77,24 +85,22 @@ def test_only_an_m_and_e_scope_over_survey_data_naming_the_owner_readmits_a_case
     assert not covers_analysis([scope(organisation="cfp-dakar")], owner=OWNER)
 
 
-def test_the_return_facts_are_kept_and_a_newer_date_of_return_replaces_the_held_one() -> None:
-    first = merge_profile(
-        None,
-        a_profile(
-            1, mode_of_return="avrr_voluntary", host_country="DE", length_of_absence="6-10", returned_on="2026-11-20"
-        ),
-        now=NOW,
-    )
+def test_the_return_facts_are_kept_and_a_newer_quarter_of_return_replaces_the_held_one() -> None:
+    facts = {"mode_of_return": "avrr_voluntary", "host_country": "DE", "length_of_absence": "6-10"}
+    first = merge_profile(None, a_profile(1, **facts, return_quarter="2026-Q4", days_return_to_plan=12), now=NOW)
     assert first is not None
-    assert (first.mode_of_return, first.host_country, first.length_of_absence, first.returned_on) == (
+    assert (first.mode_of_return, first.host_country, first.length_of_absence, first.return_quarter) == (
         "avrr_voluntary",
         "DE",
         "6-10",
-        date(2026, 11, 20),
+        "2026-Q4",
     )
-    corrected = merge_profile(first, a_profile(2, returned_on="2026-11-18"), now=NOW)
+    corrected = merge_profile(first, a_profile(2, **facts, return_quarter="2026-Q3", days_return_to_plan=40), now=NOW)
     assert corrected is not None
-    assert (corrected.mode_of_return, corrected.returned_on) == (None, date(2026, 11, 18))  # consent withdrawn
-    kept = merge_profile(corrected, a_profile(3), now=NOW)  # an older producer after the arrival stage
-    assert kept is not None
-    assert kept.returned_on == date(2026, 11, 18)
+    assert (corrected.return_quarter, corrected.days_return_to_plan) == ("2026-Q3", 40)  # a corrected date of return
+
+
+@pytest.mark.parametrize("label", ["2026-11-20", "2026-Q5", "26-Q1"])
+def test_a_profile_carries_a_quarter_never_a_day(label: str) -> None:
+    with pytest.raises(ValidationError):
+        a_profile(1, return_quarter=label)

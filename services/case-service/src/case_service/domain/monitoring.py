@@ -4,12 +4,13 @@ M&E consumers disaggregate indicators by sex, age, countries, mode of return, ho
 and the case's timeline (indicators.md §2, D-core and D-RSS) without reading the identity store: the profile
 carries banded facts keyed by the surrogate ids, and each personal fact only while a consent in force lets the
 owner organisation have its data category for `m_and_e`. The categories are those the case file's disclosure
-map gives the field, so the feed never discloses a personal fact that a read would withhold. The timeline (the
-date of return and the first plan approval) is the case's own and always carried, as before the return profile
-existed: it is what the return-to-plan indicator counts. Pure: the service layer loads the records and the clock.
+map gives the field, so the feed never discloses a personal fact that a read would withhold. The date of return
+is migration history too, and an exact date is a strong quasi-identifier: the profile carries only its calendar
+quarter and the days from it to the first plan approval (what the return-to-plan indicator counts), under the
+consent a read of `returned_on` needs. Pure: the service layer loads the records and the clock.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from case_service.domain.disclosure import SECTIONS, Section
@@ -55,6 +56,11 @@ def absence_band(years: Decimal) -> AbsenceBand:
     return next((band for upper, band in _ABSENCE_BANDS if completed <= upper), AbsenceBand.OVER_10)
 
 
+def quarter(day: date) -> str:
+    """The calendar quarter of a day, as `2026-Q4`."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
 def owner_party(case: Case) -> Party:
     """M&E is the owner organisation's: a consent naming the organisation covers it; without one, the office."""
     if case.owner_organisation_id is not None:
@@ -94,6 +100,8 @@ def monitoring_profile(
         return _disclosed(field, facts, party, now, section=Section.CASE)
 
     absence = case.length_of_absence_years
+    returned_on = case.returned_on if of_case("returned_on") else None
+    plan_day = None if first_plan_approved_at is None else first_plan_approved_at.astimezone(UTC).date()
     return CaseMonitoringProfile(
         case_id=case.id,
         beneficiary_id=beneficiary.id,
@@ -108,9 +116,8 @@ def monitoring_profile(
         else None,
         country_of_origin=beneficiary.country_of_origin if _disclosed("country_of_origin", facts, party, now) else None,
         country_of_return=country_of_return if _disclosed(return_field, facts, party, now) else None,
-        # the case's timeline, like the plan approval below: ungated, as the stages it is recorded from
-        returned_on=case.returned_on,
-        first_plan_approved_at=first_plan_approved_at,
+        return_quarter=None if returned_on is None else quarter(returned_on),
+        days_return_to_plan=None if returned_on is None or plan_day is None else (plan_day - returned_on).days,
         mode_of_return=case.mode_of_return if of_case("mode_of_return") else None,
         host_country=case.host_country if of_case("host_country") else None,
         length_of_absence=absence_band(absence) if absence is not None and of_case("length_of_absence_years") else None,

@@ -19,13 +19,20 @@ AggregatesRead = Annotated[Principal, requires(Scope.AGGREGATES_READ)]
 GroupByParam = Annotated[
     list[GroupBy],
     Query(
-        description="disaggregate by these facts; the period is the calendar quarter; sex, age_group and the "
-        "countries come from the consented monitoring profile (`undisclosed` otherwise)"
+        description="disaggregate by these facts; the period is the calendar quarter of interview; sex, "
+        "age_group, the countries, return_cohort (the quarter of return) and the return profile come from the "
+        "consented monitoring profile (`undisclosed` otherwise)"
     ),
 ]
 CaseGroupByParam = Annotated[
     list[CaseGroupBy],
     Query(description="disaggregate by these facts; the cohort is the quarter of return; `undisclosed` as above"),
+]
+FromParam = Annotated[
+    date | None, Query(description="the first day of a calendar quarter (422 `indicator-period-not-quarterly`)")
+]
+ToParam = Annotated[
+    date | None, Query(description="the last day of a calendar quarter (422 `indicator-period-not-quarterly`)")
 ]
 MinimumParam = Annotated[
     int | None, Query(ge=2, description="suppress cells below this count; never below the service's minimum")
@@ -65,16 +72,17 @@ async def score_indicators(
     instrument: Instrument = Instrument.RSS,
     group_by: GroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
     programme: Programme | None = None,
-    interviewed_from: date | None = None,
-    interviewed_to: date | None = None,
+    interviewed_from: FromParam = None,
+    interviewed_to: ToParam = None,
     minimum_count: MinimumParam = None,
 ) -> IndicatorReport:
     """Programme indicators over the caller's organisation's stored scores (RSS-1 to RSS-4, RSS-7, RSS-8).
 
     Per cell: administrations, discarded (interrupted) surveys, the share reaching the composite target (0.5 for
     the RSS), mean composite and mean score per dimension, the share in each band, and the share flagged for low
-    accuracy. A cell with fewer administrations than the minimum count is `suppressed` and shows no figures; so
-    is the next-smallest cell beside a lone suppressed one, which could otherwise be recovered from a total.
+    accuracy. A cell with fewer distinct cases than the minimum count, or with a programme's quarter of interview
+    holding fewer, is `suppressed` and shows no figures; so is the next-smallest cell beside a lone suppressed
+    one, which could otherwise be recovered from a total. The interview bounds are whole calendar quarters.
     Cases excluded after an M&E consent withdrawal are left out until a new consent covers M&E.
     """
     return await _report(
@@ -129,8 +137,8 @@ async def score_indicators_csv(
     instrument: Instrument = Instrument.RSS,
     group_by: GroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
     programme: Programme | None = None,
-    interviewed_from: date | None = None,
-    interviewed_to: date | None = None,
+    interviewed_from: FromParam = None,
+    interviewed_to: ToParam = None,
     minimum_count: MinimumParam = None,
 ) -> Response:
     """The same indicators as `/v1/indicators/scores`, one CSV row per cell; suppressed cells have empty figures."""
@@ -170,13 +178,14 @@ async def return_to_plan_indicators(
     who: AggregatesRead,
     group_by: CaseGroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
     programme: Programme | None = None,
-    returned_from: date | None = None,
-    returned_to: date | None = None,
+    returned_from: FromParam = None,
+    returned_to: ToParam = None,
     minimum_count: MinimumParam = None,
 ) -> TimelineReport:
     """Time from return to plan approval (DQ-9) over the caller's organisation's cases: per cell the number of
-    cases with both a return day and a first plan approval, and the median days between them. Suppressed like
-    the score indicators, counted in cases."""
+    cases whose consented monitoring profile gives the quarter of return and the days to the first plan
+    approval, and the median of those days. Suppressed like the score indicators, sliced by programme and
+    quarter of return; the return bounds are whole calendar quarters."""
     return await _timeline(request, uow, who, group_by, programme, returned_from, returned_to, minimum_count)
 
 
@@ -204,8 +213,8 @@ async def return_to_plan_indicators_csv(
     who: AggregatesRead,
     group_by: CaseGroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
     programme: Programme | None = None,
-    returned_from: date | None = None,
-    returned_to: date | None = None,
+    returned_from: FromParam = None,
+    returned_to: ToParam = None,
     minimum_count: MinimumParam = None,
 ) -> Response:
     """The same indicator as `/v1/indicators/return-to-plan`, one CSV row per cell; suppressed cells are empty."""

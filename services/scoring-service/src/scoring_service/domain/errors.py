@@ -37,3 +37,7 @@ class AnswersInvalid(Invalid):
 
 class SurveyNotScored(Conflict):
     code, title = "survey-not-scored", "A discarded (interrupted) survey has no answers to score"
+
+
+class IndicatorPeriodNotQuarterly(Invalid):
+    code, title = "indicator-period-not-quarterly", "Indicator periods are whole calendar quarters"

@@ -1,24 +1,32 @@
 """Programme indicators over stored scores (indicators.md section 4) and case timelines, with small-cell
 suppression.
 
-A cell with fewer administrations (or cases) than the minimum count shows no figures at all, so that an aggregate
-cannot point at a person; this holds for every disaggregation and every combination of them (R-E11). A lone
-suppressed cell would still be recoverable by subtracting the others from a total published elsewhere, so the
-next-smallest cell of the same table, and of the same line of a table of several dimensions, is suppressed with
-it (secondary suppression). Only primary scores count; what-if re-scores are comparisons, not outcomes.
+A cell with fewer distinct cases than the minimum count shows no figures at all, so that an aggregate cannot
+point at a person; this holds for every disaggregation and every combination of them (R-E11). Cases, not
+administrations: one person surveyed five times is one person. The date filters take whole calendar quarters only,
+and a cell is also suppressed when any of its non-empty slices by programme and quarter (of interview for scores,
+of return for the timeline) has fewer cases than the minimum. Every request's cell is a union of such slices, so
+two requests that differ only in their filters differ by whole slices, each empty or of at least the minimum: a
+filter one day, one quarter or one programme narrower cannot isolate a person's contribution. A lone suppressed
+cell would still be recoverable by subtracting the others from a total published elsewhere, so the next-smallest
+cell of the same table, and of the same line of a table of several dimensions, is suppressed with it (secondary
+suppression). Only primary scores count; what-if re-scores are comparisons, not outcomes.
 
-Sex, age group, the countries, the mode of return, the host country and the band of the length of absence come
-from the case's pseudonymous monitoring profile: a fact the beneficiary did not consent to disclose for M&E, or a
-case with no profile yet, counts in the `undisclosed` cell. A resettlement case has no return profile: its mode of
-return, host country and length of absence are `not_applicable`.
+Sex, age group, the countries, the quarter of return, the mode of return, the host country and the band of the
+length of absence come from the case's pseudonymous monitoring profile: a fact the beneficiary did not consent to
+disclose for M&E, or a case with no profile yet, counts in the `undisclosed` cell. A resettlement case has no
+return profile: its mode of return, host country and length of absence are `not_applicable`.
 """
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from statistics import median
+from uuid import UUID
+
+from scoring_service.domain.errors import IndicatorPeriodNotQuarterly
 
 
 class GroupBy(StrEnum):
@@ -39,6 +47,7 @@ class GroupBy(StrEnum):
     MODE_OF_RETURN = "mode_of_return"  # avrr_voluntary, forced_deported, spontaneous, other
     HOST_COUNTRY = "host_country"  # the country returned from
     LENGTH_OF_ABSENCE = "length_of_absence"  # <1, 1-2, 3-5, 6-10, >10 completed years
+    RETURN_COHORT = "return_cohort"  # the quarter of return (D-RSS: date of return)
 
 
 class CaseGroupBy(StrEnum):
@@ -61,6 +70,8 @@ UNDISCLOSED = "undisclosed"
 NOT_APPLICABLE = "not_applicable"
 RETURN_PROGRAMME = "return_reintegration"
 Key = tuple[tuple[str, str], ...]
+# The unit of the slice rule: a programme and a calendar quarter.
+Slice = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,7 @@ class Profile:
     mode_of_return: str | None = None
     host_country: str | None = None
     length_of_absence: str | None = None  # the band
+    return_quarter: str | None = None  # `2026-Q4`
 
     def value(self, dimension: str, *, programme: str) -> str:
         if dimension in _RETURN_PROFILE and programme != RETURN_PROGRAMME:
@@ -86,14 +98,17 @@ class Profile:
             "mode_of_return": self.mode_of_return,
             "host_country": self.host_country,
             "length_of_absence": self.length_of_absence,
+            "return_cohort": self.return_quarter,
         }[dimension]
         return UNDISCLOSED if found is None else found
 
 
 @dataclass(frozen=True, slots=True)
 class ScoreFact:
-    """One scored (or discarded) administration, reduced to what the indicators need: no person, no answers."""
+    """One scored (or discarded) administration, reduced to what the indicators need: no person, no answers. The
+    case id only counts distinct cases for suppression; it never leaves this module."""
 
+    case_id: UUID
     programme: str
     office: str
     administration: str
@@ -126,8 +141,27 @@ def quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
+_QUARTER_STARTS = frozenset({(1, 1), (4, 1), (7, 1), (10, 1)})
+_QUARTER_ENDS = frozenset({(3, 31), (6, 30), (9, 30), (12, 31)})
+
+
+def check_quarterly(start: date | None, end: date | None, *, names: tuple[str, str]) -> None:
+    """Date filters are whole calendar quarters: `start` the first day of one, `end` the last day of one. A
+    narrower filter would let two requests differ by a single person's administrations or return."""
+    if start is not None and (start.month, start.day) not in _QUARTER_STARTS:
+        raise IndicatorPeriodNotQuarterly(
+            f"{names[0]} must be the first day of a calendar quarter (1 January, April, July or October)",
+            parameter=names[0],
+        )
+    if end is not None and (end.month, end.day) not in _QUARTER_ENDS:
+        raise IndicatorPeriodNotQuarterly(
+            f"{names[1]} must be the last day of a calendar quarter (31 March, 30 June, 30 September or 31 December)",
+            parameter=names[1],
+        )
+
+
 _RETURN_PROFILE = frozenset({"mode_of_return", "host_country", "length_of_absence"})
-_PROFILED = frozenset({"sex", "age_group", "country_of_origin", "country_of_return"}) | _RETURN_PROFILE
+_PROFILED = frozenset({"sex", "age_group", "country_of_origin", "country_of_return", "return_cohort"}) | _RETURN_PROFILE
 
 
 def _key(fact: ScoreFact, group_by: Sequence[GroupBy]) -> Key:
@@ -162,10 +196,19 @@ def _lines(keys: Sequence[Key]) -> Iterator[list[Key]]:
             yield from lines.values()
 
 
-def suppressed_cells(counts: Mapping[Key, int], minimum: int) -> frozenset[Key]:
-    """Cells below the minimum (primary), and for each table or line with exactly one of those, its
-    next-smallest cell too (secondary, smallest count first, then the key), repeated until nothing changes."""
-    hidden = {key for key, n in counts.items() if n < minimum}
+def thinnest_slice(members: Iterable[tuple[UUID, Slice]]) -> int:
+    """The fewest distinct cases in any non-empty slice of a cell, from its (case, slice) pairs."""
+    by_slice: dict[Slice, set[UUID]] = defaultdict(set)
+    for case_id, part in members:
+        by_slice[part].add(case_id)
+    return min(len(cases) for cases in by_slice.values())
+
+
+def suppressed_cells(counts: Mapping[Key, int], minimum: int, *, thin: Set[Key] = frozenset()) -> frozenset[Key]:
+    """Cells below the minimum count of cases or with a thin slice (primary), and for each table or line with
+    exactly one of those, its next-smallest cell too (secondary, smallest count first, then the key), repeated
+    until nothing changes."""
+    hidden = {key for key, n in counts.items() if n < minimum} | set(thin)
     keys = sorted(counts)
     changed = True
     while changed:
@@ -207,23 +250,36 @@ def _cell(key: Key, facts: Sequence[ScoreFact], *, suppressed: bool) -> Cell:
     )
 
 
+def _suppressed(members: Mapping[Key, Sequence[tuple[UUID, Slice]]], minimum: int) -> frozenset[Key]:
+    """Primary suppression by distinct cases and by the thinnest slice, then secondary suppression."""
+    cases = {key: len({case_id for case_id, _ in found}) for key, found in members.items()}
+    thin = {key for key, found in members.items() if thinnest_slice(found) < minimum}
+    return suppressed_cells(cases, minimum, thin=thin)
+
+
 def aggregate(facts: Sequence[ScoreFact], *, group_by: Sequence[GroupBy], minimum_count: int) -> list[Cell]:
-    """One cell per combination of the grouping values present, in a stable order."""
+    """One cell per combination of the grouping values present, in a stable order; sliced by the quarter of
+    interview."""
     groups: dict[Key, list[ScoreFact]] = defaultdict(list)
     for fact in facts:
         groups[_key(fact, group_by)].append(fact)
-    hidden = suppressed_cells({key: len(found) for key, found in groups.items()}, minimum_count)
+    members = {
+        key: [(f.case_id, (f.programme, quarter(f.interviewed_on))) for f in found] for key, found in groups.items()
+    }
+    hidden = _suppressed(members, minimum_count)
     return [_cell(key, groups[key], suppressed=key in hidden) for key in sorted(groups)]
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineFact:
-    """One case with a known return day and a first plan approval: no person, ids left behind."""
+    """One case with a known quarter of return and days to its first plan approval, from its consented
+    monitoring profile: no person; the case id only counts distinct cases."""
 
+    case_id: UUID
     programme: str
     office: str
-    returned_on: date
-    plan_approved_on: date
+    return_quarter: str
+    days_return_to_plan: int
     profile: Profile = field(default_factory=Profile)
 
 
@@ -239,7 +295,7 @@ def _timeline_key(fact: TimelineFact, group_by: Sequence[CaseGroupBy]) -> Key:
     values = {
         CaseGroupBy.PROGRAMME: fact.programme,
         CaseGroupBy.OFFICE: fact.office,
-        CaseGroupBy.COHORT: quarter(fact.returned_on),
+        CaseGroupBy.COHORT: fact.return_quarter,
     }
     return tuple(
         (g.value, fact.profile.value(g, programme=fact.programme) if g in _PROFILED else values[g]) for g in group_by
@@ -250,12 +306,13 @@ def return_to_plan(
     facts: Sequence[TimelineFact], *, group_by: Sequence[CaseGroupBy], minimum_count: int
 ) -> list[TimelineCell]:
     """Time from return to the first plan approval (DQ-9, indicators.md §13): the number of cases and the
-    median days per cell, with the same suppression as the score indicators. A plan approved before the
-    return counts with negative days."""
+    median days per cell, with the same suppression as the score indicators, sliced by the quarter of return.
+    A plan approved before the return counts with negative days."""
     groups: dict[Key, list[TimelineFact]] = defaultdict(list)
     for fact in facts:
         groups[_timeline_key(fact, group_by)].append(fact)
-    hidden = suppressed_cells({key: len(found) for key, found in groups.items()}, minimum_count)
+    members = {key: [(f.case_id, (f.programme, f.return_quarter)) for f in found] for key, found in groups.items()}
+    hidden = _suppressed(members, minimum_count)
     return [
         TimelineCell(group=key, suppressed=True)
         if key in hidden
@@ -263,7 +320,7 @@ def return_to_plan(
             group=key,
             suppressed=False,
             cases=len(groups[key]),
-            median_days_return_to_plan=float(median((f.plan_approved_on - f.returned_on).days for f in groups[key])),
+            median_days_return_to_plan=float(median(f.days_return_to_plan for f in groups[key])),
         )
         for key in sorted(groups)
     ]

@@ -241,10 +241,8 @@ class CaseMonitoringProfileRecord(SQLModel, table=True):
     age_group: str | None = None
     country_of_origin: str | None = Field(default=None, max_length=2)
     country_of_return: str | None = Field(default=None, max_length=2)
-    returned_on: date | None = None
-    first_plan_approved_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    return_quarter: str | None = Field(default=None, max_length=7)  # `2026-Q4`, never the day
+    days_return_to_plan: int | None = None  # negative: the plan was approved before the return
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     mode_of_return: str | None = None
     host_country: str | None = Field(default=None, max_length=2)

@@ -1,11 +1,9 @@
 """Case monitoring profiles as scoring-service keeps them, and the consent that lets excluded cases back in.
 
 Profiles arrive at least once and, across redeliveries, in any order: the highest `profile_version` of a case
-wins, so a withdrawal that nulled a fact is never undone by a late copy of an older profile. The return day is
-the exception: case-service can tell it only while the case is in its arrival stage and a case arrives once, so
-the first one learnt is kept whichever version carried it. case-service now records the date of return and
-sends it in every later profile, so a newer profile's date replaces it (a corrected date of return); a newer
-profile without one (an older producer, after the arrival stage) keeps the date held.
+wins, so a withdrawal that nulled a fact is never undone by a late copy of an older profile. That holds for the
+return timeline (quarter of return, days to the first plan approval) as for every other fact: it is migration
+history, so a newer profile without it means it is no longer disclosed, and it is dropped.
 """
 
 from collections.abc import Sequence
@@ -23,9 +21,6 @@ def merge_profile(
 ) -> CaseMonitoringProfileRecord | None:
     """The record to keep after `profile` arrives, or None when what is held already stands."""
     if held is not None and held.profile_version >= profile.profile_version:
-        if held.returned_on is None and profile.returned_on is not None:
-            held.returned_on = profile.returned_on
-            return held
         return None
     record = held or CaseMonitoringProfileRecord(
         case_id=profile.case_id,
@@ -39,8 +34,7 @@ def merge_profile(
     record.sex = profile.sex
     record.age_group = None if profile.age_group is None else profile.age_group.value
     record.country_of_origin, record.country_of_return = profile.country_of_origin, profile.country_of_return
-    record.returned_on = profile.returned_on or record.returned_on
-    record.first_plan_approved_at = profile.first_plan_approved_at
+    record.return_quarter, record.days_return_to_plan = profile.return_quarter, profile.days_return_to_plan
     record.mode_of_return = None if profile.mode_of_return is None else profile.mode_of_return.value
     record.host_country = profile.host_country
     record.length_of_absence = None if profile.length_of_absence is None else profile.length_of_absence.value

@@ -2,7 +2,7 @@ from datetime import date
 
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import Programme
-from scoring_service.domain.indicators import CaseGroupBy, GroupBy, aggregate, return_to_plan
+from scoring_service.domain.indicators import CaseGroupBy, GroupBy, aggregate, check_quarterly, return_to_plan
 from scoring_service.domain.models import Instrument
 from scoring_service.schemas import IndicatorCell, IndicatorReport, TimelineCell, TimelineReport
 from scoring_service.unit_of_work import ScoringUnitOfWork
@@ -19,7 +19,9 @@ async def score_indicators(
     interviewed_to: date | None,
     minimum_count: int,
 ) -> IndicatorReport:
-    """Aggregates only, never a row per person: not audited as a read of personal data."""
+    """Aggregates only, never a row per person: not audited as a read of personal data. The interview bounds
+    must be whole quarters (422 `indicator-period-not-quarterly`, nothing computed)."""
+    check_quarterly(interviewed_from, interviewed_to, names=("interviewed_from", "interviewed_to"))
     facts = (
         []
         if actor.organisation_id is None
@@ -63,7 +65,9 @@ async def return_to_plan_indicators(
     returned_to: date | None,
     minimum_count: int,
 ) -> TimelineReport:
-    """Time from return to plan approval over the monitoring profiles; aggregates only, like the scores."""
+    """Time from return to plan approval over the monitoring profiles; aggregates only, like the scores. The
+    return bounds must be whole quarters, as the interview bounds of the scores."""
+    check_quarterly(returned_from, returned_to, names=("returned_from", "returned_to"))
     facts = (
         []
         if actor.organisation_id is None

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
 
 from casebridge_common.access import ShareMode
@@ -475,10 +475,10 @@ class CaseMonitoringProfile(Event):
     ACL'd to them: coarse, banded facts keyed by the case and the beneficiary's surrogate id, never a name or a
     birth date. Each personal field is filled only while a consent in force lets the owner organisation have its
     data category for `m_and_e` (R-C1); null means "not disclosed". Consumers keep the highest `profile_version`
-    of a case. `returned_on` is the case's recorded date of return (set on entering its arrival stage unless
-    recorded before); producers before the return profile sent it only while the case was in that stage, so
-    consumers keep the last one they learnt when a newer profile carries none. `mode_of_return`, `host_country`
-    and `length_of_absence` (return cases only) are `migration_history`."""
+    of a case. The case's timeline is coarsened, never an exact date (a quasi-identifier): `return_quarter` is
+    the calendar quarter of the recorded date of return and `days_return_to_plan` the days from it to the first
+    plan approval (negative when approved before the return; null until both are known). Both, and
+    `mode_of_return`, `host_country` and `length_of_absence` (return cases only), are `migration_history`."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -495,8 +495,8 @@ class CaseMonitoringProfile(Event):
                     "age_group": "25-34",
                     "country_of_origin": "SN",
                     "country_of_return": None,
-                    "returned_on": "2026-12-01",
-                    "first_plan_approved_at": None,
+                    "return_quarter": "2026-Q4",
+                    "days_return_to_plan": None,
                     "mode_of_return": "avrr_voluntary",
                     "host_country": "DE",
                     "length_of_absence": "3-5",
@@ -517,8 +517,8 @@ class CaseMonitoringProfile(Event):
     age_group: AgeGroup | None = None  # identity_biodata, at case opening
     country_of_origin: str | None = None  # ISO 3166-1 alpha-2, identity_biodata
     country_of_return: str | None = None  # of return or resettlement (by programme), migration_history
-    returned_on: date | None = None  # the recorded date of return
-    first_plan_approved_at: datetime | None = None
+    return_quarter: str | None = Field(default=None, pattern=r"^\d{4}-Q[1-4]$")  # of the return, migration_history
+    days_return_to_plan: int | None = None  # from the return to the first plan approval, migration_history
     mode_of_return: ModeOfReturn | None = None  # migration_history
     host_country: str | None = None  # ISO 3166-1 alpha-2, the country returned from, migration_history
     length_of_absence: AbsenceBand | None = None  # migration_history
