@@ -14,15 +14,14 @@ class MonitoringProfiles:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def next_version(self, case_id: UUID, *, lock: bool = True) -> int:
+    async def next_version(self, case_id: UUID) -> int:
         """A version greater than any the case's profile had: the next value of a sequence, drawn after a
         per-case lock held until commit, so that profiles of one case are versioned in commit order and each is
-        built from what the one before committed. `lock=False` only for a case no other transaction can see."""
-        if lock:
-            await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended('case-monitoring-profile:' || :case_id, 0))"),
-                {"case_id": str(case_id)},
-            )
+        built from what the one before committed."""
+        await self._session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended('case-monitoring-profile:' || :case_id, 0))"),
+            {"case_id": str(case_id)},
+        )
         version = await self._session.scalar(text("SELECT nextval('case_monitoring_profile_versions')"))
         return int(version)
 

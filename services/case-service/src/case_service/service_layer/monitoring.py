@@ -7,13 +7,15 @@ from case_service.domain.models import Case, is_minor
 from case_service.domain.monitoring import monitoring_profile
 from case_service.unit_of_work import CaseUnitOfWork
 
+OPENING_VERSION = 0
+
 
 async def emit_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, opened: bool = False) -> None:
     """Emit the case's monitoring profile as it stands in this transaction. Call it last in a use case that may
     change a profiled fact: it takes the case's profile lock until commit. `opened`: the case was created in
-    this transaction, so no other transaction can profile it before this one commits (no lock) and it has no
-    plan yet."""
-    version = await uow.monitoring.next_version(case.id, lock=not opened)
+    this transaction, so no other transaction can profile it before this one commits and it has no plan yet:
+    its first profile is version 0, below any version a later profile draws (no lock, no sequence)."""
+    version = OPENING_VERSION if opened else await uow.monitoring.next_version(case.id)
     beneficiary = await uow.beneficiaries.get(case.beneficiary_id)
     if beneficiary is None:
         return
