@@ -10,7 +10,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from case_service.consumers import CONSUMED_TOPICS, HANDLERS
-from case_service.service_layer.consent import WithdrawalPolicy, expire_lapsed_consents
+from case_service.service_layer.consent import WithdrawalPolicy, escalate_overdue_receipts, expire_lapsed_consents
 from case_service.service_layer.follow_ups import flag_overdue
 from case_service.service_layer.imports import import_next_batch
 from case_service.service_layer.transfers import cancel_uncovered, remind_or_expire
@@ -50,12 +50,21 @@ async def follow_up_overdue(uow: CaseUnitOfWork, settings: Settings, now: dateti
     return await flag_overdue(uow, now=now, overdue_after=overdue_after, limit=FOLLOW_UP_BATCH)
 
 
+# overdue withdrawals a round escalates; a larger backlog drains over the next rounds
+WITHDRAWAL_RECEIPT_BATCH = 200
+
+
+async def withdrawal_receipts_overdue(uow: CaseUnitOfWork, settings: Settings, now: datetime) -> int:
+    return await escalate_overdue_receipts(uow, now=now, limit=WITHDRAWAL_RECEIPT_BATCH)
+
+
 # Every job of case-service, by name; each runs in its own transaction, every `jobs_every_s`.
 JOBS: Mapping[str, Job] = {
     "consent-expiry": expire_consents,
     "transfer-deadlines": transfer_deadlines,
     "transfer-consent-check": transfer_consent_check,
     "follow-up-overdue": follow_up_overdue,
+    "withdrawal-receipts-overdue": withdrawal_receipts_overdue,
 }
 
 

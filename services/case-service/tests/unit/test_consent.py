@@ -18,6 +18,7 @@ from case_service.domain.consent import (
     has_lapsed,
     holder_state,
     narrow,
+    overdue_holders,
     remaining_after,
     renew,
     withdraw,
@@ -398,3 +399,21 @@ def test_a_holder_is_acknowledged_pending_or_overdue() -> None:
     assert holder_state(True, acknowledge_by=NOW, now=NOW + timedelta(days=1)) is HolderState.ACKNOWLEDGED
     assert holder_state(False, acknowledge_by=NOW + timedelta(hours=1), now=NOW) is HolderState.PENDING
     assert holder_state(False, acknowledge_by=NOW, now=NOW) is HolderState.OVERDUE
+
+
+def test_holders_without_a_receipt_are_reported_only_after_the_deadline_and_only_once() -> None:
+    everyone = [*HOLDERS, "notification-service"]
+    assert overdue_holders(everyone, [], [], acknowledge_by=NOW + timedelta(seconds=1), now=NOW) == []
+    assert overdue_holders(everyone, ["scoring-service"], [], acknowledge_by=NOW, now=NOW) == [
+        "referral-service",
+        "notification-service",
+    ]
+    assert overdue_holders(everyone, ["scoring-service"], ["referral-service"], acknowledge_by=NOW, now=NOW) == [
+        "notification-service"
+    ]
+    assert overdue_holders(everyone, ["scoring-service"], everyone, acknowledge_by=NOW, now=NOW) == []
+
+
+def test_an_unexpected_holders_receipt_is_no_answer_and_an_unexpected_holder_is_never_reported() -> None:
+    assert overdue_holders(HOLDERS, ["partner-x"], [], acknowledge_by=NOW, now=NOW) == HOLDERS
+    assert overdue_holders([], ["partner-x"], [], acknowledge_by=NOW, now=NOW) == []

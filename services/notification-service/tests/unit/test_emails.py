@@ -26,6 +26,10 @@ PARAMS = {
     "phase": "follow_up",
     "visit_kind": "home_visit",
     "planned_on": "2026-12-01",
+    "withdrawal_id": "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e",
+    "consent_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+    "holder": "scoring-service",
+    "acknowledge_by": "2026-12-11 09:00 UTC",
 }
 
 

@@ -16,6 +16,7 @@ from casebridge_common.events.contracts.case import (
     TransferOutcome,
     VisitKind,
 )
+from casebridge_common.events.contracts.consent import ConsentWithdrawalReceiptOverdue
 from casebridge_common.events.contracts.scoring import Administration, SurveyDue
 from notification_service.domain.emails import render
 from notification_service.domain.models import InboxKind, Language
@@ -88,6 +89,7 @@ def test_an_event_type_without_a_rule_tells_nobody() -> None:
         CaseTransferEnded.type,
         BreakGlassUsed.type,
         CaseFollowUpDue.type,
+        ConsentWithdrawalReceiptOverdue.type,
     }
 
 
@@ -226,3 +228,36 @@ def test_an_overdue_post_closure_phone_call_is_named_so_in_every_language() -> N
     for mail in mails.values():
         assert str(due.visit_id) in mail.text
         assert str(CASE_ID) in mail.text
+
+
+def test_an_overdue_withdrawal_receipt_is_an_urgent_notice_for_the_owning_office_once_per_holder() -> None:
+    overdue = ConsentWithdrawalReceiptOverdue(
+        consent_id=uuid.uuid4(),
+        beneficiary_id=uuid.uuid4(),
+        case_ids=[CASE_ID],
+        owner_office_id="de-berlin",
+        withdrawal_id=uuid.uuid4(),
+        holder="scoring-service",
+        acknowledge_by=datetime(2026, 12, 11, 9, 0, tzinfo=UTC),
+        reported_at=datetime(2026, 12, 11, 9, 1, tzinfo=UTC),
+    )
+    [notice] = notices_for(ConsentWithdrawalReceiptOverdue.type, overdue.model_dump(mode="json"))
+    assert notice == Notice(
+        kind=InboxKind.WITHDRAWAL_RECEIPT_OVERDUE,
+        title="Urgent: scoring-service has not confirmed a consent withdrawal due 2026-12-11 09:00 UTC",
+        case_id=None,  # about a withdrawal, not a case: a later withdrawal has nothing to redact in it
+        office_id="de-berlin",
+        params={
+            "withdrawal_id": str(overdue.withdrawal_id),
+            "consent_id": str(overdue.consent_id),
+            "holder": "scoring-service",
+            "acknowledge_by": "2026-12-11 09:00 UTC",
+        },
+        urgent=True,
+        once_key=f"withdrawal-receipt:{overdue.withdrawal_id}:scoring-service",
+    )
+    mails = {language: render(notice.kind, language, {"title": notice.title, **notice.params}) for language in Language}
+    assert "scoring-service" in mails[Language.FR].subject
+    assert 'dir="rtl"' in mails[Language.AR].html
+    for mail in mails.values():
+        assert str(overdue.withdrawal_id) in mail.text

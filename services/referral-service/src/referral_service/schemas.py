@@ -27,6 +27,7 @@ from referral_service.domain.models import (
     Service,
     ServiceStatus,
 )
+from referral_service.domain.snapshot import FREE_TEXT_FIELDS, without_free_text
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code")]
@@ -367,6 +368,11 @@ class Outcome(BaseModel):
     completed_at: datetime | None
 
 
+class WithheldText(BaseModel):
+    field: str = Field(description="`reason` or `snapshot.shared.reason`")
+    reason: str = Field(description="`consent-withdrawn`, or `consent-<kind>` of the withdrawal that redacted it")
+
+
 class ReferralRead(BaseModel):
     id: UUID
     case_id: UUID
@@ -381,7 +387,10 @@ class ReferralRead(BaseModel):
     category: ServiceCategory
     urgency: Urgency
     mhpss_level: MhpssLevel | None
-    reason: str
+    reason: str | None = Field(
+        description="the referral's free text; null for the destination once a consent withdrawal took back "
+        "anything it carried (`withheld` says why)"
+    )
     consent_reference: str | None
     snapshot: dict[str, Any] = Field(
         description="what is (or, for a draft, will be) sent to the destination: the referral's facts and the "
@@ -411,9 +420,14 @@ class ReferralRead(BaseModel):
         description="the referral to a fallback that replaced this one after a missed acknowledgement"
     )
     version: int
+    withheld: list[WithheldText] = Field(
+        default_factory=list, description="free text the caller may no longer read, and why"
+    )
 
     @classmethod
-    def of(cls, r: Referral) -> "ReferralRead":
+    def of(cls, r: Referral, *, free_text_withheld: str | None = None) -> "ReferralRead":
+        """`free_text_withheld`: the reason the caller (the destination) may no longer read the free text."""
+        hide = free_text_withheld is not None
         return cls(
             id=r.id,
             case_id=r.case_id,
@@ -432,9 +446,9 @@ class ReferralRead(BaseModel):
             category=r.category,
             urgency=r.urgency,
             mhpss_level=r.mhpss_level,
-            reason=r.reason,
+            reason=None if hide else r.reason,
             consent_reference=r.consent_reference,
-            snapshot=dict(r.snapshot),
+            snapshot=without_free_text(r.snapshot) if hide else dict(r.snapshot),
             decline_reason=r.decline_reason,
             decline_note=r.decline_note,
             cancel_reason=r.cancel_reason,
@@ -463,6 +477,9 @@ class ReferralRead(BaseModel):
             redirected_from_referral_id=r.redirected_from_referral_id,
             redirected_to_referral_id=r.redirected_to_referral_id,
             version=r.version,
+            withheld=[WithheldText(field=f, reason=free_text_withheld) for f in FREE_TEXT_FIELDS]
+            if free_text_withheld is not None
+            else [],
         )
 
 

@@ -20,11 +20,11 @@ from sqlmodel import col
 from casebridge_common.access import ConsentStatus, DataCategory, Purpose
 from casebridge_common.db import session_factory, utc_now
 from casebridge_common.events.contracts.case import CaseOpened, Programme
-from casebridge_common.events.contracts.consent import ConsentGiven, ScopeTerms
+from casebridge_common.events.contracts.consent import ConsentGiven, ConsentWithdrawn, ScopeTerms, WithdrawalKind
 from casebridge_common.events.envelope import CloudEvent
 from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
-from referral_service.consumers import on_case_opened, on_consent_given
+from referral_service.consumers import on_case_opened, on_consent_given, on_consent_withdrawn
 from referral_service.domain.models import Disclosure, Pathway, Referral
 from referral_service.main import create_app
 from referral_service.schemas import DirectoryImport
@@ -469,6 +469,77 @@ async def test_the_referring_office_alone_reads_what_was_disclosed_under_which_c
     erbil = bearer(token("iq-erbil-system", "referral-api", SEND))
     stranger = await client.get(f"{path}/disclosures", headers=erbil)
     assert (stranger.status_code, stranger.json()["code"]) == (404, "referral-not-found")
+
+
+@pytest.mark.parametrize(
+    ("withdrawn", "stored_reason"),
+    [
+        ([DataCategory.IDENTITY_BIODATA, DataCategory.CONTACT], None),  # nothing left: the sent copy is scrubbed
+        ([DataCategory.CONTACT], "Training"),  # a part taken back: kept for the record, not shown to the destination
+    ],
+)
+async def test_after_a_withdrawal_the_destination_no_longer_reads_the_reason_and_the_referring_office_does(
+    client: httpx.AsyncClient, token: TokenFor, seeded: Seeded, withdrawn: list[DataCategory], stored_reason: str | None
+) -> None:
+    draft = (await client.post("/v1/referrals", json=referral_body(seeded), headers=berlin(token))).json()
+    path = f"/v1/referrals/{draft['id']}"
+    assert (await client.post(f"{path}/send", headers=berlin(token) | {"If-Match": '"1"'})).status_code == 200
+    before = (await client.get(path, headers=partner(token))).json()
+    assert (before["reason"], before["snapshot"]["shared"]["reason"], before["withheld"]) == (
+        "Training",
+        "Training",
+        [],
+    )
+
+    engine = create_async_engine(seeded.url)
+    sessions = session_factory(engine)
+    async with ReferralUnitOfWork(sessions) as uow:
+        linked = await uow.cases.get(seeded.berlin_case)
+        assert linked is not None
+        assert linked.beneficiary_id is not None
+    withdrawal = ConsentWithdrawn(
+        consent_id=seeded.consent_id,
+        beneficiary_id=linked.beneficiary_id,
+        case_ids=[seeded.berlin_case],
+        owner_office_id="de-berlin",
+        withdrawal_id=uuid4(),
+        kind=WithdrawalKind.WITHDRAWN,
+        superseded_by=None,
+        withdrawn_scopes=[
+            ScopeTerms(
+                data_categories=withdrawn, purposes=[Purpose.REFERRAL_SERVICE_DELIVERY], organisations=["cfp-dakar"]
+            )
+        ],
+        withdrawn_at=utc_now(),
+        acknowledge_by=utc_now() + timedelta(hours=24),
+    )
+    await on_consent_withdrawn(
+        CloudEvent.wrap(withdrawal, source="/casebridge/case-service"), ReferralUnitOfWork(sessions)
+    )
+    async with sessions() as session:
+        stored = await session.get(Referral, UUID(draft["id"]))
+        assert stored is not None
+        shared = stored.snapshot["shared"]
+        assert isinstance(shared, dict)
+        assert (stored.reason, shared["reason"]) == ("Training", stored_reason)
+    await engine.dispose()
+
+    withheld = [
+        {"field": "reason", "reason": "consent-withdrawn"},
+        {"field": "snapshot.shared.reason", "reason": "consent-withdrawn"},
+    ]
+    destination = (await client.get(path, headers=partner(token))).json()
+    assert destination["status"] == "consent_withdrawn"
+    assert (destination["reason"], destination["snapshot"]["shared"]["reason"]) == (None, None)
+    assert destination["withheld"] == withheld
+    [listed] = (await client.get("/v1/referrals/inbox", headers=partner(token))).json()["items"]
+    assert (listed["reason"], listed["withheld"]) == (None, withheld)
+    origin = (await client.get(path, headers=berlin(token))).json()
+    assert (origin["reason"], origin["snapshot"]["shared"]["reason"], origin["withheld"]) == (
+        "Training",
+        stored_reason,
+        [],
+    )
 
 
 async def test_the_case_owner_pages_through_every_disclosure_of_the_case_and_others_get_404(

@@ -21,14 +21,17 @@ from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.consent import WithdrawalKind
 from casebridge_common.events.contracts.referral import ServiceCategory, Urgency
 from referral_service.domain.feedback import feedback_consent
+from referral_service.domain.lifecycle import ReferralStatus
 from referral_service.domain.snapshot import (
     PURPOSE,
     allowed_categories,
     build_snapshot,
     discloser,
     erased,
+    free_text_withheld,
     redact,
     withdrawn_categories,
+    without_free_text,
 )
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -190,6 +193,23 @@ def test_redaction_moves_the_withdrawn_categories_out_of_the_manifest_and_keeps_
     ]
     assert manifest(redacted)["withheld"] == manifest(snapshot)["withheld"]
     assert allowed_categories(snapshot) != allowed_categories(redacted)  # the original is left as it was
+
+
+def test_the_free_text_is_withheld_once_a_withdrawal_took_back_anything_or_closed_the_referral() -> None:
+    snapshot = snapshot_for(case(consent(scope(C.CONTACT, C.IDENTITY_BIODATA, organisations=frozenset({"cfp-dakar"})))))
+    assert free_text_withheld(ReferralStatus.ACCEPTED, snapshot) is None
+    assert free_text_withheld(ReferralStatus.CONSENT_WITHDRAWN, snapshot) == "consent-withdrawn"
+    narrowed = redact(snapshot, [C.CONTACT], withdrawal_id=uuid4(), kind=WithdrawalKind.NARROWED, now=NOW)
+    assert free_text_withheld(ReferralStatus.COMPLETED, narrowed) == "consent-narrowed"
+
+
+def test_removing_the_free_text_keeps_the_rest_of_what_was_shared() -> None:
+    snapshot = snapshot_for(case(consent(scope(C.CONTACT, organisations=frozenset({"cfp-dakar"})))))
+    scrubbed = without_free_text(snapshot)
+    assert "Tailoring" not in str(scrubbed)
+    assert scrubbed["shared"] == dict(snapshot["shared"]) | {"reason": None}  # type: ignore[call-overload]
+    assert manifest(scrubbed) == manifest(snapshot)
+    assert "Tailoring" in str(snapshot)  # the original is left as it was
 
 
 def test_an_erased_snapshot_keeps_only_its_recipient_and_purpose() -> None:

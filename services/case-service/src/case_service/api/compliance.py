@@ -25,7 +25,8 @@ async def list_withdrawals(
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[WithdrawalRead]:
     """Consent withdrawals, narrowings and expiries of the caller's office, newest first, with each holder of
-    copies that has acknowledged (purged/redacted counts) or not (`pending`, `overdue` after `acknowledge_by`).
+    copies that has acknowledged (purged/redacted counts) or not (`pending`, `overdue` after `acknowledge_by`;
+    `reported_at` once the worker escalated the missing receipt to the office's data controller).
     `status`: `pending` (holders still to answer, in time), `overdue` (past the deadline), `complete`."""
     query = {"office": who.office_id, "status": status}
     after = time_and_id(Cursor.decode(cursor, query))

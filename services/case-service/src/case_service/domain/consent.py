@@ -150,6 +150,18 @@ class WithdrawalAcknowledgement(SQLModel, table=True):
     acknowledged_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class OverdueWithdrawalReceipt(SQLModel, table=True):
+    """A holder whose receipt was missing at the deadline, reported to the data controller (§2.4.4). The primary
+    key reports a holder once per withdrawal, whichever worker gets there first."""
+
+    __tablename__ = "overdue_withdrawal_receipts"
+
+    withdrawal_id: UUID = Field(foreign_key="consent_withdrawals.id", primary_key=True)
+    holder: str = Field(primary_key=True)
+    acknowledge_by: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class ConsentReceiptRecord(SQLModel, table=True):
     """The consent receipt issued when a record reached a state (given, renewed, narrowed, withdrawn, expired),
     kept as issued: the beneficiary's copy must stay verifiable after the record moves on."""
@@ -426,6 +438,22 @@ def holder_state(acknowledged: bool, *, acknowledge_by: datetime, now: datetime)
     if acknowledged:
         return HolderState.ACKNOWLEDGED
     return HolderState.OVERDUE if acknowledge_by <= now else HolderState.PENDING
+
+
+def overdue_holders(
+    expected: Iterable[str],
+    acknowledged: Iterable[str],
+    reported: Iterable[str],
+    *,
+    acknowledge_by: datetime,
+    now: datetime,
+) -> list[str]:
+    """The expected holders to report to the data controller now: past the deadline, no receipt, not reported
+    before. A receipt that comes after the report does not undo it; one from an unexpected holder is no answer."""
+    if acknowledge_by > now:
+        return []
+    done = set(acknowledged) | set(reported)
+    return [holder for holder in dict.fromkeys(expected) if holder not in done]
 
 
 def withdrawal_status(

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -13,6 +13,7 @@ from case_service.domain.consent import (
     ConsentReceiptRecord,
     ConsentRecord,
     ConsentWithdrawal,
+    OverdueWithdrawalReceipt,
     WithdrawalAcknowledgement,
     WithdrawalStatus,
 )
@@ -204,6 +205,56 @@ class ConsentWithdrawals:
                 purged=acknowledgement.purged,
                 redacted=acknowledgement.redacted,
                 acknowledged_at=acknowledgement.acknowledged_at,
+            )
+            .on_conflict_do_nothing(index_elements=["withdrawal_id", "holder"])
+        )
+        result = await self._session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim_overdue(self, now: datetime, *, limit: int) -> list[ConsentWithdrawal]:
+        """Withdrawals past their deadline with an expected holder that neither acknowledged nor was reported,
+        oldest deadline first, locked; rows another worker holds are skipped."""
+        holders = func.jsonb_array_elements_text(col(ConsentWithdrawal.expected_holders)).table_valued("value")
+        answered = select(col(WithdrawalAcknowledgement.holder)).where(
+            col(WithdrawalAcknowledgement.withdrawal_id) == col(ConsentWithdrawal.id)
+        )
+        reported = select(col(OverdueWithdrawalReceipt.holder)).where(
+            col(OverdueWithdrawalReceipt.withdrawal_id) == col(ConsentWithdrawal.id)
+        )
+        unanswered = (
+            exists()
+            .select_from(holders)
+            .where(holders.c.value.not_in(answered), holders.c.value.not_in(reported))
+            .correlate(ConsentWithdrawal)
+        )
+        query = (
+            select(ConsentWithdrawal)
+            .where(col(ConsentWithdrawal.acknowledge_by) <= now, unanswered)
+            .order_by(col(ConsentWithdrawal.acknowledge_by), col(ConsentWithdrawal.id))
+            .limit(limit)
+            .with_for_update(of=ConsentWithdrawal, skip_locked=True)
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def overdue_reports_of(self, withdrawal_ids: list[UUID]) -> list[OverdueWithdrawalReceipt]:
+        if not withdrawal_ids:
+            return []
+        query = (
+            select(OverdueWithdrawalReceipt)
+            .where(col(OverdueWithdrawalReceipt.withdrawal_id).in_(withdrawal_ids))
+            .order_by(col(OverdueWithdrawalReceipt.reported_at), col(OverdueWithdrawalReceipt.holder))
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def report_overdue(self, report: OverdueWithdrawalReceipt) -> bool:
+        """Record that a holder's receipt is overdue, once; False when it was reported before (by any worker)."""
+        statement = (
+            insert(OverdueWithdrawalReceipt)
+            .values(
+                withdrawal_id=report.withdrawal_id,
+                holder=report.holder,
+                acknowledge_by=report.acknowledge_by,
+                reported_at=report.reported_at,
             )
             .on_conflict_do_nothing(index_elements=["withdrawal_id", "holder"])
         )

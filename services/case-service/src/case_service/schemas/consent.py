@@ -302,6 +302,9 @@ class HolderAcknowledgement(BaseModel):
     acknowledged_at: datetime | None
     purged: int | None
     redacted: int | None
+    reported_at: datetime | None = Field(
+        description="when the missing receipt was escalated to the office's data controller (after `acknowledge_by`)"
+    )
 
 
 class WithdrawalRead(BaseModel):
@@ -327,6 +330,7 @@ class WithdrawalRead(BaseModel):
                             "acknowledged_at": "2026-12-10T09:00:01Z",
                             "purged": 0,
                             "redacted": 2,
+                            "reported_at": None,
                         },
                         {
                             "holder": "scoring-service",
@@ -335,6 +339,7 @@ class WithdrawalRead(BaseModel):
                             "acknowledged_at": None,
                             "purged": None,
                             "redacted": None,
+                            "reported_at": "2026-12-11T09:01:00Z",
                         },
                     ],
                 }

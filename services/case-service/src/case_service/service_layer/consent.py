@@ -10,6 +10,7 @@ from case_service.domain.consent import (
     ConsentReceiptRecord,
     ConsentRecord,
     ConsentWithdrawal,
+    OverdueWithdrawalReceipt,
     WithdrawalAcknowledgement,
     WithdrawalStatus,
 )
@@ -47,6 +48,7 @@ from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.consent import (
     ConsentGiven,
     ConsentWithdrawalAcknowledged,
+    ConsentWithdrawalReceiptOverdue,
     ConsentWithdrawn,
     ScopeTerms,
     WithdrawalKind,
@@ -557,10 +559,55 @@ async def record_acknowledgement(uow: CaseUnitOfWork, acknowledged: ConsentWithd
     )
 
 
+async def escalate_overdue_receipts(uow: CaseUnitOfWork, *, now: datetime, limit: int) -> int:
+    """One batch of withdrawals past their deadline: each expected holder without a receipt is recorded as
+    reported and `consent.withdrawal_receipt_overdue` is emitted for it, once per holder (§2.4.4: the data
+    controller follows it up). Withdrawals another worker holds are skipped; returns how many holders were
+    reported, and the job's next round takes the rest."""
+    due = await uow.withdrawals.claim_overdue(now, limit=limit)
+    ids = [w.id for w in due]
+    # read after the rows are locked: a worker that reported them before us has committed by now
+    acknowledged = await uow.withdrawals.acknowledgements_of(ids)
+    reported = await uow.withdrawals.overdue_reports_of(ids)
+    count = 0
+    for withdrawal in due:
+        missing = rules.overdue_holders(
+            withdrawal.expected_holders,
+            [a.holder for a in acknowledged if a.withdrawal_id == withdrawal.id],
+            [r.holder for r in reported if r.withdrawal_id == withdrawal.id],
+            acknowledge_by=withdrawal.acknowledge_by,
+            now=now,
+        )
+        for holder in missing:
+            report = OverdueWithdrawalReceipt(
+                withdrawal_id=withdrawal.id, holder=holder, acknowledge_by=withdrawal.acknowledge_by, reported_at=now
+            )
+            if not await uow.withdrawals.report_overdue(report):
+                continue
+            uow.outbox.emit(
+                ConsentWithdrawalReceiptOverdue(
+                    consent_id=withdrawal.consent_id,
+                    beneficiary_id=withdrawal.beneficiary_id,
+                    case_ids=await uow.consents.case_ids_of(withdrawal.beneficiary_id),
+                    owner_office_id=withdrawal.owner_office_id,
+                    withdrawal_id=withdrawal.id,
+                    holder=holder,
+                    acknowledge_by=withdrawal.acknowledge_by,
+                    reported_at=now,
+                )
+            )
+            count += 1
+    return count
+
+
 def _withdrawal_view(
-    withdrawal: ConsentWithdrawal, acknowledgements: list[WithdrawalAcknowledgement], now: datetime
+    withdrawal: ConsentWithdrawal,
+    acknowledgements: list[WithdrawalAcknowledgement],
+    reports: list[OverdueWithdrawalReceipt],
+    now: datetime,
 ) -> WithdrawalRead:
     by_holder = {a.holder: a for a in acknowledgements}
+    reported_at = {r.holder: r.reported_at for r in reports}
     holders = [
         HolderAcknowledgement(
             holder=holder,
@@ -569,6 +616,7 @@ def _withdrawal_view(
             acknowledged_at=by_holder[holder].acknowledged_at if holder in by_holder else None,
             purged=by_holder[holder].purged if holder in by_holder else None,
             redacted=by_holder[holder].redacted if holder in by_holder else None,
+            reported_at=reported_at.get(holder),
         )
         for holder in [*withdrawal.expected_holders, *(h for h in by_holder if h not in withdrawal.expected_holders)]
     ]
@@ -603,9 +651,19 @@ async def list_withdrawals(
     rows = await uow.withdrawals.page_of_office(
         office_id=actor.office_id, status=status, now=now, after=after, limit=limit
     )
-    acknowledgements = await uow.withdrawals.acknowledgements_of([w.id for w in rows])
+    ids = [w.id for w in rows]
+    acknowledgements = await uow.withdrawals.acknowledgements_of(ids)
+    reports = await uow.withdrawals.overdue_reports_of(ids)
     uow.audit.record(actor, AuditAction.LIST, resource_type="consent_withdrawal", resource_id=None, purpose="audit")
-    return [_withdrawal_view(w, [a for a in acknowledgements if a.withdrawal_id == w.id], now) for w in rows]
+    return [
+        _withdrawal_view(
+            w,
+            [a for a in acknowledgements if a.withdrawal_id == w.id],
+            [r for r in reports if r.withdrawal_id == w.id],
+            now,
+        )
+        for w in rows
+    ]
 
 
 async def read_withdrawal(
@@ -618,4 +676,9 @@ async def read_withdrawal(
     uow.audit.record(
         actor, AuditAction.VIEW, resource_type="consent_withdrawal", resource_id=withdrawal_id, purpose="audit"
     )
-    return _withdrawal_view(withdrawal, await uow.withdrawals.acknowledgements_of([withdrawal.id]), now)
+    return _withdrawal_view(
+        withdrawal,
+        await uow.withdrawals.acknowledgements_of([withdrawal.id]),
+        await uow.withdrawals.overdue_reports_of([withdrawal.id]),
+        now,
+    )

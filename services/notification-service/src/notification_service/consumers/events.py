@@ -2,11 +2,11 @@
 transaction with the claim of the event id, so a redelivery changes nothing and a crash loses nothing.
 
 Consent withdrawals and erasures have handlers of their own: they change stored copies, are never rules' input
-and are never fanned out to webhooks."""
+and are never fanned out to webhooks. A withdrawal's overdue receipt is rules' input but never fanned out either."""
 
 from casebridge_common.db import utc_now
 from casebridge_common.events.contracts.case import BeneficiaryErased
-from casebridge_common.events.contracts.consent import ConsentWithdrawn
+from casebridge_common.events.contracts.consent import ConsentWithdrawalReceiptOverdue, ConsentWithdrawn
 from casebridge_common.events.envelope import CloudEvent
 from casebridge_common.kafka import Handler
 from notification_service.service_layer import inbox, subscriptions, withdrawals
@@ -36,6 +36,15 @@ async def on_consent_withdrawn(event: CloudEvent, uow: NotificationUnitOfWork) -
         await uow.commit()
 
 
+async def on_withdrawal_receipt_overdue(event: CloudEvent, uow: NotificationUnitOfWork) -> None:
+    """The rules only: a consent event is never offered to webhooks."""
+    async with uow:
+        if not await uow.inbox.claim(consumer="notification-service.on_withdrawal_receipt_overdue", event_id=event.id):
+            return
+        await inbox.apply_rules(uow, event.type, event.data, event_id=event.id, now=utc_now())
+        await uow.commit()
+
+
 async def on_beneficiary_erased(event: CloudEvent, uow: NotificationUnitOfWork) -> None:
     erased = BeneficiaryErased.model_validate(event.data)
     async with uow:
@@ -48,6 +57,7 @@ async def on_beneficiary_erased(event: CloudEvent, uow: NotificationUnitOfWork) 
 HANDLERS: dict[str, Handler[NotificationUnitOfWork]] = {
     **dict.fromkeys(SUBSCRIBABLE, on_event),
     ConsentWithdrawn.type: on_consent_withdrawn,
+    ConsentWithdrawalReceiptOverdue.type: on_withdrawal_receipt_overdue,
     BeneficiaryErased.type: on_beneficiary_erased,
 }
 CONSUMED_TOPICS = sorted({*TOPICS, ConsentWithdrawn.topic, BeneficiaryErased.topic})

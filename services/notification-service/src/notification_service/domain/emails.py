@@ -188,6 +188,27 @@ TEMPLATES: dict[InboxKind, dict[Language, tuple[str, str]]] = {
             "الملف: {{ case_id }}\nالزيارة: {{ visit_id }}",  # noqa: RUF001 - Arabic text
         ),
     },
+    InboxKind.WITHDRAWAL_RECEIPT_OVERDUE: {
+        Language.EN: (
+            "Urgent: a consent withdrawal was not confirmed by {{ holder }}",
+            "{{ holder }} holds copies covered by a consent withdrawal and has not confirmed that it purged or "
+            "redacted them by {{ acknowledge_by }}. As data controller, follow it up with the holder; the "
+            "compliance view lists the withdrawal.\nWithdrawal: {{ withdrawal_id }}\nConsent: {{ consent_id }}",
+        ),
+        Language.FR: (
+            "Urgent : retrait de consentement non confirmé par {{ holder }}",
+            "{{ holder }} détient des copies visées par un retrait de consentement et n'a pas confirmé les avoir "
+            "supprimées ou expurgées avant le {{ acknowledge_by }}. En tant que responsable du traitement, "
+            "relancez ce détenteur ; la vue de conformité liste le retrait.\nRetrait : {{ withdrawal_id }}\n"
+            "Consentement : {{ consent_id }}",
+        ),
+        Language.AR: (
+            "عاجل: لم يؤكد {{ holder }} سحب الموافقة",
+            "يحتفظ {{ holder }} بنسخ يشملها سحب الموافقة ولم يؤكد حذفها أو تنقيحها قبل {{ acknowledge_by }}. "
+            "بصفتكم مسؤولي المعالجة، تابعوا الأمر مع الجهة الحائزة؛ ويظهر السحب في عرض الامتثال.\n"
+            "السحب: {{ withdrawal_id }}\nالموافقة: {{ consent_id }}",  # noqa: RUF001 - Arabic text
+        ),
+    },
 }
 DIGEST_SUBJECT = {
     Language.EN: "CaseBridge: {{ count }} notifications",

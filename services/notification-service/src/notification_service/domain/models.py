@@ -37,6 +37,7 @@ class InboxKind(StrEnum):
     CASE_TRANSFER_ENDED = "case_transfer_ended"
     BREAK_GLASS_USED = "break_glass_used"
     FOLLOW_UP_DUE = "follow_up_due"
+    WITHDRAWAL_RECEIPT_OVERDUE = "withdrawal_receipt_overdue"
 
 
 class InboxItem(SQLModel, table=True):

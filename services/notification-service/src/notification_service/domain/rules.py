@@ -19,6 +19,7 @@ from casebridge_common.events.contracts.case import (
     TransferOutcome,
     VisitKind,
 )
+from casebridge_common.events.contracts.consent import ConsentWithdrawalReceiptOverdue
 from casebridge_common.events.contracts.scoring import Administration, SurveyDue
 from notification_service.domain.models import InboxKind
 
@@ -220,6 +221,30 @@ def case_follow_up_due(data: Mapping[str, object]) -> list[Notice]:
     ]
 
 
+def withdrawal_receipt_overdue(data: Mapping[str, object]) -> list[Notice]:
+    """data-protection.md §2.4.4: a holder of copies did not confirm a consent withdrawal in time; the owning
+    office's data controller follows it up. Addressed to the office (the inbox has no role addressing), urgent,
+    once per withdrawal and holder; no case id, so the notice names only the withdrawal and the holder."""
+    overdue = ConsentWithdrawalReceiptOverdue.model_validate(data)
+    deadline = f"{overdue.acknowledge_by.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return [
+        Notice(
+            kind=InboxKind.WITHDRAWAL_RECEIPT_OVERDUE,
+            title=f"Urgent: {overdue.holder} has not confirmed a consent withdrawal due {deadline}",
+            case_id=None,
+            office_id=overdue.owner_office_id,
+            params={
+                "withdrawal_id": str(overdue.withdrawal_id),
+                "consent_id": str(overdue.consent_id),
+                "holder": overdue.holder,
+                "acknowledge_by": deadline,
+            },
+            urgent=True,
+            once_key=f"withdrawal-receipt:{overdue.withdrawal_id}:{overdue.holder}",
+        )
+    ]
+
+
 def _transfer_params(case_id: UUID, from_office_id: str, to_office_id: str) -> dict[str, str]:
     return {"case_id": str(case_id), "from_office_id": from_office_id, "to_office_id": to_office_id}
 
@@ -234,6 +259,7 @@ RULES: dict[str, Rule] = {
     CaseTransferEnded.type: case_transfer_ended,
     BreakGlassUsed.type: break_glass_used,
     CaseFollowUpDue.type: case_follow_up_due,
+    ConsentWithdrawalReceiptOverdue.type: withdrawal_receipt_overdue,
 }
 
 

@@ -48,9 +48,13 @@ router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
 STATE_CHANGE = problems(401, 403, 404, 409, 412, 422, 428)
 
 
-def _answer(referral: Referral, response: Response) -> ReferralRead:
+def _view(referral: Referral, who: Principal) -> ReferralRead:
+    return ReferralRead.of(referral, free_text_withheld=referrals.free_text_withheld_from(referral, who))
+
+
+def _answer(referral: Referral, response: Response, who: Principal) -> ReferralRead:
     response.headers["ETag"] = etag(referral.version)
-    return ReferralRead.of(referral)
+    return _view(referral, who)
 
 
 @router.post("", status_code=201, response_model=ReferralRead, responses=problems(401, 403, 404, 409, 422))
@@ -82,9 +86,9 @@ async def create_referral(
     return result
 
 
-def _page(rows: list[Referral], limit: int, query: dict[str, Any]) -> Page[ReferralRead]:
+def _page(rows: list[Referral], limit: int, query: dict[str, Any], who: Principal) -> Page[ReferralRead]:
     return page_of(
-        [ReferralRead.of(r) for r in rows],
+        [_view(r, who) for r in rows],
         limit=limit,
         sort_key=lambda r: [r.created_at.isoformat(), str(r.id)],
         query=query,
@@ -125,7 +129,7 @@ async def referral_inbox(
             uow, filters, after=time_and_id(Cursor.decode(cursor, query)), limit=limit, actor=who
         )
         await uow.commit()
-    return _page(rows, limit, query)
+    return _page(rows, limit, query, who)
 
 
 @router.get("/outbox", responses=problems(400, 401, 403, 422))
@@ -159,7 +163,7 @@ async def referral_outbox(
             uow, filters, after=time_and_id(Cursor.decode(cursor, query)), limit=limit, actor=who
         )
         await uow.commit()
-    return _page(rows, limit, query)
+    return _page(rows, limit, query, who)
 
 
 @router.get("/disclosures", responses=problems(400, 401, 403, 404, 422))
@@ -189,11 +193,13 @@ async def case_disclosures(
 
 @router.get("/{referral_id}", responses=problems(401, 403, 404))
 async def get_referral(referral_id: UUID, uow: UoW, who: ReferralsRead, response: Response) -> ReferralRead:
-    """A referral, for its referring office or its destination; anyone else gets 404."""
+    """A referral, for its referring office or its destination; anyone else gets 404. Once a consent withdrawal
+    took back what the referral carried, the destination reads its free text (`reason`, `snapshot.shared.reason`)
+    as null and `withheld` says why; the referring office still reads it."""
     async with uow:
         referral = await referrals.read_referral(uow, referral_id, actor=who)
         await uow.commit()
-    return _answer(referral, response)
+    return _answer(referral, response, who)
 
 
 @router.post("/{referral_id}/send", responses=STATE_CHANGE)
@@ -219,7 +225,7 @@ async def send_referral(
             uow, referral_id, policy=policy, if_match=if_match, actor=who, now=utc_now()
         )
         await uow.commit()
-    return _answer(referral, response)
+    return _answer(referral, response, who)
 
 
 @router.post("/{referral_id}/preview", responses=STATE_CHANGE)
@@ -231,7 +237,7 @@ async def refresh_referral_preview(
     async with uow:
         referral = await referrals.refresh_preview(uow, referral_id, if_match=if_match, actor=who, now=utc_now())
         await uow.commit()
-    return _answer(referral, response)
+    return _answer(referral, response, who)
 
 
 @router.get("/{referral_id}/disclosures", responses=problems(401, 403, 404))
@@ -265,7 +271,7 @@ async def _respond(
             uow, referral_id, action, if_match=if_match, actor=who, now=utc_now(), decline=decline, complete=complete
         )
         await uow.commit()
-    return _answer(referral, response)
+    return _answer(referral, response, who)
 
 
 @router.post("/{referral_id}/acknowledge", responses=STATE_CHANGE)
@@ -332,4 +338,4 @@ async def cancel_referral(
     async with uow:
         referral = await referrals.cancel_referral(uow, referral_id, body, if_match=if_match, actor=who, now=utc_now())
         await uow.commit()
-    return _answer(referral, response)
+    return _answer(referral, response, who)

@@ -7,7 +7,10 @@ reads the allowed categories from case-service, which applies the same policy (`
 the referral relation. What the snapshot itself carries is the referral's own facts.
 
 A withdrawal redacts a stored snapshot: the withdrawn categories leave `allowed` and are listed under
-`redacted` with the withdrawal that removed them, so the snapshot keeps its own audit trace.
+`redacted` with the withdrawal that removed them, so the snapshot keeps its own audit trace. The referral's free
+text (`reason`, written from the case file) may say anything about the person, so no category's consent vouches
+for it: once a withdrawal took anything back, the destination no longer reads it, and a withdrawal that leaves the
+destination nothing scrubs it from the stored snapshot too.
 """
 
 import dataclasses
@@ -30,6 +33,7 @@ from casebridge_common.auth import Principal, Scope
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.consent import WithdrawalKind
 from casebridge_common.events.contracts.referral import MhpssLevel, ServiceCategory, Urgency
+from referral_service.domain.lifecycle import ReferralStatus
 
 SNAPSHOT_SCHEMA = "casebridge.referral.snapshot.v2"
 PURPOSE = Purpose.REFERRAL_SERVICE_DELIVERY
@@ -150,6 +154,28 @@ def redact(
     ]
     manifest["allowed"] = [e for e in manifest["allowed"] if e["category"] not in dropped]
     return dict(snapshot) | {"shared_data_manifest": manifest}
+
+
+# the referral's free text from the case file, as the API names it: the referral's own field and its sent copy
+FREE_TEXT_FIELDS = ("reason", "snapshot.shared.reason")
+
+
+def free_text_withheld(status: ReferralStatus, snapshot: Mapping[str, object]) -> str | None:
+    """Why the destination may no longer read the referral's free text (`consent-withdrawn`, or `consent-<kind>`
+    of the latest withdrawal that redacted the snapshot), or None while the consent behind it stands."""
+    if status == ReferralStatus.CONSENT_WITHDRAWN:
+        return "consent-withdrawn"
+    if redacted := _manifest(snapshot)["redacted"]:
+        return f"consent-{redacted[-1].get('kind', WithdrawalKind.WITHDRAWN)}"
+    return None
+
+
+def without_free_text(snapshot: Mapping[str, object]) -> dict[str, object]:
+    """The snapshot with the copy of the referral's reason removed; the rest of what was shared stays."""
+    shared = snapshot.get("shared")
+    if not isinstance(shared, dict):
+        return dict(snapshot)
+    return dict(snapshot) | {"shared": shared | {"reason": None}}
 
 
 def erased(snapshot: Mapping[str, object], *, now: datetime) -> dict[str, object]:

@@ -15,7 +15,7 @@ from casebridge_common.events.contracts.consent import (
 from casebridge_common.events.contracts.referral import ReferralConsentWithdrawn
 from referral_service.domain.lifecycle import OPEN, Action, next_status
 from referral_service.domain.models import ConsentProjection, Referral, SnapshotRedaction
-from referral_service.domain.snapshot import allowed_categories, redact, withdrawn_categories
+from referral_service.domain.snapshot import allowed_categories, redact, withdrawn_categories, without_free_text
 from referral_service.service_layer.cases import RESOURCE, SERVICE_ACTOR, case_facts
 from referral_service.unit_of_work import ReferralUnitOfWork
 
@@ -120,6 +120,8 @@ async def apply_withdrawal(uow: ReferralUnitOfWork, withdrawn: ConsentWithdrawn,
             referral.version += 1
             referral.updated_at = now
         if len(taken_back) == len(still_allowed):
+            # nothing is left for the destination: its copy of the free text goes too (the origin keeps its own)
+            referral.snapshot = without_free_text(referral.snapshot)
             purged += 1
         else:
             redacted += 1

@@ -59,7 +59,13 @@ from referral_service.domain.models import (
     Referral,
     SnapshotRedaction,
 )
-from referral_service.domain.snapshot import PURPOSE, allowed_categories, build_snapshot, discloser
+from referral_service.domain.snapshot import (
+    PURPOSE,
+    allowed_categories,
+    build_snapshot,
+    discloser,
+    free_text_withheld,
+)
 from referral_service.repositories import ReferralFilter
 from referral_service.repositories.referrals import addressed_to
 from referral_service.schemas import CancelReferral, CompleteReferral, CreateReferral, DeclineReferral
@@ -214,6 +220,14 @@ def _side(referral: Referral, actor: Principal) -> Side | None:
         caller_organisation_id=actor.organisation_id,
         caller_office_id=actor.office_id,
     )
+
+
+def free_text_withheld_from(referral: Referral, actor: Principal) -> str | None:
+    """Why `actor` may no longer read the referral's free text: only ever the destination, after a consent
+    withdrawal took back what the referral carried; the referring office keeps its own view."""
+    if _side(referral, actor) != Side.DESTINATION:
+        return None
+    return free_text_withheld(referral.status, referral.snapshot)
 
 
 async def read_referral(uow: ReferralUnitOfWork, referral_id: UUID, *, actor: Principal) -> Referral:

@@ -1,5 +1,6 @@
-"""Consent events of case-service (topic ``casebridge.consent.events.v1``) and the holders' acknowledgements of a
-withdrawal (topic ``casebridge.consent.acknowledgements.v1``, published by every service that holds copies).
+"""Consent events of case-service (topic ``casebridge.consent.events.v1``, with the escalation of a holder's
+missing receipt) and the holders' acknowledgements of a withdrawal (topic ``casebridge.consent.acknowledgements.v1``,
+published by every service that holds copies).
 
 The consents of one beneficiary form one aggregate, keyed by ``beneficiary_id`` (a surrogate id, no names), so a
 narrowing and the withdrawal that follows it arrive in order. Payloads carry consent terms, never personal data.
@@ -183,3 +184,28 @@ class ConsentWithdrawalAcknowledged(Event):
             redacted=redacted,
             acknowledged_at=at,
         )
+
+
+class ConsentWithdrawalReceiptOverdue(ConsentEvent):
+    """A holder of copies sent no receipt for a withdrawal by `acknowledge_by` (data-protection.md §2.4.4): the
+    owner office's data controller must follow it up. Emitted once per withdrawal and holder, keyed like the
+    withdrawal itself; ids, the holder and the deadline only."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _CONSENT
+                | {
+                    "withdrawal_id": "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e",
+                    "holder": "scoring-service",
+                    "acknowledge_by": "2026-12-11T09:00:00Z",
+                    "reported_at": "2026-12-11T09:01:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.consent.withdrawal_receipt_overdue.v1"
+    withdrawal_id: UUID
+    holder: str  # the service (or partner organisation) whose receipt is missing
+    acknowledge_by: datetime
+    reported_at: datetime
