@@ -3,7 +3,7 @@ import io
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from casebridge_common.auth import Principal, Scope, requires
 from casebridge_common.events.contracts.case import Programme
@@ -39,17 +39,18 @@ MinimumParam = Annotated[
 ]
 
 
-async def _report(
+async def score_report(
     request: Request,
     uow: UoW,
-    who: Principal,
-    instrument: Instrument,
-    group_by: list[GroupBy],
-    programme: Programme | None,
-    interviewed_from: date | None,
-    interviewed_to: date | None,
-    minimum_count: int | None,
+    who: AggregatesRead,
+    instrument: Instrument = Instrument.RSS,
+    group_by: GroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
+    programme: Programme | None = None,
+    interviewed_from: FromParam = None,
+    interviewed_to: ToParam = None,
+    minimum_count: MinimumParam = None,
 ) -> IndicatorReport:
+    """The score indicators of a request: the one parameter list of `/scores` and `/scores.csv`."""
     floor: int = request.state.settings.indicators_minimum_cell_count
     async with uow:
         return await indicators.score_indicators(
@@ -64,18 +65,11 @@ async def _report(
         )
 
 
+ScoreReport = Annotated[IndicatorReport, Depends(score_report)]
+
+
 @router.get("/scores", responses=problems(401, 403, 422))
-async def score_indicators(
-    request: Request,
-    uow: UoW,
-    who: AggregatesRead,
-    instrument: Instrument = Instrument.RSS,
-    group_by: GroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
-    programme: Programme | None = None,
-    interviewed_from: FromParam = None,
-    interviewed_to: ToParam = None,
-    minimum_count: MinimumParam = None,
-) -> IndicatorReport:
+async def score_indicators(report: ScoreReport) -> IndicatorReport:
     """Programme indicators over the caller's organisation's stored scores (RSS-1 to RSS-4, RSS-7, RSS-8).
 
     Per cell: administrations, discarded (interrupted) surveys, the share reaching the composite target (0.5 for
@@ -85,9 +79,7 @@ async def score_indicators(
     one, which could otherwise be recovered from a total. The interview bounds are whole calendar quarters.
     Cases excluded after an M&E consent withdrawal are left out until a new consent covers M&E.
     """
-    return await _report(
-        request, uow, who, instrument, group_by, programme, interviewed_from, interviewed_to, minimum_count
-    )
+    return report
 
 
 CSV_COLUMNS = [
@@ -130,34 +122,22 @@ def _csv(report: IndicatorReport) -> str:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, **problems(401, 403, 422)},
 )
-async def score_indicators_csv(
-    request: Request,
-    uow: UoW,
-    who: AggregatesRead,
-    instrument: Instrument = Instrument.RSS,
-    group_by: GroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
-    programme: Programme | None = None,
-    interviewed_from: FromParam = None,
-    interviewed_to: ToParam = None,
-    minimum_count: MinimumParam = None,
-) -> Response:
+async def score_indicators_csv(report: ScoreReport) -> Response:
     """The same indicators as `/v1/indicators/scores`, one CSV row per cell; suppressed cells have empty figures."""
-    report = await _report(
-        request, uow, who, instrument, group_by, programme, interviewed_from, interviewed_to, minimum_count
-    )
     return Response(_csv(report), media_type="text/csv; charset=utf-8")
 
 
-async def _timeline(
+async def timeline_report(
     request: Request,
     uow: UoW,
-    who: Principal,
-    group_by: list[CaseGroupBy],
-    programme: Programme | None,
-    returned_from: date | None,
-    returned_to: date | None,
-    minimum_count: int | None,
+    who: AggregatesRead,
+    group_by: CaseGroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
+    programme: Programme | None = None,
+    returned_from: FromParam = None,
+    returned_to: ToParam = None,
+    minimum_count: MinimumParam = None,
 ) -> TimelineReport:
+    """The return-to-plan indicator of a request: the one parameter list of its JSON and CSV routes."""
     floor: int = request.state.settings.indicators_minimum_cell_count
     async with uow:
         return await indicators.return_to_plan_indicators(
@@ -171,22 +151,16 @@ async def _timeline(
         )
 
 
+TimelineReportParam = Annotated[TimelineReport, Depends(timeline_report)]
+
+
 @router.get("/return-to-plan", responses=problems(401, 403, 422))
-async def return_to_plan_indicators(
-    request: Request,
-    uow: UoW,
-    who: AggregatesRead,
-    group_by: CaseGroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
-    programme: Programme | None = None,
-    returned_from: FromParam = None,
-    returned_to: ToParam = None,
-    minimum_count: MinimumParam = None,
-) -> TimelineReport:
+async def return_to_plan_indicators(report: TimelineReportParam) -> TimelineReport:
     """Time from return to plan approval (DQ-9) over the caller's organisation's cases: per cell the number of
     cases whose consented monitoring profile gives the quarter of return and the days to the first plan
     approval, and the median of those days. Suppressed like the score indicators, sliced by programme and
     quarter of return; the return bounds are whole calendar quarters."""
-    return await _timeline(request, uow, who, group_by, programme, returned_from, returned_to, minimum_count)
+    return report
 
 
 def _timeline_csv(report: TimelineReport) -> str:
@@ -207,16 +181,6 @@ def _timeline_csv(report: TimelineReport) -> str:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, **problems(401, 403, 422)},
 )
-async def return_to_plan_indicators_csv(
-    request: Request,
-    uow: UoW,
-    who: AggregatesRead,
-    group_by: CaseGroupByParam = [],  # noqa: B006 - FastAPI copies query defaults
-    programme: Programme | None = None,
-    returned_from: FromParam = None,
-    returned_to: ToParam = None,
-    minimum_count: MinimumParam = None,
-) -> Response:
+async def return_to_plan_indicators_csv(report: TimelineReportParam) -> Response:
     """The same indicator as `/v1/indicators/return-to-plan`, one CSV row per cell; suppressed cells are empty."""
-    report = await _timeline(request, uow, who, group_by, programme, returned_from, returned_to, minimum_count)
     return Response(_timeline_csv(report), media_type="text/csv; charset=utf-8")
