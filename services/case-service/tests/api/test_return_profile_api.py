@@ -225,6 +225,12 @@ async def test_a_resettlement_case_refuses_a_return_profile(
     )
     assert (patched.status_code, patched.json()["code"]) == (422, "return-profile-not-applicable")
     assert (await client.get(f"/v1/cases/{case['id']}", headers=h)).json()["version"] == 1
+    # the date of arrival, which entering `arrived` records for a resettlement case too, can be corrected
+    corrected = await client.patch(
+        f"/v1/cases/{case['id']}", json={"returned_on": "2026-11-02"}, headers=h | {"If-Match": '"1"'}
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert (corrected.json()["returned_on"], corrected.json()["version"]) == ("2026-11-02", 2)
 
 
 async def test_arrival_records_the_date_of_return_once_and_later_stages_keep_it(

@@ -133,6 +133,19 @@ async def test_each_holder_without_a_receipt_is_reported_once_after_the_deadline
     ]
 
 
+async def test_a_withdrawal_is_escalated_although_the_holders_acknowledged_an_earlier_one(
+    committed_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    answered = await a_withdrawal(committed_sessions)
+    for holder in HOLDERS:  # a normal, fully answered withdrawal
+        await acknowledge(committed_sessions, answered, holder)
+    unanswered = await a_withdrawal(committed_sessions)
+    late = DEADLINE + timedelta(minutes=1)
+    assert await run_job(committed_sessions, now=late) == 3  # the receipts of another withdrawal do not count
+    reported = [e for e in await overdue_events(committed_sessions) if e["withdrawal_id"] == str(unanswered.id)]
+    assert sorted(str(e["holder"]) for e in reported) == sorted(HOLDERS)
+
+
 async def test_a_late_receipt_is_counted_and_the_report_stays_in_the_compliance_view(
     committed_sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -168,8 +168,9 @@ def open_case_for(
 
 def check_return_profile(programme: Programme, given: Mapping[str, object], *, today: date) -> None:
     """The return profile fields a command sets (field → value; null clears one): only a return case has them,
-    and the date of return is not in the future. Types and ranges are the request model's."""
-    named = [name for name in RETURN_PROFILE_FIELDS if given.get(name) is not None]
+    except `returned_on`, which a resettlement case's arrival records too (its date of arrival) and which may
+    therefore be corrected there; the date is not in the future. Types and ranges are the request model's."""
+    named = [name for name in RETURN_PROFILE_FIELDS if given.get(name) is not None and name != "returned_on"]
     if programme is not Programme.RETURN_REINTEGRATION and named:
         raise ReturnProfileNotApplicable(pointer=f"#/{named[0]}", programme=programme.value)
     returned_on = given.get("returned_on")

@@ -215,11 +215,16 @@ class ConsentWithdrawals:
         """Withdrawals past their deadline with an expected holder that neither acknowledged nor was reported,
         oldest deadline first, locked; rows another worker holds are skipped."""
         holders = func.jsonb_array_elements_text(col(ConsentWithdrawal.expected_holders)).table_valued("value")
-        answered = select(col(WithdrawalAcknowledgement.holder)).where(
-            col(WithdrawalAcknowledgement.withdrawal_id) == col(ConsentWithdrawal.id)
+        # both correlated to the outer withdrawal: uncorrelated, they would read "acknowledged any withdrawal"
+        answered = (
+            select(col(WithdrawalAcknowledgement.holder))
+            .where(col(WithdrawalAcknowledgement.withdrawal_id) == col(ConsentWithdrawal.id))
+            .correlate(ConsentWithdrawal)
         )
-        reported = select(col(OverdueWithdrawalReceipt.holder)).where(
-            col(OverdueWithdrawalReceipt.withdrawal_id) == col(ConsentWithdrawal.id)
+        reported = (
+            select(col(OverdueWithdrawalReceipt.holder))
+            .where(col(OverdueWithdrawalReceipt.withdrawal_id) == col(ConsentWithdrawal.id))
+            .correlate(ConsentWithdrawal)
         )
         unanswered = (
             exists()
