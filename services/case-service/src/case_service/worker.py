@@ -13,6 +13,7 @@ from case_service.consumers import CONSUMED_TOPICS, HANDLERS
 from case_service.service_layer.consent import WithdrawalPolicy, escalate_overdue_receipts, expire_lapsed_consents
 from case_service.service_layer.follow_ups import flag_overdue
 from case_service.service_layer.imports import import_next_batch
+from case_service.service_layer.monitoring import publish_pending_profiles
 from case_service.service_layer.transfers import cancel_uncovered, remind_or_expire
 from case_service.settings import Settings
 from case_service.unit_of_work import CaseUnitOfWork
@@ -58,6 +59,14 @@ async def withdrawal_receipts_overdue(uow: CaseUnitOfWork, settings: Settings, n
     return await escalate_overdue_receipts(uow, now=now, limit=WITHDRAWAL_RECEIPT_BATCH)
 
 
+# pending monitoring profiles a round publishes; a larger backlog drains over the next rounds
+MONITORING_PUBLICATION_BATCH = 200
+
+
+async def monitoring_publication(uow: CaseUnitOfWork, settings: Settings, now: datetime) -> int:
+    return await publish_pending_profiles(uow, now=now, limit=MONITORING_PUBLICATION_BATCH)
+
+
 # Every job of case-service, by name; each runs in its own transaction, every `jobs_every_s`.
 JOBS: Mapping[str, Job] = {
     "consent-expiry": expire_consents,
@@ -65,6 +74,7 @@ JOBS: Mapping[str, Job] = {
     "transfer-consent-check": transfer_consent_check,
     "follow-up-overdue": follow_up_overdue,
     "withdrawal-receipts-overdue": withdrawal_receipts_overdue,
+    "monitoring-publication": monitoring_publication,
 }
 
 

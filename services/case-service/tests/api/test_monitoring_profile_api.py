@@ -1,7 +1,11 @@
 """The pseudonymous monitoring feed over HTTP on real PostgreSQL: every use case that can change a profiled fact
-commits a new `case.monitoring_profile` in the outbox, with the personal facts only while M&E consent covers them."""
+commits a new `case.monitoring_profile` in the outbox, with the personal facts only while M&E consent covers them;
+a change of the timeline (arrival, plan approval) only marks the case, and the worker's weekly job publishes it in
+the week after, so that the time of publication does not date the return."""
 
-from datetime import UTC, datetime
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -9,8 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
 
+from case_service.domain.monitoring import MonitoringProfilePending
+from casebridge_common.events.contracts.case import week_start
 from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
+
+PublishProfiles = Callable[[datetime], Awaitable[int]]  # the `publish_profiles` fixture: the weekly job at a time
 
 ALL = "cases:read cases:write consents:write"
 PROFILE = "casebridge.case.monitoring_profile.v1"
@@ -54,12 +62,22 @@ async def profiles(test_db_url: str, case_id: str) -> list[dict[str, Any]]:
     return [dict(row.event["data"]) for row in rows if row.event["type"] == PROFILE]
 
 
+async def pending_since(test_db_url: str, case_id: str) -> datetime | None:
+    engine = create_async_engine(test_db_url)
+    async with engine.connect() as conn:
+        since = await conn.scalar(
+            select(col(MonitoringProfilePending.since)).where(col(MonitoringProfilePending.case_id) == case_id)
+        )
+    await engine.dispose()
+    return since
+
+
 def personal(profile: dict[str, Any]) -> tuple[Any, ...]:
     return (profile["sex"], profile["age_group"], profile["country_of_origin"], profile["country_of_return"])
 
 
 async def test_every_trigger_emits_a_newer_profile_and_withdrawal_nulls_the_personal_facts(
-    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, publish_profiles: PublishProfiles
 ) -> None:
     h = bearer(token("de-berlin-system", "case-api", ALL))
     beneficiary = (await client.post("/v1/beneficiaries", json=PERSON, headers=h)).json()
@@ -93,19 +111,32 @@ async def test_every_trigger_emits_a_newer_profile_and_withdrawal_nulls_the_pers
         headers={**h, "If-Match": f'"{case["version"]}"'},
     )
     assert arrived.status_code == 200, arrived.text
-    today = datetime.now(UTC).date()
-    arrival = (await profiles(test_db_url, case["id"]))[-1]
-    assert (arrival["return_quarter"], arrival["days_return_to_plan"]) == (
-        f"{today.year}-Q{(today.month - 1) // 3 + 1}",
-        None,
+    assert len(await profiles(test_db_url, case["id"])) == untouched  # deferred: its time would be the day of return
+    assert await pending_since(test_db_url, case["id"]) is not None
+    moved = await client.patch(
+        f"/v1/beneficiaries/{beneficiary['id']}", json={"country_of_return": "GM"}, headers={**h, "If-Match": '"3"'}
     )
-    assert "returned_on" not in arrival  # the quarter, never the day
+    assert moved.status_code == 200, moved.text
+    meanwhile = (await profiles(test_db_url, case["id"]))[-1]
+    assert meanwhile["country_of_return"] == "GM"  # a personal fact goes out at once,
+    assert meanwhile["return_quarter"] is None  # with the timeline as published: the arrival is still pending
 
     await client.post(f"/v1/cases/{case['id']}/assessments", json=NEEDS, headers=h)
     await client.post(f"/v1/cases/{case['id']}/plans", json=PLAN, headers=h)
     approved = await client.post(f"/v1/cases/{case['id']}/plans/1/approval", headers=h)
     assert approved.status_code == 200, approved.text
-    assert (await profiles(test_db_url, case["id"]))[-1]["days_return_to_plan"] == 0  # approved on the day of return
+    assert len(await profiles(test_db_url, case["id"])) == untouched + 1
+    next_week = datetime.now(UTC) + timedelta(days=7)
+    await publish_profiles(next_week)
+    today = datetime.now(UTC).date()
+    published = (await profiles(test_db_url, case["id"]))[-1]
+    assert (published["return_quarter"], published["days_return_to_plan"]) == (
+        f"{today.year}-Q{(today.month - 1) // 3 + 1}",
+        0,  # approved on the day of return
+    )
+    assert datetime.fromisoformat(published["as_of"]) == week_start(next_week)  # the week, not the run time
+    assert "returned_on" not in published  # the quarter, never the day
+    assert await pending_since(test_db_url, case["id"]) is None
 
     withdrawn = await client.post(
         f"/v1/consents/{given.json()['id']}/withdrawal", json={"channel": "staff"}, headers={**h, "If-Match": '"1"'}
@@ -117,5 +148,82 @@ async def test_every_trigger_emits_a_newer_profile_and_withdrawal_nulls_the_pers
     assert (last["return_quarter"], last["days_return_to_plan"]) == (None, None)  # migration history too
     assert last["programme"] == "return_reintegration"  # the case's own facts need no consent
     versions = [p["profile_version"] for p in emitted]
-    assert len(emitted) == 6
+    assert len(emitted) == 6  # opened, consent, two beneficiary updates, the weekly publication, withdrawal
     assert versions == sorted(set(versions))  # strictly increasing in commit order
+
+
+async def arrived_case(client: httpx.AsyncClient, h: dict[str, str]) -> tuple[str, str]:
+    """A return case of a consenting beneficiary that has just entered `arrived`: (case id, consent id)."""
+    beneficiary = (await client.post("/v1/beneficiaries", json=PERSON, headers=h)).json()
+    case = (
+        await client.post(
+            "/v1/cases", json={"beneficiary_id": beneficiary["id"], "programme": "return_reintegration"}, headers=h
+        )
+    ).json()
+    given = await client.post(f"/v1/beneficiaries/{beneficiary['id']}/consents", json=M_AND_E, headers=h)
+    assert given.status_code == 201, given.text
+    arrived = await client.post(
+        f"/v1/cases/{case['id']}/stage-transitions",
+        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+        headers={**h, "If-Match": f'"{case["version"]}"'},
+    )
+    assert arrived.status_code == 200, arrived.text
+    return case["id"], given.json()["id"]
+
+
+async def test_a_change_is_published_once_in_the_week_after_not_in_its_own_week(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, publish_profiles: PublishProfiles
+) -> None:
+    h = bearer(token("de-berlin-system", "case-api", ALL))
+    case_id, _ = await arrived_case(client, h)
+    before = len(await profiles(test_db_url, case_id))
+    since = await pending_since(test_db_url, case_id)
+    assert since is not None
+
+    await publish_profiles(datetime.now(UTC))
+    await publish_profiles(week_start(since) + timedelta(days=6, hours=23, minutes=59))  # Sunday, late
+    assert len(await profiles(test_db_url, case_id)) == before  # the week of the change is not over
+    assert await pending_since(test_db_url, case_id) == since
+
+    monday = week_start(since) + timedelta(days=7, minutes=5)
+    await publish_profiles(monday)
+    await publish_profiles(monday + timedelta(days=1))
+    emitted = await profiles(test_db_url, case_id)
+    assert len(emitted) == before + 1  # once: the mark is cleared
+    assert emitted[-1]["as_of"] == week_start(monday).isoformat().replace("+00:00", "Z")
+    assert emitted[-1]["return_quarter"] is not None
+    assert emitted[-1]["profile_version"] > emitted[-2]["profile_version"]
+
+
+async def test_two_concurrent_publication_runs_publish_a_case_once(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, publish_profiles: PublishProfiles
+) -> None:
+    h = bearer(token("de-berlin-system", "case-api", ALL))
+    cases = [(await arrived_case(client, h))[0] for _ in range(3)]
+    before = {case_id: len(await profiles(test_db_url, case_id)) for case_id in cases}
+    next_week = datetime.now(UTC) + timedelta(days=7)
+    await asyncio.gather(publish_profiles(next_week), publish_profiles(next_week))
+    for case_id in cases:
+        assert len(await profiles(test_db_url, case_id)) == before[case_id] + 1
+        assert await pending_since(test_db_url, case_id) is None
+
+
+async def test_a_withdrawal_emits_at_once_and_leaves_the_pending_change_to_the_weekly_job(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, publish_profiles: PublishProfiles
+) -> None:
+    h = bearer(token("de-berlin-system", "case-api", ALL))
+    case_id, consent_id = await arrived_case(client, h)
+    before = len(await profiles(test_db_url, case_id))
+    withdrawn = await client.post(
+        f"/v1/consents/{consent_id}/withdrawal", json={"channel": "staff"}, headers={**h, "If-Match": '"1"'}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    emitted = await profiles(test_db_url, case_id)
+    assert len(emitted) == before + 1
+    assert personal(emitted[-1]) == (None, None, None, None)
+    assert await pending_since(test_db_url, case_id) is not None  # the withdrawal does not clear the mark
+
+    await publish_profiles(datetime.now(UTC) + timedelta(days=7))
+    published = (await profiles(test_db_url, case_id))[-1]
+    assert (personal(published), published["return_quarter"]) == ((None, None, None, None), None)  # still withdrawn
+    assert len(await profiles(test_db_url, case_id)) == before + 2

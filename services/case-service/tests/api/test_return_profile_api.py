@@ -1,9 +1,10 @@
 """The return profile of a case over HTTP on real PostgreSQL: set on opening and by PATCH (If-Match), refused
 with 422 and no side effect when invalid or on a resettlement case, `returned_on` recorded on arrival and kept,
 withheld from a reader without `migration_history`, and the banded facts in the monitoring feed under M&E
-consent."""
+consent, published by the weekly job in the week after the change."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,8 +106,11 @@ async def test_a_return_case_opens_with_its_profile_and_a_reader_without_migrati
     assert return_facts(opened) == (None, None, None, None)  # no M&E consent: no migration history, nor its date
 
 
-async def test_patch_changes_the_profile_under_if_match_and_emits_the_banded_facts_under_m_and_e_consent(
-    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+async def test_patch_changes_the_profile_under_if_match_and_the_next_week_publishes_the_banded_facts(
+    client: httpx.AsyncClient,
+    token: TokenFor,
+    test_db_url: str,
+    publish_profiles: Callable[[datetime], Awaitable[int]],
 ) -> None:
     h = headers(token)
     case = await open_case(client, h, mode_of_return="spontaneous")
@@ -139,8 +143,8 @@ async def test_patch_changes_the_profile_under_if_match_and_emits_the_banded_fac
         "12.0",
         2,
     )
-    assert return_facts((await profiles(test_db_url, case["id"]))[-1]) == ("forced_deported", "IT", ">10", None)
     emitted = len(await profiles(test_db_url, case["id"]))
+    assert emitted == 2  # opened and consent given: the change waits for the weekly publication
 
     unchanged = await client.patch(url, json={"host_country": "IT"}, headers=h | {"If-Match": '"2"'})
     assert (unchanged.status_code, unchanged.json()["version"]) == (200, 2)  # nothing changed: no new version
@@ -149,10 +153,13 @@ async def test_patch_changes_the_profile_under_if_match_and_emits_the_banded_fac
     assert len(await profiles(test_db_url, case["id"])) == emitted  # the AVRR category is not in the feed
     cleared = await client.patch(url, json={"host_country": None}, headers=h | {"If-Match": '"3"'})
     assert (cleared.status_code, cleared.json()["host_country"]) == (200, None)
-    assert (await profiles(test_db_url, case["id"]))[-1]["host_country"] is None
     dated = await client.patch(url, json={"returned_on": "2026-11-20"}, headers=h | {"If-Match": '"4"'})
     assert (dated.status_code, dated.json()["returned_on"]) == (200, "2026-11-20")
-    assert return_facts((await profiles(test_db_url, case["id"]))[-1]) == ("forced_deported", None, ">10", "2026-Q4")
+    assert len(await profiles(test_db_url, case["id"])) == emitted
+    await publish_profiles(datetime.now(UTC) + timedelta(days=7))
+    published = await profiles(test_db_url, case["id"])
+    assert len(published) == emitted + 1  # every change of the week in one profile
+    assert return_facts(published[-1]) == ("forced_deported", None, ">10", "2026-Q4")
 
     updates = select(func.count()).where(
         col(AuditEntry.resource_id) == case["id"],

@@ -1,13 +1,19 @@
 """The pseudonymous monitoring profile: which facts each consent situation lets out, and the age bands."""
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from case_service.domain.models import Beneficiary, Case, Sex
-from case_service.domain.monitoring import absence_band, age_group, age_in_years, monitoring_profile
+from case_service.domain.monitoring import (
+    absence_band,
+    age_group,
+    age_in_years,
+    monitoring_profile,
+    publication_cutoff,
+)
 from case_service.domain.stages import Stage
 from casebridge_common.access import (
     ConsentFacts,
@@ -89,16 +95,19 @@ def profile(
     case: Case | None = None,
     minor: bool = False,
     plan_approved_at: datetime | None = None,
+    now: datetime = NOW,
 ) -> CaseMonitoringProfile:
     beneficiary = beneficiary or a_beneficiary()
+    case = case or a_case(beneficiary)
     return monitoring_profile(
-        case or a_case(beneficiary),
+        case,
         beneficiary,
         consents,
         subject_is_minor=minor,
+        returned_on=case.returned_on,
         first_plan_approved_at=plan_approved_at,
         version=7,
-        now=NOW,
+        now=now,
     )
 
 
@@ -271,3 +280,26 @@ def test_the_age_group_is_taken_at_case_opening_not_today() -> None:
     beneficiary = a_beneficiary(born_on=date(2008, 12, 20))
     case = a_case(beneficiary)  # opened 2 November 2026: 17 then, 18 on 20 December
     assert profile(consent(IDENTITY), beneficiary=beneficiary, case=case).age_group is AgeGroup.CHILD
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 11, 30, 0, 0, tzinfo=UTC),  # Monday, the first instant of the week
+        NOW,
+        datetime(2026, 12, 6, 23, 59, 59, tzinfo=UTC),  # Sunday, the last second of the week
+        datetime(2026, 12, 7, 0, 30, tzinfo=timezone(timedelta(hours=2))),  # still Sunday in UTC
+    ],
+)
+def test_as_of_is_the_start_of_the_iso_week_whatever_the_day(now: datetime) -> None:
+    assert profile(now=now).as_of == datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def test_the_publication_cutoff_is_the_start_of_the_current_week() -> None:
+    assert publication_cutoff(NOW) == datetime(2026, 11, 30, tzinfo=UTC)
+    assert publication_cutoff(datetime(2026, 12, 7, tzinfo=UTC)) == datetime(2026, 12, 7, tzinfo=UTC)
+
+
+def test_the_contract_floors_any_as_of_to_its_week() -> None:
+    dumped = profile().model_dump() | {"as_of": datetime(2026, 12, 3, 17, 45, tzinfo=UTC)}
+    assert CaseMonitoringProfile.model_validate(dumped).as_of == datetime(2026, 11, 30, tzinfo=UTC)

@@ -7,17 +7,30 @@ owner organisation have its data category for `m_and_e`. The categories are thos
 map gives the field, so the feed never discloses a personal fact that a read would withhold. The date of return
 is migration history too, and an exact date is a strong quasi-identifier: the profile carries only its calendar
 quarter and the days from it to the first plan approval (what the return-to-plan indicator counts), under the
-consent a read of `returned_on` needs. Pure: the service layer loads the records and the clock.
+consent a read of `returned_on` needs. The time of a profile is coarse too: `as_of` is the start of its week,
+and a change of the timeline is not profiled at once but marked pending (:class:`MonitoringProfilePending`) and
+published in the following week, else the publication time of the arrival's profile would be the day of return.
+Pure: the service layer loads the records and the clock.
 """
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import Column, Date, DateTime
+from sqlmodel import Field, SQLModel
 
 from case_service.domain.disclosure import SECTIONS, Section
 from case_service.domain.models import Beneficiary, Case
 from case_service.domain.stages import Stage
 from casebridge_common.access import CaseFacts, ConsentFacts, Party, Purpose, consent_for
-from casebridge_common.events.contracts.case import AbsenceBand, AgeGroup, CaseMonitoringProfile, Programme
+from casebridge_common.events.contracts.case import (
+    AbsenceBand,
+    AgeGroup,
+    CaseMonitoringProfile,
+    Programme,
+    week_start,
+)
 
 # The upper bound (inclusive) of each band's age in whole years; the last band is open.
 _BANDS: tuple[tuple[int, AgeGroup], ...] = (
@@ -38,6 +51,26 @@ _ABSENCE_BANDS: tuple[tuple[int, AbsenceBand], ...] = (
     (5, AbsenceBand.YEARS_3_5),
     (10, AbsenceBand.YEARS_6_10),
 )
+
+
+class MonitoringProfilePending(SQLModel, table=True):
+    """A case whose timeline changed since its profile was last published: the weekly job publishes it once the
+    week of `since` is over. One row per case, however many changes: `since` is the first unpublished one, and
+    `published_returned_on` the date of return before it. A profile emitted at once meanwhile (a consent, a
+    personal fact) carries the timeline as published, the date of return and the plan approvals before `since`:
+    with the current one, a beneficiary update on the day of arrival would date the return."""
+
+    __tablename__ = "monitoring_profile_pending"
+
+    case_id: UUID = Field(foreign_key="cases.id", primary_key=True)
+    since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    published_returned_on: date | None = Field(default=None, sa_column=Column(Date))
+
+
+def publication_cutoff(now: datetime) -> datetime:
+    """A case pending since before this (the start of the current ISO week) is due: a change during week W is
+    published in week W+1, whatever its day."""
+    return week_start(now)
 
 
 def age_in_years(born_on: date, on: date) -> int:
@@ -83,11 +116,14 @@ def monitoring_profile(
     consents: tuple[ConsentFacts, ...],
     *,
     subject_is_minor: bool,
+    returned_on: date | None,
     first_plan_approved_at: datetime | None,
     version: int,
     now: datetime,
 ) -> CaseMonitoringProfile:
-    """The profile as of `now`: each personal fact only when consented, else null (withdrawal nulls it)."""
+    """The profile as of `now`'s week: each personal fact only when consented, else null (withdrawal nulls it).
+    `returned_on` and `first_plan_approved_at` are the timeline to publish: the case's, or the last published
+    one while a change waits for the weekly publication."""
     facts = CaseFacts(
         case_id=case.id, owner_office_id=case.owner_office_id, subject_is_minor=subject_is_minor, consents=consents
     )
@@ -100,7 +136,7 @@ def monitoring_profile(
         return _disclosed(field, facts, party, now, section=Section.CASE)
 
     absence = case.length_of_absence_years
-    returned_on = case.returned_on if of_case("returned_on") else None
+    returned_on = returned_on if of_case("returned_on") else None
     plan_day = None if first_plan_approved_at is None else first_plan_approved_at.astimezone(UTC).date()
     return CaseMonitoringProfile(
         case_id=case.id,
@@ -109,7 +145,7 @@ def monitoring_profile(
         owner_office_id=case.owner_office_id,
         owner_organisation_id=case.owner_organisation_id,
         profile_version=version,
-        as_of=now,
+        as_of=week_start(now),
         sex=str(beneficiary.sex) if _disclosed("sex", facts, party, now) else None,
         age_group=age_group(beneficiary.born_on, case.opened_at.date())
         if _disclosed("born_on", facts, party, now)

@@ -62,6 +62,8 @@ async def open_case(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal,
         )
     )
     uow.audit.record(actor, AuditAction.CREATE, resource_type="case", resource_id=case.id)
+    if case.returned_on is not None:  # perhaps opened on the day of return: its quarter waits for next week
+        await monitoring.defer_profile(uow, case, now=now, opened=True)
     await monitoring.emit_profile(uow, case, now=now, opened=True)
     return case
 
@@ -168,7 +170,8 @@ async def patch_case(
     """Change the plain fields of a case: the assigned worker and the return profile. The owner office, or an
     office holding an `edit` share whose consent covers what is written (`migration_history` for the return
     profile). Needs `If-Match` (412 with the current version when stale). No case event: the assignment is the
-    owner's internal organisation; a changed return profile fact emits a new monitoring profile."""
+    owner's internal organisation; a changed return profile fact marks the monitoring profile for the weekly
+    publication."""
     named = command.model_fields_set
     categories = sorted(
         {DataCategory.MIGRATION_HISTORY if f in RETURN_PROFILE_FIELDS else DataCategory.CASE_NOTES for f in named}
@@ -179,6 +182,8 @@ async def patch_case(
     require_if_match(if_match, case.version)
     check_return_profile(case.programme, {f: getattr(command, f) for f in named}, today=now.date())
     changed = sorted(f for f in named if getattr(case, f) != getattr(command, f))
+    if PROFILED_CASE_FIELDS.intersection(changed):  # before the change: it keeps the published date of return
+        await monitoring.defer_profile(uow, case, now=now)
     for name in changed:
         setattr(case, name, getattr(command, name))
     if changed:
@@ -191,7 +196,5 @@ async def patch_case(
             case_id=case.id,
             categories=sorted({c for f in changed for c in SECTIONS[Section.CASE].of(f)}),
         )
-    if PROFILED_CASE_FIELDS.intersection(changed):
-        await monitoring.emit_profile(uow, case, now=now)
     projection = await reader_projection(uow, actor, facts, Purpose.CASE_MANAGEMENT, now=now)
     return case_read(case, projection)[0]

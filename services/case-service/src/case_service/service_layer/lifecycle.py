@@ -166,6 +166,8 @@ async def change_stage(
         facts = await _facts(uow, case, command, now=now)
         check_transition(facts, command.to_stage)
         from_stage, to_stage = str(case.stage), str(command.to_stage)
+        if command.to_stage is ARRIVAL_STAGE:  # before the date of return is recorded: it keeps the published one
+            await monitoring.defer_profile(uow, case, now=now)
         _enter(case, command, now=now)
         await follow_ups.on_stage_entered(uow, case, actor=actor, now=now)
     case.version += 1  # under the row lock: concurrent writers serialise here
@@ -203,8 +205,6 @@ async def change_stage(
         case_id=case.id,
         categories=[DataCategory.REINTEGRATION_PLAN],
     )
-    if command.to_stage is ARRIVAL_STAGE:
-        await monitoring.emit_profile(uow, case, now=now)
     return case
 
 
@@ -359,7 +359,7 @@ async def approve_plan(
         case_id=case.id,
         categories=[DataCategory.REINTEGRATION_PLAN],
     )
-    await monitoring.emit_profile(uow, case, now=now)
+    await monitoring.defer_profile(uow, case, now=now)
     return plan_read(plan, projection)[0]
 
 

@@ -1,31 +1,49 @@
-"""The pseudonymous monitoring feed (`casebridge.case.monitoring_profile.v1`) for M&E consumers."""
+"""The pseudonymous monitoring feed (`casebridge.case.monitoring_profile.v1`) for M&E consumers.
+
+A use case that changes the case's timeline (arrival, plan approval, return profile) only marks the case pending
+(:func:`defer_profile`); :func:`publish_pending_profiles` publishes it in the week after, so that the time of
+publication does not tell the day of return. The others emit at once (:func:`emit_profile`): a consent or
+personal fact must reach consumers without delay, above all when it nulls facts."""
 
 from datetime import datetime
 from uuid import UUID
 
 from case_service.domain.models import Case, is_minor
-from case_service.domain.monitoring import monitoring_profile
+from case_service.domain.monitoring import monitoring_profile, publication_cutoff
 from case_service.unit_of_work import CaseUnitOfWork
 
 OPENING_VERSION = 0
 
 
-async def emit_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, opened: bool = False) -> None:
+async def emit_profile(
+    uow: CaseUnitOfWork, case: Case, *, now: datetime, opened: bool = False, publishing: bool = False
+) -> None:
     """Emit the case's monitoring profile as it stands in this transaction. Call it last in a use case that may
-    change a profiled fact: it takes the case's profile lock until commit. `opened`: the case was created in
-    this transaction, so no other transaction can profile it before this one commits and it has no plan yet:
-    its first profile is version 0, below any version a later profile draws (no lock, no sequence)."""
+    change a profiled fact: it takes the case's profile lock until commit. While the case is pending, its
+    timeline is the one last published (the weekly publication, `publishing`, takes the current one). `opened`:
+    the case was created in this transaction, so no other transaction can profile it before this one commits
+    and it has no plan yet: its first profile is version 0, below any version a later profile draws (no lock,
+    no sequence), with no timeline (a date of return given at opening is published by the weekly job)."""
     version = OPENING_VERSION if opened else await uow.monitoring.next_version(case.id)
     beneficiary = await uow.beneficiaries.get(case.beneficiary_id)
     if beneficiary is None:
         return
+    pending = None if opened or publishing else await uow.monitoring.pending(case.id)
+    if opened:
+        returned_on, first_plan_approved_at = None, None
+    elif pending is None:
+        returned_on, first_plan_approved_at = case.returned_on, await uow.monitoring.first_plan_approval(case.id)
+    else:
+        returned_on = pending.published_returned_on
+        first_plan_approved_at = await uow.monitoring.first_plan_approval(case.id, before=pending.since)
     uow.outbox.emit(
         monitoring_profile(
             case,
             beneficiary,
             await uow.consents.facts_of(beneficiary.id),
             subject_is_minor=is_minor(beneficiary.born_on, now.date()),
-            first_plan_approved_at=None if opened else await uow.monitoring.first_plan_approval(case.id),
+            returned_on=returned_on,
+            first_plan_approved_at=first_plan_approved_at,
             version=version,
             now=now,
         )
@@ -39,3 +57,25 @@ async def emit_profiles_of(uow: CaseUnitOfWork, beneficiary_id: UUID, *, now: da
     await uow.beneficiaries.lock(beneficiary_id)
     for case in sorted(await uow.cases.of_beneficiary(beneficiary_id), key=lambda c: c.id):
         await emit_profile(uow, case, now=now)
+
+
+async def defer_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, opened: bool = False) -> None:
+    """Mark the case pending for the weekly publication instead of emitting its profile now. Call it before the
+    change: the date of return it keeps is the published one (none for a case `opened` in this transaction).
+    Idempotent; an immediate emission meanwhile leaves the mark, so the change is still published the week after."""
+    published_returned_on = None if opened else case.returned_on
+    await uow.monitoring.mark_pending(case.id, since=now, published_returned_on=published_returned_on)
+
+
+async def publish_pending_profiles(uow: CaseUnitOfWork, *, now: datetime, limit: int) -> int:
+    """Emit the current profile of up to `limit` cases pending since before this ISO week and clear their marks.
+    Each case is loaded only after its profile lock, so a change committing meanwhile is either in the profile or
+    marks the case again. Returns how many cases were published; a larger backlog drains over the next runs."""
+    due = await uow.monitoring.claim_due(before=publication_cutoff(now), limit=limit)
+    for case_id in due:
+        await uow.monitoring.lock_and_reload(case_id)
+        case = await uow.cases.get(case_id)
+        if case is not None:
+            await emit_profile(uow, case, now=now, publishing=True)
+    await uow.monitoring.clear_pending(due)
+    return len(due)

@@ -1,12 +1,12 @@
 """Events of case-service: topics ``casebridge.case.events.v1``, ``casebridge.beneficiary.events.v1`` and, for
 M&E consumers only, ``casebridge.case.monitoring.v1``."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
 
 from casebridge_common.access import ShareMode
@@ -470,6 +470,12 @@ class AbsenceBand(StrEnum):
     OVER_10 = ">10"
 
 
+def week_start(moment: datetime) -> datetime:
+    """Monday 00:00 UTC of the ISO week of `moment` (a naive moment is taken as UTC)."""
+    day = (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()
+    return datetime.combine(day - timedelta(days=day.weekday()), time(), tzinfo=UTC)
+
+
 class CaseMonitoringProfile(Event):
     """The pseudonymous (C1) monitoring profile of a case for M&E consumers, on its own topic so that it can be
     ACL'd to them: coarse, banded facts keyed by the case and the beneficiary's surrogate id, never a name or a
@@ -478,7 +484,10 @@ class CaseMonitoringProfile(Event):
     of a case. The case's timeline is coarsened, never an exact date (a quasi-identifier): `return_quarter` is
     the calendar quarter of the recorded date of return and `days_return_to_plan` the days from it to the first
     plan approval (negative when approved before the return; null until both are known). Both, and
-    `mode_of_return`, `host_country` and `length_of_absence` (return cases only), are `migration_history`."""
+    `mode_of_return`, `host_country` and `length_of_absence` (return cases only), are `migration_history`.
+    `as_of` is a week, not a moment: the start (Monday 00:00 UTC) of the ISO week the profile was built in, and a
+    profile after a timeline change (arrival, plan approval, return profile) is published only in the week after,
+    so that neither `as_of` nor the publication time tells the day of return."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -490,7 +499,7 @@ class CaseMonitoringProfile(Event):
                     "owner_office_id": "de-berlin",
                     "owner_organisation_id": "iom-germany",
                     "profile_version": 1764583200000000,
-                    "as_of": "2026-12-01T10:00:00Z",
+                    "as_of": "2026-11-30T00:00:00Z",
                     "sex": "female",
                     "age_group": "25-34",
                     "country_of_origin": "SN",
@@ -522,6 +531,12 @@ class CaseMonitoringProfile(Event):
     mode_of_return: ModeOfReturn | None = None  # migration_history
     host_country: str | None = None  # ISO 3166-1 alpha-2, the country returned from, migration_history
     length_of_absence: AbsenceBand | None = None  # migration_history
+
+    @field_validator("as_of")
+    @classmethod
+    def _a_week(cls, as_of: datetime) -> datetime:
+        # floored rather than refused: a profile emitted before as_of became a week still parses, coarsened
+        return week_start(as_of)
 
     def aggregate_id(self) -> UUID:
         return self.case_id
