@@ -187,17 +187,27 @@ class BatchResult(BaseModel):
 class IndicatorCell(BaseModel):
     group: dict[str, str]
     suppressed: bool = Field(
-        description="fewer distinct cases than the minimum count, in the cell or in any of its non-empty slices "
-        "by programme and quarter of interview, or the next-smallest cell beside a lone suppressed one (secondary "
-        "suppression): no figures are shown"
+        description="fewer distinct cases with a scored survey than the minimum count (before or after the "
+        "perturbation of that count), in the cell or in any of its non-empty slices by programme and quarter of "
+        "interview, or the next-smallest cell beside a lone suppressed one (secondary suppression): no figures "
+        "are shown"
     )
-    administrations: int | None = Field(description="administrations (surveys), possibly several per case")
-    discarded: int | None
-    share_target_reached: float | None
-    mean_composite: float | None
-    mean_by_dimension: dict[str, float | None]
-    share_by_band: dict[str, dict[str, float]]
-    share_low_accuracy: float | None
+    administrations: int | None = Field(
+        description="administrations (surveys), possibly several per case; perturbed by up to ±2"
+    )
+    discarded: int | None = Field(description="interrupted surveys; perturbed by up to ±2")
+    share_target_reached: float | None = Field(
+        description="perturbed by up to ±0.5/n (n cases with a value), 3 decimals; null below the minimum count"
+    )
+    mean_composite: float | None = Field(description="perturbed like the shares, over the score's range")
+    mean_by_dimension: dict[str, float | None] = Field(
+        description="perturbed like the shares; null when fewer cases than the minimum have a score for it"
+    )
+    share_by_band: dict[str, dict[str, float] | None] = Field(
+        description="per dimension the share of each band, each perturbed like the shares (so they need not sum "
+        "to 1); null when fewer cases than the minimum have a band for it"
+    )
+    share_low_accuracy: float | None = Field(description="perturbed like the shares")
 
 
 class IndicatorReport(BaseModel):
@@ -210,9 +220,12 @@ class IndicatorReport(BaseModel):
 class TimelineCell(BaseModel):
     group: dict[str, str]
     suppressed: bool = Field(description="as for the score indicators, sliced by programme and quarter of return")
-    cases: int | None = Field(description="cases with a disclosed quarter of return and days to the first plan")
+    cases: int | None = Field(
+        description="cases with a disclosed quarter of return and days to the first plan; perturbed by up to ±2"
+    )
     median_days_return_to_plan: float | None = Field(
-        description="median days from the return to the first plan approval (negative: approved before return)"
+        description="median days from the return to the first plan approval (negative: approved before return); "
+        "perturbed by up to ±30/n days (n cases), 1 decimal"
     )
 
 

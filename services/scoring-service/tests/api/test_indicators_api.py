@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -25,7 +26,8 @@ async def test_return_to_plan_is_the_median_per_cell_in_json_and_csv_with_small_
 ) -> None:
     engine = create_async_engine(test_db_url, poolclass=NullPool)
     on_profile = handlers(baseline_window_days=30)[CaseMonitoringProfile.type]
-    returns = [("female", QUARTER, d) for d in (3, 7, 10, 14, 28)] + [("male", QUARTER, 1), (None, QUARTER, 1)]
+    returns: list[tuple[str | None, str, int]] = [("female", QUARTER, d) for d in (3, 7, 10, 14, 28, 30, 35)]
+    returns += [("male", QUARTER, 1), (None, QUARTER, 1)]
     returns.append(("female", "2033-Q2", 60))  # one woman returned in the next quarter
     for sex, returned, days in returns:
         case_id = await open_case()
@@ -52,16 +54,19 @@ async def test_return_to_plan_is_the_median_per_cell_in_json_and_csv_with_small_
     response = await client.get("/v1/indicators/return-to-plan", params=params, headers=aggregates)
     assert response.status_code == 200, response.text
     assert response.json()["group_by"] == ["sex", "cohort"]
-    assert [(c["group"]["sex"], c["cases"], c["median_days_return_to_plan"]) for c in response.json()["cells"]] == [
-        ("female", 5, 10.0),
-        ("male", None, None),
-        ("undisclosed", None, None),
+    female, *small = response.json()["cells"]
+    assert [(c["group"]["sex"], c["suppressed"], c["cases"]) for c in small] == [
+        ("male", True, None),
+        ("undisclosed", True, None),
     ]
+    # seven women, median 14 days: both figures carry the cell's noise (cases ±2, the median ±30/7 days)
+    assert (female["group"]["sex"], female["suppressed"], abs(female["cases"] - 7) <= 2) == ("female", False, True)
+    assert female["median_days_return_to_plan"] == pytest.approx(14.0, abs=30 / 7 + 0.05)
     csv_response = await client.get("/v1/indicators/return-to-plan.csv", params=params, headers=aggregates)
     assert csv_response.headers["content-type"].startswith("text/csv")
     assert csv_response.text.splitlines() == [
         "sex,cohort,suppressed,cases,median_days_return_to_plan",
-        "female,2033-Q1,false,5,10.0",
+        f"female,2033-Q1,false,{female['cases']},{female['median_days_return_to_plan']}",  # the same noise
         "male,2033-Q1,true,,",
         "undisclosed,2033-Q1,true,,",
     ]

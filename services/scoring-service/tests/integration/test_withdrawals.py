@@ -32,7 +32,7 @@ from scoring_service.domain.models import (
 )
 from scoring_service.instruments.worked_examples import T3
 from scoring_service.schemas import SubmitSurvey
-from scoring_service.service_layer import indicators, surveys
+from scoring_service.service_layer import surveys
 from scoring_service.unit_of_work import ScoringUnitOfWork
 
 CASE_SERVICE = "/casebridge/case-service"
@@ -116,18 +116,16 @@ def withdrawal(
 
 
 async def administrations(sessions: async_sessionmaker[AsyncSession], organisation: str) -> int:
+    """The administrations the indicators count, before aggregation: the published counts are perturbed."""
     async with ScoringUnitOfWork(sessions) as uow:
-        report = await indicators.score_indicators(
-            uow,
-            actor=office("de-berlin", organisation),
-            instrument=Instrument.RSS,
-            group_by=[],
+        facts = await uow.indicators.facts(
+            organisation_id=organisation,
+            instrument_code=Instrument.RSS,
             programme=None,
             interviewed_from=None,
             interviewed_to=None,
-            minimum_count=1,
         )
-    return sum(c.administrations or 0 for c in report.cells)
+    return len(facts)
 
 
 async def acknowledgements(sessions: async_sessionmaker[AsyncSession], withdrawal_id: uuid.UUID) -> list[OutboxMessage]:

@@ -62,6 +62,7 @@ async def score_report(
             interviewed_from=interviewed_from,
             interviewed_to=interviewed_to,
             minimum_count=max(floor, minimum_count or floor),
+            perturbation_key=request.state.settings.indicators_perturbation_key.get_secret_value().encode(),
         )
 
 
@@ -74,9 +75,12 @@ async def score_indicators(report: ScoreReport) -> IndicatorReport:
 
     Per cell: administrations, discarded (interrupted) surveys, the share reaching the composite target (0.5 for
     the RSS), mean composite and mean score per dimension, the share in each band, and the share flagged for low
-    accuracy. A cell with fewer distinct cases than the minimum count, or with a programme's quarter of interview
-    holding fewer, is `suppressed` and shows no figures; so is the next-smallest cell beside a lone suppressed
-    one, which could otherwise be recovered from a total. The interview bounds are whole calendar quarters.
+    accuracy. A cell with fewer distinct scored cases than the minimum count, or with a programme's quarter of
+    interview holding fewer, is `suppressed` and shows no figures; so is the next-smallest cell beside a lone
+    suppressed one, which could otherwise be recovered from a total. A figure fewer cases have a value for is
+    null. Every figure carries a small noise fixed by the cell's set of cases (counts ±2, means and shares up to
+    ±0.5/n, 3 decimals), so that linked tables cannot be differenced down to one person. The interview bounds
+    are whole calendar quarters.
     Cases excluded after an M&E consent withdrawal are left out until a new consent covers M&E.
     """
     return report
@@ -93,7 +97,7 @@ CSV_COLUMNS = [
 
 def _csv(report: IndicatorReport) -> str:
     dimensions = sorted({d for cell in report.cells for d in cell.mean_by_dimension})
-    bands = sorted({(d, b) for cell in report.cells for d, shares in cell.share_by_band.items() for b in shares})
+    bands = sorted({(d, b) for cell in report.cells for d, shares in cell.share_by_band.items() for b in shares or {}})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
@@ -112,7 +116,7 @@ def _csv(report: IndicatorReport) -> str:
             + [str(cell.suppressed).lower()]
             + [text(getattr(cell, c)) for c in CSV_COLUMNS]
             + [text(cell.mean_by_dimension.get(d)) for d in dimensions]
-            + [text(cell.share_by_band.get(d, {}).get(b)) for d, b in bands]
+            + [text((cell.share_by_band.get(d) or {}).get(b)) for d, b in bands]
         )
     return out.getvalue()
 
@@ -148,6 +152,7 @@ async def timeline_report(
             returned_from=returned_from,
             returned_to=returned_to,
             minimum_count=max(floor, minimum_count or floor),
+            perturbation_key=request.state.settings.indicators_perturbation_key.get_secret_value().encode(),
         )
 
 

@@ -1,16 +1,31 @@
 """Programme indicators over stored scores (indicators.md section 4) and case timelines, with small-cell
-suppression.
+suppression and cell-key perturbation.
 
 A cell with fewer distinct cases than the minimum count shows no figures at all, so that an aggregate cannot
 point at a person; this holds for every disaggregation and every combination of them (R-E11). Cases, not
-administrations: one person surveyed five times is one person. The date filters take whole calendar quarters only,
-and a cell is also suppressed when any of its non-empty slices by programme and quarter (of interview for scores,
-of return for the timeline) has fewer cases than the minimum. Every request's cell is a union of such slices, so
-two requests that differ only in their filters differ by whole slices, each empty or of at least the minimum: a
-filter one day, one quarter or one programme narrower cannot isolate a person's contribution. A lone suppressed
-cell would still be recoverable by subtracting the others from a total published elsewhere, so the next-smallest
-cell of the same table, and of the same line of a table of several dimensions, is suppressed with it (secondary
-suppression). Only primary scores count; what-if re-scores are comparisons, not outcomes.
+administrations: one person surveyed five times is one person. The minimum applies to the cases behind the
+figures: a cell is suppressed unless its scored (not discarded) administrations come from enough cases, and a
+figure within a shown cell (a dimension's mean, its band shares, the share reaching the target) is withheld when
+fewer cases have a value for it. The date filters take whole calendar quarters only, and a cell or figure is also
+suppressed when any of its non-empty slices by programme and quarter (of interview for scores, of return for the
+timeline) has fewer cases than the minimum. Every request's cell is a union of such slices, so two requests that
+differ only in their filters differ by whole slices, each empty or of at least the minimum: a filter one day, one
+quarter or one programme narrower cannot isolate a person's contribution. A lone suppressed cell would still be
+recoverable by subtracting the others from a total published elsewhere, so the next-smallest cell of the same
+table, and of the same line of a table of several dimensions, is suppressed with it (secondary suppression). Only
+primary scores count; what-if re-scores are comparisons, not outcomes.
+
+Suppression per table cannot stop the differencing of linked tables (different `group_by` and filters). So every
+published figure is perturbed by the cell-key method (ONS and ABS practice for flexible tables): the cell key is
+HMAC-SHA256 under a secret of the cell's sorted scored administrations (case id, administration, date of
+interview; for the timeline the case ids), and each figure draws a uniform number in [0, 1) from that key and its
+own name. Counts move by an integer in -2..+2 (never below 0), and a cell whose perturbed count of scored cases
+falls below the minimum is suppressed; a mean or share over n cases moves by up to half a person's weight (0.5 / n
+of its range), clamped to the range and rounded to 3 decimals; the median days from return to plan by up to
+30 / n days, rounded to 1 decimal. The same records always get the same noise, so
+repeating or re-slicing a request cannot average it away, and a difference of cells carries the noise of every
+cell in it; a new survey of a case already in the cell gives the cell new noise, so the request repeated after it
+does not give that survey's score either.
 
 Sex, age group, the countries, the quarter of return, the mode of return, the host country and the band of the
 length of absence come from the case's pseudonymous monitoring profile: a fact the beneficiary did not consent to
@@ -18,6 +33,8 @@ disclose for M&E, or a case with no profile yet, counts in the `undisclosed` cel
 return profile: its mode of return, host country and length of absence are `not_applicable`.
 """
 
+import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
@@ -133,7 +150,7 @@ class Cell:
     share_target_reached: float | None = None
     mean_composite: float | None = None
     mean_by_dimension: dict[str, float | None] = field(default_factory=dict)
-    share_by_band: dict[str, dict[str, float]] = field(default_factory=dict)
+    share_by_band: dict[str, dict[str, float] | None] = field(default_factory=dict)
     share_low_accuracy: float | None = None
 
 
@@ -179,8 +196,46 @@ def _key(fact: ScoreFact, group_by: Sequence[GroupBy]) -> Key:
     )
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+Range = tuple[float, float]
+UNIT: Range = (0.0, 1.0)
+# The widest count perturbation, either way.
+COUNT_NOISE = 2
+# The noise on a median of days over n cases is at most this many days over n.
+MEDIAN_DAYS_NOISE = 30.0
+
+
+def cell_key(secret: bytes, records: Iterable[str]) -> bytes:
+    """The cell's key: HMAC-SHA256 under the secret of its sorted records (a scored administration as case id,
+    administration and date of interview; a timeline's case as its id). The same records, the same key."""
+    return hmac.new(secret, "\n".join(sorted(set(records))).encode(), hashlib.sha256).digest()
+
+
+def _record(fact: ScoreFact) -> str:
+    return f"{fact.case_id}/{fact.administration}/{fact.interviewed_on.isoformat()}"
+
+
+def uniform(key: bytes, figure: str) -> float:
+    """A number in [0, 1) fixed by the cell's key and the figure's name, so that the figures of one cell draw
+    independent noise."""
+    digest = hmac.new(key, figure.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def perturb_count(count: int, u: float) -> int:
+    """The count moved by an integer in -2..+2 (each equally likely), never below 0."""
+    return max(0, count + min(2 * COUNT_NOISE, int(u * (2 * COUNT_NOISE + 1))) - COUNT_NOISE)
+
+
+def perturb_mean(value: float, cases: int, u: float, *, bounds: Range = UNIT) -> float:
+    """A mean or share over `cases` cases moved by up to 0.5 / cases of its range, clamped, to 3 decimals."""
+    low, high = bounds
+    noisy = value + (2 * u - 1) * 0.5 * (high - low) / cases
+    return round(min(high, max(low, noisy)), 3)
+
+
+def perturb_median_days(value: float, cases: int, u: float) -> float:
+    """A median of days over `cases` cases moved by up to 30 / cases days, to 1 decimal."""
+    return round(value + (2 * u - 1) * MEDIAN_DAYS_NOISE / cases, 1)
 
 
 def _lines(keys: Sequence[Key]) -> Iterator[list[Key]]:
@@ -197,11 +252,16 @@ def _lines(keys: Sequence[Key]) -> Iterator[list[Key]]:
 
 
 def thinnest_slice(members: Iterable[tuple[UUID, Slice]]) -> int:
-    """The fewest distinct cases in any non-empty slice of a cell, from its (case, slice) pairs."""
+    """The fewest distinct cases in any non-empty slice of a cell, from its (case, slice) pairs; 0 when empty."""
     by_slice: dict[Slice, set[UUID]] = defaultdict(set)
     for case_id, part in members:
         by_slice[part].add(case_id)
-    return min(len(cases) for cases in by_slice.values())
+    return min((len(cases) for cases in by_slice.values()), default=0)
+
+
+def enough(members: Sequence[tuple[UUID, Slice]], minimum: int) -> bool:
+    """Whether a figure's (case, slice) pairs reach the minimum in distinct cases and in every slice."""
+    return len({case_id for case_id, _ in members}) >= minimum and thinnest_slice(members) >= minimum
 
 
 def suppressed_cells(counts: Mapping[Key, int], minimum: int, *, thin: Set[Key] = frozenset()) -> frozenset[Key]:
@@ -221,53 +281,138 @@ def suppressed_cells(counts: Mapping[Key, int], minimum: int, *, thin: Set[Key] 
     return frozenset(hidden)
 
 
-def _cell(key: Key, facts: Sequence[ScoreFact], *, suppressed: bool) -> Cell:
-    if suppressed:
-        return Cell(group=key, suppressed=True)
-    scored = [f for f in facts if not f.discarded]
-    composites = [f.composite for f in scored if f.composite is not None]
-    per_dimension: dict[str, list[float]] = defaultdict(list)
-    bands: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for fact in scored:
-        for name, value, band in fact.dimensions:
-            if value is not None:
-                per_dimension[name].append(value)
-            if band is not None:
-                bands[name][band] += 1
-    return Cell(
-        group=key,
-        suppressed=False,
-        administrations=len(facts),
-        discarded=len(facts) - len(scored),
-        share_target_reached=_mean([1.0 if f.target_reached else 0.0 for f in scored if f.target_reached is not None]),
-        mean_composite=_mean(composites),
-        mean_by_dimension={name: _mean(values) for name, values in sorted(per_dimension.items())},
-        share_by_band={
-            name: {band: n / sum(counts.values()) for band, n in sorted(counts.items())}
-            for name, counts in sorted(bands.items())
-        },
-        share_low_accuracy=_mean([1.0 if f.low_accuracy else 0.0 for f in scored]),
-    )
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """The (case, slice) pairs of a cell: of every administration, and of those behind its figures; and the
+    cell's key."""
+
+    every: list[tuple[UUID, Slice]]
+    counted: list[tuple[UUID, Slice]]
+    key: bytes
 
 
-def _suppressed(members: Mapping[Key, Sequence[tuple[UUID, Slice]]], minimum: int) -> frozenset[Key]:
-    """Primary suppression by distinct cases and by the thinnest slice, then secondary suppression."""
-    cases = {key: len({case_id for case_id, _ in found}) for key, found in members.items()}
-    thin = {key for key, found in members.items() if thinnest_slice(found) < minimum}
+def _suppressed(members: Mapping[Key, _Members], minimum: int) -> frozenset[Key]:
+    """Primary suppression by the counted cases (true and perturbed) and by the thinnest slice, then secondary
+    suppression."""
+    cases = {key: len({case_id for case_id, _ in found.counted}) for key, found in members.items()}
+    thin = {
+        key
+        for key, found in members.items()
+        if not enough(found.counted, minimum)
+        or thinnest_slice(found.every) < minimum
+        or perturb_count(cases[key], uniform(found.key, "cases")) < minimum
+    }
     return suppressed_cells(cases, minimum, thin=thin)
 
 
-def aggregate(facts: Sequence[ScoreFact], *, group_by: Sequence[GroupBy], minimum_count: int) -> list[Cell]:
+# One fact behind a figure: the case, its slice, the value.
+Value = tuple[UUID, Slice, float]
+
+
+class _Figures:
+    """The perturbed figures of one shown cell, each drawing its own noise from the cell's key."""
+
+    def __init__(self, key: bytes, minimum: int) -> None:
+        self._key, self._minimum = key, minimum
+
+    def enough(self, values: Sequence[Value]) -> bool:
+        return enough([(case_id, part) for case_id, part, _ in values], self._minimum)
+
+    def perturbed(self, name: str, values: Sequence[Value], *, bounds: Range = UNIT) -> float:
+        mean = sum(value for _, _, value in values) / len(values)
+        return perturb_mean(mean, len({case_id for case_id, _, _ in values}), uniform(self._key, name), bounds=bounds)
+
+    def mean(self, name: str, values: Sequence[Value], *, bounds: Range = UNIT) -> float | None:
+        """Withheld (None) when fewer cases than the minimum, in all or in a slice, have a value for it."""
+        return self.perturbed(name, values, bounds=bounds) if self.enough(values) else None
+
+    def shares(self, name: str, banded: Sequence[tuple[UUID, Slice, str]]) -> dict[str, float] | None:
+        """The share of each band among the administrations with one, withheld as a whole like a mean."""
+        if not self.enough([(case_id, part, 1.0) for case_id, part, _ in banded]):
+            return None
+        return {
+            band: self.perturbed(f"band:{name}:{band}", [(c, p, 1.0 if b == band else 0.0) for c, p, b in banded])
+            for band in sorted({b for _, _, b in banded})
+        }
+
+    def count(self, name: str, count: int) -> int:
+        return perturb_count(count, uniform(self._key, name))
+
+
+def _cell(
+    key: Key, facts: Sequence[ScoreFact], *, suppressed: bool, minimum: int, cell_secret: bytes, score_range: Range
+) -> Cell:
+    if suppressed:
+        return Cell(group=key, suppressed=True)
+    scored = [(f, (f.programme, quarter(f.interviewed_on))) for f in facts if not f.discarded]
+    figures = _Figures(cell_secret, minimum)
+    per_dimension: dict[str, list[Value]] = defaultdict(list)
+    bands: dict[str, list[tuple[UUID, Slice, str]]] = defaultdict(list)
+    for fact, part in scored:
+        for name, value, band in fact.dimensions:
+            if value is not None:
+                per_dimension[name].append((fact.case_id, part, value))
+            if band is not None:
+                bands[name].append((fact.case_id, part, band))
+    return Cell(
+        group=key,
+        suppressed=False,
+        administrations=figures.count("administrations", len(facts)),
+        discarded=figures.count("discarded", len(facts) - len(scored)),
+        share_target_reached=figures.mean(
+            "share_target_reached",
+            [(f.case_id, p, 1.0 if f.target_reached else 0.0) for f, p in scored if f.target_reached is not None],
+        ),
+        mean_composite=figures.mean(
+            "mean_composite",
+            [(f.case_id, p, f.composite) for f, p in scored if f.composite is not None],
+            bounds=score_range,
+        ),
+        mean_by_dimension={
+            name: figures.mean(f"dimension:{name}", values, bounds=score_range)
+            for name, values in sorted(per_dimension.items())
+        },
+        share_by_band={name: figures.shares(name, banded) for name, banded in sorted(bands.items())},
+        share_low_accuracy=figures.mean(
+            "share_low_accuracy", [(f.case_id, p, 1.0 if f.low_accuracy else 0.0) for f, p in scored]
+        ),
+    )
+
+
+def aggregate(
+    facts: Sequence[ScoreFact],
+    *,
+    group_by: Sequence[GroupBy],
+    minimum_count: int,
+    perturbation_key: bytes,
+    score_range: Range = UNIT,
+) -> list[Cell]:
     """One cell per combination of the grouping values present, in a stable order; sliced by the quarter of
-    interview."""
+    interview and perturbed under `perturbation_key`. `score_range` bounds the mean scores (the DoMV's reach
+    from -1 to 1)."""
     groups: dict[Key, list[ScoreFact]] = defaultdict(list)
     for fact in facts:
         groups[_key(fact, group_by)].append(fact)
     members = {
-        key: [(f.case_id, (f.programme, quarter(f.interviewed_on))) for f in found] for key, found in groups.items()
+        key: _Members(
+            every=[(f.case_id, (f.programme, quarter(f.interviewed_on))) for f in found],
+            counted=[(f.case_id, (f.programme, quarter(f.interviewed_on))) for f in found if not f.discarded],
+            key=cell_key(perturbation_key, (_record(f) for f in found if not f.discarded)),
+        )
+        for key, found in groups.items()
     }
     hidden = _suppressed(members, minimum_count)
-    return [_cell(key, groups[key], suppressed=key in hidden) for key in sorted(groups)]
+    return [
+        _cell(
+            key,
+            groups[key],
+            suppressed=key in hidden,
+            minimum=minimum_count,
+            cell_secret=members[key].key,
+            score_range=score_range,
+        )
+        for key in sorted(groups)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,24 +448,38 @@ def _timeline_key(fact: TimelineFact, group_by: Sequence[CaseGroupBy]) -> Key:
 
 
 def return_to_plan(
-    facts: Sequence[TimelineFact], *, group_by: Sequence[CaseGroupBy], minimum_count: int
+    facts: Sequence[TimelineFact], *, group_by: Sequence[CaseGroupBy], minimum_count: int, perturbation_key: bytes
 ) -> list[TimelineCell]:
     """Time from return to the first plan approval (DQ-9, indicators.md §13): the number of cases and the
-    median days per cell, with the same suppression as the score indicators, sliced by the quarter of return.
-    A plan approved before the return counts with negative days."""
+    median days per cell, with the same suppression and perturbation as the score indicators, sliced by the
+    quarter of return. A plan approved before the return counts with negative days."""
     groups: dict[Key, list[TimelineFact]] = defaultdict(list)
     for fact in facts:
         groups[_timeline_key(fact, group_by)].append(fact)
-    members = {key: [(f.case_id, (f.programme, f.return_quarter)) for f in found] for key, found in groups.items()}
-    hidden = _suppressed(members, minimum_count)
-    return [
-        TimelineCell(group=key, suppressed=True)
-        if key in hidden
-        else TimelineCell(
-            group=key,
-            suppressed=False,
-            cases=len(groups[key]),
-            median_days_return_to_plan=float(median(f.days_return_to_plan for f in groups[key])),
+    members = {
+        key: _Members(
+            every=[(f.case_id, (f.programme, f.return_quarter)) for f in found],
+            counted=[(f.case_id, (f.programme, f.return_quarter)) for f in found],
+            key=cell_key(perturbation_key, (str(f.case_id) for f in found)),
         )
-        for key in sorted(groups)
-    ]
+        for key, found in groups.items()
+    }
+    hidden = _suppressed(members, minimum_count)
+    cells = []
+    for key in sorted(groups):
+        found = groups[key]
+        if key in hidden:
+            cells.append(TimelineCell(group=key, suppressed=True))
+            continue
+        cell = members[key].key
+        cells.append(
+            TimelineCell(
+                group=key,
+                suppressed=False,
+                cases=perturb_count(len(found), uniform(cell, "cases")),
+                median_days_return_to_plan=perturb_median_days(
+                    float(median(f.days_return_to_plan for f in found)), len(found), uniform(cell, "median_days")
+                ),
+            )
+        )
+    return cells

@@ -2,10 +2,21 @@ from datetime import date
 
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import Programme
-from scoring_service.domain.indicators import CaseGroupBy, GroupBy, aggregate, check_quarterly, return_to_plan
+from scoring_service.domain.indicators import (
+    UNIT,
+    CaseGroupBy,
+    GroupBy,
+    Range,
+    aggregate,
+    check_quarterly,
+    return_to_plan,
+)
 from scoring_service.domain.models import Instrument
 from scoring_service.schemas import IndicatorCell, IndicatorReport, TimelineCell, TimelineReport
 from scoring_service.unit_of_work import ScoringUnitOfWork
+
+# The reach of a mean score where it is not [0, 1]: the DoMV's item values run from risk (-1) to protective (1).
+SCORE_RANGES: dict[Instrument, Range] = {Instrument.DOMV: (-1.0, 1.0)}
 
 
 async def score_indicators(
@@ -18,9 +29,11 @@ async def score_indicators(
     interviewed_from: date | None,
     interviewed_to: date | None,
     minimum_count: int,
+    perturbation_key: bytes,
 ) -> IndicatorReport:
     """Aggregates only, never a row per person: not audited as a read of personal data. The interview bounds
-    must be whole quarters (422 `indicator-period-not-quarterly`, nothing computed)."""
+    must be whole quarters (422 `indicator-period-not-quarterly`, nothing computed). Every figure is perturbed
+    under `perturbation_key` (the cell-key method of `domain/indicators.py`)."""
     check_quarterly(interviewed_from, interviewed_to, names=("interviewed_from", "interviewed_to"))
     facts = (
         []
@@ -33,7 +46,13 @@ async def score_indicators(
             interviewed_to=interviewed_to,
         )
     )
-    cells = aggregate(facts, group_by=group_by, minimum_count=minimum_count)
+    cells = aggregate(
+        facts,
+        group_by=group_by,
+        minimum_count=minimum_count,
+        perturbation_key=perturbation_key,
+        score_range=SCORE_RANGES.get(instrument, UNIT),
+    )
     return IndicatorReport(
         instrument=instrument,
         group_by=group_by,
@@ -64,6 +83,7 @@ async def return_to_plan_indicators(
     returned_from: date | None,
     returned_to: date | None,
     minimum_count: int,
+    perturbation_key: bytes,
 ) -> TimelineReport:
     """Time from return to plan approval over the monitoring profiles; aggregates only, like the scores. The
     return bounds must be whole quarters, as the interview bounds of the scores."""
@@ -88,6 +108,8 @@ async def return_to_plan_indicators(
                 cases=c.cases,
                 median_days_return_to_plan=c.median_days_return_to_plan,
             )
-            for c in return_to_plan(facts, group_by=group_by, minimum_count=minimum_count)
+            for c in return_to_plan(
+                facts, group_by=group_by, minimum_count=minimum_count, perturbation_key=perturbation_key
+            )
         ],
     )
