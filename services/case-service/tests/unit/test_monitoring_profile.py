@@ -13,6 +13,7 @@ from case_service.domain.monitoring import (
     age_in_years,
     monitoring_profile,
     publication_cutoff,
+    weeks_in_days,
 )
 from case_service.domain.stages import Stage
 from casebridge_common.access import (
@@ -182,7 +183,7 @@ def test_the_timeline_is_a_quarter_and_a_day_count_under_m_and_e_consent_to_migr
         None,
     )
     consented = profile(consent(MIGRATION), beneficiary=beneficiary, case=case, plan_approved_at=approved)
-    assert timeline(consented) == ("2026-Q4", 10)
+    assert timeline(consented) == ("2026-Q4", 7)  # 10 days, published in whole weeks
     dumped = consented.model_dump()
     assert {"returned_on", "first_plan_approved_at"}.isdisjoint(dumped)  # never an exact date
 
@@ -196,7 +197,7 @@ def test_the_days_to_the_plan_wait_for_both_days_and_count_negative_for_a_plan_a
     assert timeline(profile(given, beneficiary=beneficiary, case=case, plan_approved_at=early)) == (None, None)
     case.returned_on = date(2026, 10, 1)
     assert timeline(profile(given, beneficiary=beneficiary, case=case)) == ("2026-Q4", None)  # no plan yet
-    assert timeline(profile(given, beneficiary=beneficiary, case=case, plan_approved_at=early)) == ("2026-Q4", -3)
+    assert timeline(profile(given, beneficiary=beneficiary, case=case, plan_approved_at=early)) == ("2026-Q4", 0)
     case.returned_on = date(2026, 9, 30)
     assert profile(given, beneficiary=beneficiary, case=case).return_quarter == "2026-Q3"
 
@@ -303,3 +304,11 @@ def test_the_publication_cutoff_is_the_start_of_the_current_week() -> None:
 def test_the_contract_floors_any_as_of_to_its_week() -> None:
     dumped = profile().model_dump() | {"as_of": datetime(2026, 12, 3, 17, 45, tzinfo=UTC)}
     assert CaseMonitoringProfile.model_validate(dumped).as_of == datetime(2026, 11, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("days", "published"), [(0, 0), (3, 0), (4, 7), (10, 7), (11, 14), (-3, 0), (-4, -7), (45, 42)]
+)
+def test_the_days_to_the_plan_are_published_in_whole_weeks(days: int, published: int) -> None:
+    # with the weekly publication telling in which week each day fell, an exact gap would pin the day of return
+    assert weeks_in_days(timedelta(days=days)) == published

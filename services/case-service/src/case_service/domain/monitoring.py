@@ -13,7 +13,7 @@ published in the following week, else the publication time of the arrival's prof
 Pure: the service layer loads the records and the clock.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -110,6 +110,12 @@ def _disclosed(
     )
 
 
+def weeks_in_days(gap: timedelta) -> int:
+    """The days from return to plan approval rounded to whole weeks (a multiple of 7). The weekly publication
+    already tells in which week each day fell; an exact gap on top of that would pin the day of return."""
+    return 7 * round(gap.days / 7)
+
+
 def monitoring_profile(
     case: Case,
     beneficiary: Beneficiary,
@@ -153,7 +159,7 @@ def monitoring_profile(
         country_of_origin=beneficiary.country_of_origin if _disclosed("country_of_origin", facts, party, now) else None,
         country_of_return=country_of_return if _disclosed(return_field, facts, party, now) else None,
         return_quarter=None if returned_on is None else quarter(returned_on),
-        days_return_to_plan=None if returned_on is None or plan_day is None else (plan_day - returned_on).days,
+        days_return_to_plan=None if returned_on is None or plan_day is None else weeks_in_days(plan_day - returned_on),
         mode_of_return=case.mode_of_return if of_case("mode_of_return") else None,
         host_country=case.host_country if of_case("host_country") else None,
         length_of_absence=absence_band(absence) if absence is not None and of_case("length_of_absence_years") else None,

@@ -59,12 +59,14 @@ class MonitoringProfiles:
         )
 
     async def claim_due(self, *, before: datetime, limit: int) -> list[UUID]:
-        """Up to `limit` cases pending since before `before`, oldest first, row-locked until commit; rows another
-        publication holds are skipped, so concurrent runs share the backlog and none publishes a case twice."""
+        """Up to `limit` cases pending since before `before`, in case id order, row-locked until commit; rows
+        another publication holds are skipped, so concurrent runs share the backlog and none publishes a case
+        twice. Never in `since` order: the batch's order (and its versions) would tell when in the week each case
+        changed. Case id order is also the order `emit_profiles_of` takes the per-case locks in (no deadlock)."""
         rows = await self._session.scalars(
             select(col(MonitoringProfilePending.case_id))
             .where(col(MonitoringProfilePending.since) < before)
-            .order_by(col(MonitoringProfilePending.since), col(MonitoringProfilePending.case_id))
+            .order_by(col(MonitoringProfilePending.case_id))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

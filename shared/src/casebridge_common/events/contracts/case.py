@@ -483,7 +483,8 @@ class CaseMonitoringProfile(Event):
     data category for `m_and_e` (R-C1); null means "not disclosed". Consumers keep the highest `profile_version`
     of a case. The case's timeline is coarsened, never an exact date (a quasi-identifier): `return_quarter` is
     the calendar quarter of the recorded date of return and `days_return_to_plan` the days from it to the first
-    plan approval (negative when approved before the return; null until both are known). Both, and
+    plan approval in whole weeks (a multiple of 7; negative when approved before the return; null until both are
+    known): the weekly publication already tells in which week each day fell, and an exact gap would pin it. Both, and
     `mode_of_return`, `host_country` and `length_of_absence` (return cases only), are `migration_history`.
     `as_of` is a week, not a moment: the start (Monday 00:00 UTC) of the ISO week the profile was built in, and a
     profile after a timeline change (arrival, plan approval, return profile) is published only in the week after,
