@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
 
@@ -227,3 +227,90 @@ async def test_a_withdrawal_emits_at_once_and_leaves_the_pending_change_to_the_w
     published = (await profiles(test_db_url, case_id))[-1]
     assert (personal(published), published["return_quarter"]) == ((None, None, None, None), None)  # still withdrawn
     assert len(await profiles(test_db_url, case_id)) == before + 2
+
+
+def return_profile(profile: dict[str, Any]) -> tuple[Any, ...]:
+    return (profile["mode_of_return"], profile["host_country"], profile["length_of_absence"], profile["return_quarter"])
+
+
+async def test_an_immediate_profile_of_a_pending_case_carries_the_return_profile_as_last_published(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, publish_profiles: PublishProfiles
+) -> None:
+    h = bearer(token("de-berlin-system", "case-api", ALL))
+    beneficiary = (await client.post("/v1/beneficiaries", json=PERSON, headers=h)).json()
+    returnee = {"mode_of_return": "avrr_voluntary", "host_country": "DE", "length_of_absence_years": "4.5"}
+    body = {"beneficiary_id": beneficiary["id"], "programme": "return_reintegration", **returnee}
+    case = (await client.post("/v1/cases", json=body, headers=h)).json()
+    arrived = await client.post(
+        f"/v1/cases/{case['id']}/stage-transitions",
+        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+        headers={**h, "If-Match": f'"{case["version"]}"'},
+    )
+    assert arrived.status_code == 200, arrived.text
+    change = {"mode_of_return": "spontaneous", "host_country": "FR", "length_of_absence_years": 12}
+    patched = await client.patch(
+        f"/v1/cases/{case['id']}", json=change, headers={**h, "If-Match": arrived.headers["etag"]}
+    )
+    assert patched.status_code == 200, patched.text
+
+    given = await client.post(f"/v1/beneficiaries/{beneficiary['id']}/consents", json=M_AND_E, headers=h)
+    assert given.status_code == 201, given.text
+    meanwhile = (await profiles(test_db_url, case["id"]))[-1]
+    assert personal(meanwhile) == ("female", "25-34", "SN", "SN")  # the consent takes effect at once,
+    assert return_profile(meanwhile) == ("avrr_voluntary", "DE", "3-5", None)  # on the profile as last published
+
+    await publish_profiles(datetime.now(UTC) + timedelta(days=7))
+    today = datetime.now(UTC).date()
+    published = (await profiles(test_db_url, case["id"]))[-1]
+    assert return_profile(published) == ("spontaneous", "FR", ">10", f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+    assert await pending_since(test_db_url, case["id"]) is None
+
+    again = await client.patch(
+        f"/v1/cases/{case['id']}", json={"host_country": "IT"}, headers={**h, "If-Match": patched.headers["etag"]}
+    )
+    assert again.status_code == 200, again.text
+    withdrawn = await client.post(
+        f"/v1/consents/{given.json()['id']}/withdrawal", json={"channel": "staff"}, headers={**h, "If-Match": '"1"'}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    last = (await profiles(test_db_url, case["id"]))[-1]
+    assert (personal(last), return_profile(last), last["days_return_to_plan"]) == (
+        (None, None, None, None),
+        (None, None, None, None),  # the consent is evaluated at emission time: the published facts are nulled too
+        None,
+    )
+    assert await pending_since(test_db_url, case["id"]) is not None
+
+
+async def test_erasure_removes_the_pending_mark_and_the_weekly_job_then_publishes_nothing_for_the_case(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, publish_profiles: PublishProfiles
+) -> None:
+    h = bearer(token("de-berlin-system", "case-api", ALL))
+    beneficiary = (await client.post("/v1/beneficiaries", json=PERSON, headers=h)).json()
+    body = {"beneficiary_id": beneficiary["id"], "programme": "return_reintegration", "returned_on": "2026-11-20"}
+    case = (await client.post("/v1/cases", json=body, headers=h)).json()
+    assert await pending_since(test_db_url, case["id"]) is not None  # the date of return waits for next week
+    ended = await client.post(
+        f"/v1/cases/{case['id']}/stage-transitions",
+        json={"to_stage": "withdrawn"},
+        headers={**h, "If-Match": f'"{case["version"]}"'},
+    )
+    assert ended.status_code == 200, ended.text
+    controller = bearer(token("de-berlin-dpo", "case-api", "cases:read cases:write audit:read"))
+    erasure = {"reason": "Asked in writing after closure", "request_reference": "DSR-2026-0077"}
+    erased = await client.post(f"/v1/beneficiaries/{beneficiary['id']}/erasure", json=erasure, headers=controller)
+    assert erased.status_code == 201, erased.text
+    assert await pending_since(test_db_url, case["id"]) is None
+    before = await profiles(test_db_url, case["id"])
+    await publish_profiles(datetime.now(UTC) + timedelta(days=7))
+    assert await profiles(test_db_url, case["id"]) == before
+
+    engine = create_async_engine(test_db_url)  # a mark that escaped the erasure: the job skips the case too
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(MonitoringProfilePending).values(case_id=case["id"], since=datetime(2026, 1, 5, tzinfo=UTC))
+        )
+    await engine.dispose()
+    await publish_profiles(datetime.now(UTC) + timedelta(days=7))
+    assert await profiles(test_db_url, case["id"]) == before
+    assert await pending_since(test_db_url, case["id"]) is None

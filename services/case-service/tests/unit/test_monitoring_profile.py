@@ -8,6 +8,8 @@ import pytest
 
 from case_service.domain.models import Beneficiary, Case, Sex
 from case_service.domain.monitoring import (
+    MonitoringProfilePending,
+    Timeline,
     absence_band,
     age_group,
     age_in_years,
@@ -96,6 +98,7 @@ def profile(
     case: Case | None = None,
     minor: bool = False,
     plan_approved_at: datetime | None = None,
+    published: Timeline | None = None,
     now: datetime = NOW,
 ) -> CaseMonitoringProfile:
     beneficiary = beneficiary or a_beneficiary()
@@ -105,8 +108,7 @@ def profile(
         beneficiary,
         consents,
         subject_is_minor=minor,
-        returned_on=case.returned_on,
-        first_plan_approved_at=plan_approved_at,
+        timeline=published or Timeline.of(case, returned_on=case.returned_on, first_plan_approved_at=plan_approved_at),
         version=7,
         now=now,
     )
@@ -225,6 +227,42 @@ def test_the_return_profile_facts_need_m_and_e_consent_to_migration_history() ->
     )
     other_purpose = consent(MIGRATION, purpose=Purpose.CASE_MANAGEMENT)
     assert return_facts(profile(other_purpose, beneficiary=beneficiary, case=case)) == (None, None, None)
+
+
+def test_a_pending_case_is_profiled_with_its_timeline_and_return_profile_as_last_published() -> None:
+    beneficiary = a_beneficiary()
+    case = a_returnee_case(beneficiary)
+    case.returned_on = date(2026, 9, 30)
+    approved = datetime(2026, 10, 14, 9, 0, tzinfo=UTC)
+    mark = MonitoringProfilePending(
+        case_id=case.id,
+        since=NOW,
+        published_returned_on=case.returned_on,
+        published_mode_of_return=case.mode_of_return,
+        published_host_country=case.host_country,
+        published_length_of_absence_years=case.length_of_absence_years,
+    )
+    case.returned_on, case.mode_of_return, case.host_country = date(2026, 12, 1), ModeOfReturn.SPONTANEOUS, "FR"
+    case.length_of_absence_years = Decimal("12")
+    published = mark.published(first_plan_approved_at=approved)
+    given = profile(consent(MIGRATION), beneficiary=beneficiary, case=case, published=published)
+    assert (*timeline(given), *return_facts(given)) == (
+        "2026-Q3",
+        14,
+        ModeOfReturn.AVRR_VOLUNTARY,
+        "DE",
+        AbsenceBand.YEARS_3_5,
+    )
+    withdrawn = profile(consent(IDENTITY), beneficiary=beneficiary, case=case, published=published)
+    assert (*timeline(withdrawn), *return_facts(withdrawn)) == (None, None, None, None, None)
+    current = profile(consent(MIGRATION), beneficiary=beneficiary, case=case)
+    assert (*timeline(current), *return_facts(current)) == (
+        "2026-Q4",
+        None,
+        ModeOfReturn.SPONTANEOUS,
+        "FR",
+        AbsenceBand.OVER_10,
+    )
 
 
 def test_the_profile_carries_no_exact_length_of_absence() -> None:

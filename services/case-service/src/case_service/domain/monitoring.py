@@ -13,21 +13,24 @@ published in the following week, else the publication time of the arrival's prof
 Pure: the service layer loads the records and the clock.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import Column, Date, DateTime
+from sqlalchemy import Column, Date, DateTime, Numeric
 from sqlmodel import Field, SQLModel
 
 from case_service.domain.disclosure import SECTIONS, Section
 from case_service.domain.models import Beneficiary, Case
 from case_service.domain.stages import Stage
 from casebridge_common.access import CaseFacts, ConsentFacts, Party, Purpose, consent_for
+from casebridge_common.db import enum_type
 from casebridge_common.events.contracts.case import (
     AbsenceBand,
     AgeGroup,
     CaseMonitoringProfile,
+    ModeOfReturn,
     Programme,
     week_start,
 )
@@ -53,18 +56,54 @@ _ABSENCE_BANDS: tuple[tuple[int, AbsenceBand], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """The timeline and return profile a profile is built from: the case's, or, while a change waits for the
+    weekly publication, the ones last published. Either may still be nulled by the consents at emission time."""
+
+    returned_on: date | None
+    first_plan_approved_at: datetime | None
+    mode_of_return: ModeOfReturn | None
+    host_country: str | None
+    length_of_absence_years: Decimal | None
+
+    @classmethod
+    def of(cls, case: Case, *, returned_on: date | None, first_plan_approved_at: datetime | None) -> "Timeline":
+        return cls(
+            returned_on=returned_on,
+            first_plan_approved_at=first_plan_approved_at,
+            mode_of_return=case.mode_of_return,
+            host_country=case.host_country,
+            length_of_absence_years=case.length_of_absence_years,
+        )
+
+
 class MonitoringProfilePending(SQLModel, table=True):
     """A case whose timeline changed since its profile was last published: the weekly job publishes it once the
     week of `since` is over. One row per case, however many changes: `since` is the first unpublished one, and
-    `published_returned_on` the date of return before it. A profile emitted at once meanwhile (a consent, a
-    personal fact) carries the timeline as published, the date of return and the plan approvals before `since`:
-    with the current one, a beneficiary update on the day of arrival would date the return."""
+    the `published_*` columns the date of return and return profile before it. A profile emitted at once
+    meanwhile (a consent, a personal fact) carries the timeline and return profile as published, with the plan
+    approvals before `since`: with the current ones, a beneficiary update on the day of arrival would date the
+    return (arrival and a patched mode of return or host country usually fall on the same day)."""
 
     __tablename__ = "monitoring_profile_pending"
 
     case_id: UUID = Field(foreign_key="cases.id", primary_key=True)
     since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     published_returned_on: date | None = Field(default=None, sa_column=Column(Date))
+    published_mode_of_return: ModeOfReturn | None = Field(default=None, sa_type=enum_type(ModeOfReturn))
+    published_host_country: str | None = Field(default=None, max_length=2)
+    published_length_of_absence_years: Decimal | None = Field(default=None, sa_column=Column(Numeric(4, 1)))
+
+    def published(self, *, first_plan_approved_at: datetime | None) -> Timeline:
+        """The timeline last published; `first_plan_approved_at` is the first approval before `since`."""
+        return Timeline(
+            returned_on=self.published_returned_on,
+            first_plan_approved_at=first_plan_approved_at,
+            mode_of_return=self.published_mode_of_return,
+            host_country=self.published_host_country,
+            length_of_absence_years=self.published_length_of_absence_years,
+        )
 
 
 def publication_cutoff(now: datetime) -> datetime:
@@ -122,14 +161,13 @@ def monitoring_profile(
     consents: tuple[ConsentFacts, ...],
     *,
     subject_is_minor: bool,
-    returned_on: date | None,
-    first_plan_approved_at: datetime | None,
+    timeline: Timeline,
     version: int,
     now: datetime,
 ) -> CaseMonitoringProfile:
     """The profile as of `now`'s week: each personal fact only when consented, else null (withdrawal nulls it).
-    `returned_on` and `first_plan_approved_at` are the timeline to publish: the case's, or the last published
-    one while a change waits for the weekly publication."""
+    `timeline` is the timeline and return profile to publish: the case's, or the last published ones while a
+    change waits for the weekly publication; the consents decide on them as on the rest."""
     facts = CaseFacts(
         case_id=case.id, owner_office_id=case.owner_office_id, subject_is_minor=subject_is_minor, consents=consents
     )
@@ -141,9 +179,10 @@ def monitoring_profile(
     def of_case(field: str) -> bool:
         return _disclosed(field, facts, party, now, section=Section.CASE)
 
-    absence = case.length_of_absence_years
-    returned_on = returned_on if of_case("returned_on") else None
-    plan_day = None if first_plan_approved_at is None else first_plan_approved_at.astimezone(UTC).date()
+    absence = timeline.length_of_absence_years
+    returned_on = timeline.returned_on if of_case("returned_on") else None
+    plan_approved_at = timeline.first_plan_approved_at
+    plan_day = None if plan_approved_at is None else plan_approved_at.astimezone(UTC).date()
     return CaseMonitoringProfile(
         case_id=case.id,
         beneficiary_id=beneficiary.id,
@@ -160,7 +199,7 @@ def monitoring_profile(
         country_of_return=country_of_return if _disclosed(return_field, facts, party, now) else None,
         return_quarter=None if returned_on is None else quarter(returned_on),
         days_return_to_plan=None if returned_on is None or plan_day is None else weeks_in_days(plan_day - returned_on),
-        mode_of_return=case.mode_of_return if of_case("mode_of_return") else None,
-        host_country=case.host_country if of_case("host_country") else None,
+        mode_of_return=timeline.mode_of_return if of_case("mode_of_return") else None,
+        host_country=timeline.host_country if of_case("host_country") else None,
         length_of_absence=absence_band(absence) if absence is not None and of_case("length_of_absence_years") else None,
     )

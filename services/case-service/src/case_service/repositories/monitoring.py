@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete, func, select, text
@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from case_service.domain.assessments import Plan
-from case_service.domain.monitoring import MonitoringProfilePending
+from case_service.domain.monitoring import MonitoringProfilePending, Timeline
 
 
 class MonitoringProfiles:
@@ -48,13 +48,21 @@ class MonitoringProfiles:
     async def pending(self, case_id: UUID) -> MonitoringProfilePending | None:
         return await self._session.get(MonitoringProfilePending, case_id)
 
-    async def mark_pending(self, case_id: UUID, *, since: datetime, published_returned_on: date | None) -> None:
+    async def mark_pending(self, case_id: UUID, *, since: datetime, published: Timeline) -> None:
         """Under the profile lock, so that a publication running now either sees this transaction's change or
-        leaves the mark for the next run. A case already pending keeps its first `since` and published date."""
+        leaves the mark for the next run. A case already pending keeps its first `since` and published timeline
+        (of which the date of return and return profile are kept; the plan approvals are those before `since`)."""
         await self.lock(case_id)
         await self._session.execute(
             insert(MonitoringProfilePending)
-            .values(case_id=case_id, since=since, published_returned_on=published_returned_on)
+            .values(
+                case_id=case_id,
+                since=since,
+                published_returned_on=published.returned_on,
+                published_mode_of_return=published.mode_of_return,
+                published_host_country=published.host_country,
+                published_length_of_absence_years=published.length_of_absence_years,
+            )
             .on_conflict_do_nothing(index_elements=[col(MonitoringProfilePending.case_id)])
         )
 
@@ -73,6 +81,9 @@ class MonitoringProfiles:
         return list(rows)
 
     async def clear_pending(self, case_ids: list[UUID]) -> None:
+        """Drop the marks (published, or the cases' beneficiary erased). Without the profile lock: a publication
+        takes it after its row locks, so an erasure waits on the row a running publication claimed (and finds it
+        gone) or removes it before the publication can claim it."""
         if case_ids:
             await self._session.execute(
                 delete(MonitoringProfilePending).where(col(MonitoringProfilePending.case_id).in_(case_ids))

@@ -9,7 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from case_service.domain.models import Case, is_minor
-from case_service.domain.monitoring import monitoring_profile, publication_cutoff
+from case_service.domain.monitoring import Timeline, monitoring_profile, publication_cutoff
 from case_service.unit_of_work import CaseUnitOfWork
 
 OPENING_VERSION = 0
@@ -20,30 +20,33 @@ async def emit_profile(
 ) -> None:
     """Emit the case's monitoring profile as it stands in this transaction. Call it last in a use case that may
     change a profiled fact: it takes the case's profile lock until commit. While the case is pending, its
-    timeline is the one last published (the weekly publication, `publishing`, takes the current one). `opened`:
-    the case was created in this transaction, so no other transaction can profile it before this one commits
-    and it has no plan yet: its first profile is version 0, below any version a later profile draws (no lock,
-    no sequence), with no timeline (a date of return given at opening is published by the weekly job)."""
+    timeline and return profile are the ones last published (the weekly publication, `publishing`, takes the
+    current ones, and skips an erased beneficiary's case). `opened`: the case was created in this transaction, so
+    no other transaction can profile it before this one commits and it has no plan yet: its first profile is
+    version 0, below any version a later profile draws (no lock, no sequence), with its return profile but no
+    timeline (a date of return given at opening is published by the weekly job)."""
     version = OPENING_VERSION if opened else await uow.monitoring.next_version(case.id)
     beneficiary = await uow.beneficiaries.get(case.beneficiary_id)
     if beneficiary is None:
         return
+    if publishing and await uow.subject_records.erasure(beneficiary.id) is not None:
+        return
     pending = None if opened or publishing else await uow.monitoring.pending(case.id)
     if opened:
-        returned_on, first_plan_approved_at = None, None
+        timeline = Timeline.of(case, returned_on=None, first_plan_approved_at=None)
     elif pending is None:
-        returned_on, first_plan_approved_at = case.returned_on, await uow.monitoring.first_plan_approval(case.id)
+        plan_approved_at = await uow.monitoring.first_plan_approval(case.id)
+        timeline = Timeline.of(case, returned_on=case.returned_on, first_plan_approved_at=plan_approved_at)
     else:
-        returned_on = pending.published_returned_on
-        first_plan_approved_at = await uow.monitoring.first_plan_approval(case.id, before=pending.since)
+        plan_approved_at = await uow.monitoring.first_plan_approval(case.id, before=pending.since)
+        timeline = pending.published(first_plan_approved_at=plan_approved_at)
     uow.outbox.emit(
         monitoring_profile(
             case,
             beneficiary,
             await uow.consents.facts_of(beneficiary.id),
             subject_is_minor=is_minor(beneficiary.born_on, now.date()),
-            returned_on=returned_on,
-            first_plan_approved_at=first_plan_approved_at,
+            timeline=timeline,
             version=version,
             now=now,
         )
@@ -61,10 +64,11 @@ async def emit_profiles_of(uow: CaseUnitOfWork, beneficiary_id: UUID, *, now: da
 
 async def defer_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, opened: bool = False) -> None:
     """Mark the case pending for the weekly publication instead of emitting its profile now. Call it before the
-    change: the date of return it keeps is the published one (none for a case `opened` in this transaction).
-    Idempotent; an immediate emission meanwhile leaves the mark, so the change is still published the week after."""
-    published_returned_on = None if opened else case.returned_on
-    await uow.monitoring.mark_pending(case.id, since=now, published_returned_on=published_returned_on)
+    change: the date of return and return profile it keeps are the published ones (the opening profile's, without
+    a date of return, for a case `opened` in this transaction). Idempotent; an immediate emission meanwhile leaves
+    the mark, so the change is still published the week after."""
+    published = Timeline.of(case, returned_on=None if opened else case.returned_on, first_plan_approved_at=None)
+    await uow.monitoring.mark_pending(case.id, since=now, published=published)
 
 
 async def publish_pending_profiles(uow: CaseUnitOfWork, *, now: datetime, limit: int) -> int:

@@ -132,6 +132,7 @@ async def erase_beneficiary(
         )
     await shred(uow, beneficiary_id, cases)
     await uow.imports.scrub_rows_of(beneficiary_id, [c.id for c in cases])
+    await uow.monitoring.clear_pending([c.id for c in cases])  # the weekly job must not profile them again
     anonymise(beneficiary)
     await uow.subject_records.anonymise_consents(beneficiary_id)
     erasure = BeneficiaryErasure(
