@@ -78,9 +78,10 @@ async def score_indicators(report: ScoreReport) -> IndicatorReport:
     accuracy. A cell with fewer distinct scored cases than the minimum count, or with a programme's quarter of
     interview holding fewer, is `suppressed` and shows no figures; so is the next-smallest cell beside a lone
     suppressed one, which could otherwise be recovered from a total. A figure fewer cases have a value for is
-    null. Every figure carries a small noise fixed by the cell's set of cases (counts ±2, means and shares up to
-    ±0.5/n, 3 decimals), so that linked tables cannot be differenced down to one person. The interview bounds
-    are whole calendar quarters.
+    null. Every dimension lists every band of the instrument, zeros included. Every figure carries a small noise
+    fixed by the cell's records (counts ±2, means up to ±0.5/n, shares a count ±2 over a count ±2, 3 decimals),
+    so that linked tables cannot be differenced down to one person. The interview bounds are whole calendar
+    quarters.
     Cases excluded after an M&E consent withdrawal are left out until a new consent covers M&E.
     """
     return report
@@ -96,8 +97,8 @@ CSV_COLUMNS = [
 
 
 def _csv(report: IndicatorReport) -> str:
-    dimensions = sorted({d for cell in report.cells for d in cell.mean_by_dimension})
-    bands = sorted({(d, b) for cell in report.cells for d, shares in cell.share_by_band.items() for b in shares or {}})
+    dimensions = sorted({d for cell in report.cells for d in (*cell.mean_by_dimension, *cell.share_by_band)})
+    bands = [(d, b) for d in dimensions for b in indicators.instrument_bands(report.instrument)]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(

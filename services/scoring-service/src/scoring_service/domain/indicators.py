@@ -17,12 +17,17 @@ primary scores count; what-if re-scores are comparisons, not outcomes.
 
 Suppression per table cannot stop the differencing of linked tables (different `group_by` and filters). So every
 published figure is perturbed by the cell-key method (ONS and ABS practice for flexible tables): the cell key is
-HMAC-SHA256 under a secret of the cell's sorted scored administrations (case id, administration, date of
-interview; for the timeline the case ids), and each figure draws a uniform number in [0, 1) from that key and its
-own name. Counts move by an integer in -2..+2 (never below 0), and a cell whose perturbed count of scored cases
-falls below the minimum is suppressed; a mean or share over n cases moves by up to half a person's weight (0.5 / n
-of its range), clamped to the range and rounded to 3 decimals; the median days from return to plan by up to
-30 / n days, rounded to 1 decimal. The same records always get the same noise, so
+HMAC-SHA256 under a secret of the cell's sorted scored administrations (instrument, case id, administration, date
+of interview; for the timeline the case id, quarter of return and days to the plan), and each figure draws a
+uniform number in [0, 1) from that key and its own name. Counts move by an integer in -2..+2 (never below 0), drawn
+from the key and the count itself, so that the same count in one cell always reads the same; a cell whose
+perturbed count of scored cases falls below the minimum is suppressed. A share is a perturbed count over a
+perturbed count: its numerator moves like a count, clamped to [0, the perturbed denominator], so that neither the
+share times n nor the share's fraction gives an exact count. A mean over n cases moves by up to half a person's
+weight (0.5 / n of its range), clamped to the range and rounded to 3 decimals; the median days from return to plan
+by up to 30 / n days, rounded to 1 decimal. Every shown cell lists every band of the instrument for each of its
+dimensions, zero shares included, so that which bands appear says nothing. The same records always get the same
+noise, so
 repeating or re-slicing a request cannot average it away, and a difference of cells carries the noise of every
 cell in it; a new survey of a case already in the cell gives the cell new noise, so the request repeated after it
 does not give that survey's score either.
@@ -205,13 +210,14 @@ MEDIAN_DAYS_NOISE = 30.0
 
 
 def cell_key(secret: bytes, records: Iterable[str]) -> bytes:
-    """The cell's key: HMAC-SHA256 under the secret of its sorted records (a scored administration as case id,
-    administration and date of interview; a timeline's case as its id). The same records, the same key."""
+    """The cell's key: HMAC-SHA256 under the secret of its sorted records (a scored administration as instrument,
+    case id, administration and date of interview; a timeline's case as its id, quarter of return and days). The
+    same records, the same key."""
     return hmac.new(secret, "\n".join(sorted(set(records))).encode(), hashlib.sha256).digest()
 
 
-def _record(fact: ScoreFact) -> str:
-    return f"{fact.case_id}/{fact.administration}/{fact.interviewed_on.isoformat()}"
+def _record(instrument: str, fact: ScoreFact) -> str:
+    return f"{instrument}/{fact.case_id}/{fact.administration}/{fact.interviewed_on.isoformat()}"
 
 
 def uniform(key: bytes, figure: str) -> float:
@@ -224,6 +230,19 @@ def uniform(key: bytes, figure: str) -> float:
 def perturb_count(count: int, u: float) -> int:
     """The count moved by an integer in -2..+2 (each equally likely), never below 0."""
     return max(0, count + min(2 * COUNT_NOISE, int(u * (2 * COUNT_NOISE + 1))) - COUNT_NOISE)
+
+
+def noisy_count(key: bytes, count: int) -> int:
+    """A count of the cell perturbed by noise drawn from the cell's key and the count itself: one true count, one
+    published value, whichever figure publishes or divides by it."""
+    return perturb_count(count, uniform(key, f"count:{count}"))
+
+
+def perturb_share(count: int, of: int, u: float) -> float:
+    """The share `count / of` published as c' / n': the numerator moved like a count by `u`, clamped to
+    [0, n'], over the denominator's published count n' (at least 1), to 3 decimals."""
+    published = max(1, of)
+    return round(min(published, perturb_count(count, u)) / published, 3)
 
 
 def perturb_mean(value: float, cases: int, u: float, *, bounds: Range = UNIT) -> float:
@@ -300,7 +319,7 @@ def _suppressed(members: Mapping[Key, _Members], minimum: int) -> frozenset[Key]
         for key, found in members.items()
         if not enough(found.counted, minimum)
         or thinnest_slice(found.every) < minimum
-        or perturb_count(cases[key], uniform(found.key, "cases")) < minimum
+        or noisy_count(found.key, cases[key]) < minimum
     }
     return suppressed_cells(cases, minimum, thin=thin)
 
@@ -318,48 +337,67 @@ class _Figures:
     def enough(self, values: Sequence[Value]) -> bool:
         return enough([(case_id, part) for case_id, part, _ in values], self._minimum)
 
-    def perturbed(self, name: str, values: Sequence[Value], *, bounds: Range = UNIT) -> float:
+    def mean(self, name: str, values: Sequence[Value], *, bounds: Range = UNIT) -> float | None:
+        """Withheld (None) when fewer cases than the minimum, in all or in a slice, have a value for it."""
+        if not self.enough(values):
+            return None
         mean = sum(value for _, _, value in values) / len(values)
         return perturb_mean(mean, len({case_id for case_id, _, _ in values}), uniform(self._key, name), bounds=bounds)
 
-    def mean(self, name: str, values: Sequence[Value], *, bounds: Range = UNIT) -> float | None:
-        """Withheld (None) when fewer cases than the minimum, in all or in a slice, have a value for it."""
-        return self.perturbed(name, values, bounds=bounds) if self.enough(values) else None
+    def _share(self, name: str, values: Sequence[Value]) -> float:
+        count = sum(1 for _, _, value in values if value)
+        return perturb_share(count, self.count(len(values)), uniform(self._key, name))
 
-    def shares(self, name: str, banded: Sequence[tuple[UUID, Slice, str]]) -> dict[str, float] | None:
-        """The share of each band among the administrations with one, withheld as a whole like a mean."""
+    def share(self, name: str, values: Sequence[Value]) -> float | None:
+        """The share of the values that are 1 (the administrations with the property), its numerator and
+        denominator perturbed as counts; withheld like a mean."""
+        return self._share(name, values) if self.enough(values) else None
+
+    def shares(
+        self, name: str, banded: Sequence[tuple[UUID, Slice, str]], bands: Sequence[str]
+    ) -> dict[str, float] | None:
+        """The share of each of the instrument's bands among the administrations with one, zeros included,
+        withheld as a whole like a mean."""
         if not self.enough([(case_id, part, 1.0) for case_id, part, _ in banded]):
             return None
         return {
-            band: self.perturbed(f"band:{name}:{band}", [(c, p, 1.0 if b == band else 0.0) for c, p, b in banded])
-            for band in sorted({b for _, _, b in banded})
+            band: self._share(f"band:{name}:{band}", [(c, p, 1.0 if b == band else 0.0) for c, p, b in banded])
+            for band in bands
         }
 
-    def count(self, name: str, count: int) -> int:
-        return perturb_count(count, uniform(self._key, name))
+    def count(self, count: int) -> int:
+        return noisy_count(self._key, count)
 
 
 def _cell(
-    key: Key, facts: Sequence[ScoreFact], *, suppressed: bool, minimum: int, cell_secret: bytes, score_range: Range
+    key: Key,
+    facts: Sequence[ScoreFact],
+    *,
+    suppressed: bool,
+    minimum: int,
+    cell_secret: bytes,
+    score_range: Range,
+    bands: Sequence[str],
 ) -> Cell:
     if suppressed:
         return Cell(group=key, suppressed=True)
     scored = [(f, (f.programme, quarter(f.interviewed_on))) for f in facts if not f.discarded]
     figures = _Figures(cell_secret, minimum)
     per_dimension: dict[str, list[Value]] = defaultdict(list)
-    bands: dict[str, list[tuple[UUID, Slice, str]]] = defaultdict(list)
+    by_band: dict[str, list[tuple[UUID, Slice, str]]] = defaultdict(list)
+    names = sorted({name for fact, _ in scored for name, _, _ in fact.dimensions})
     for fact, part in scored:
         for name, value, band in fact.dimensions:
             if value is not None:
                 per_dimension[name].append((fact.case_id, part, value))
             if band is not None:
-                bands[name].append((fact.case_id, part, band))
+                by_band[name].append((fact.case_id, part, band))
     return Cell(
         group=key,
         suppressed=False,
-        administrations=figures.count("administrations", len(facts)),
-        discarded=figures.count("discarded", len(facts) - len(scored)),
-        share_target_reached=figures.mean(
+        administrations=figures.count(len(facts)),
+        discarded=figures.count(len(facts) - len(scored)),
+        share_target_reached=figures.share(
             "share_target_reached",
             [(f.case_id, p, 1.0 if f.target_reached else 0.0) for f, p in scored if f.target_reached is not None],
         ),
@@ -369,11 +407,10 @@ def _cell(
             bounds=score_range,
         ),
         mean_by_dimension={
-            name: figures.mean(f"dimension:{name}", values, bounds=score_range)
-            for name, values in sorted(per_dimension.items())
+            name: figures.mean(f"dimension:{name}", per_dimension[name], bounds=score_range) for name in names
         },
-        share_by_band={name: figures.shares(name, banded) for name, banded in sorted(bands.items())},
-        share_low_accuracy=figures.mean(
+        share_by_band={name: figures.shares(name, by_band[name], bands) for name in names},
+        share_low_accuracy=figures.share(
             "share_low_accuracy", [(f.case_id, p, 1.0 if f.low_accuracy else 0.0) for f, p in scored]
         ),
     )
@@ -385,11 +422,14 @@ def aggregate(
     group_by: Sequence[GroupBy],
     minimum_count: int,
     perturbation_key: bytes,
+    instrument: str,
+    bands: Sequence[str],
     score_range: Range = UNIT,
 ) -> list[Cell]:
     """One cell per combination of the grouping values present, in a stable order; sliced by the quarter of
-    interview and perturbed under `perturbation_key`. `score_range` bounds the mean scores (the DoMV's reach
-    from -1 to 1)."""
+    interview and perturbed under `perturbation_key`. `instrument` is the code of the facts' instrument (part of
+    every record of the cell key), `bands` every band of its dimensions, in order; `score_range` bounds the mean
+    scores (the DoMV's reach from -1 to 1)."""
     groups: dict[Key, list[ScoreFact]] = defaultdict(list)
     for fact in facts:
         groups[_key(fact, group_by)].append(fact)
@@ -397,7 +437,7 @@ def aggregate(
         key: _Members(
             every=[(f.case_id, (f.programme, quarter(f.interviewed_on))) for f in found],
             counted=[(f.case_id, (f.programme, quarter(f.interviewed_on))) for f in found if not f.discarded],
-            key=cell_key(perturbation_key, (_record(f) for f in found if not f.discarded)),
+            key=cell_key(perturbation_key, (_record(instrument, f) for f in found if not f.discarded)),
         )
         for key, found in groups.items()
     }
@@ -410,6 +450,7 @@ def aggregate(
             minimum=minimum_count,
             cell_secret=members[key].key,
             score_range=score_range,
+            bands=bands,
         )
         for key in sorted(groups)
     ]
@@ -436,6 +477,10 @@ class TimelineCell:
     median_days_return_to_plan: float | None = None
 
 
+def _timeline_record(fact: TimelineFact) -> str:
+    return f"{fact.case_id}/{fact.return_quarter}/{fact.days_return_to_plan}"
+
+
 def _timeline_key(fact: TimelineFact, group_by: Sequence[CaseGroupBy]) -> Key:
     values = {
         CaseGroupBy.PROGRAMME: fact.programme,
@@ -460,7 +505,7 @@ def return_to_plan(
         key: _Members(
             every=[(f.case_id, (f.programme, f.return_quarter)) for f in found],
             counted=[(f.case_id, (f.programme, f.return_quarter)) for f in found],
-            key=cell_key(perturbation_key, (str(f.case_id) for f in found)),
+            key=cell_key(perturbation_key, (_timeline_record(f) for f in found)),
         )
         for key, found in groups.items()
     }
@@ -476,7 +521,7 @@ def return_to_plan(
             TimelineCell(
                 group=key,
                 suppressed=False,
-                cases=perturb_count(len(found), uniform(cell, "cases")),
+                cases=noisy_count(cell, len(found)),
                 median_days_return_to_plan=perturb_median_days(
                     float(median(f.days_return_to_plan for f in found)), len(found), uniform(cell, "median_days")
                 ),

@@ -12,11 +12,18 @@ from scoring_service.domain.indicators import (
     return_to_plan,
 )
 from scoring_service.domain.models import Instrument
+from scoring_service.domain.scoring import Band, RiskBand
 from scoring_service.schemas import IndicatorCell, IndicatorReport, TimelineCell, TimelineReport
 from scoring_service.unit_of_work import ScoringUnitOfWork
 
 # The reach of a mean score where it is not [0, 1]: the DoMV's item values run from risk (-1) to protective (1).
 SCORE_RANGES: dict[Instrument, Range] = {Instrument.DOMV: (-1.0, 1.0)}
+
+
+def instrument_bands(instrument: Instrument) -> tuple[str, ...]:
+    """Every band a dimension of the instrument can take, in order: a screening's risk bands (DoMV), a survey's
+    bands otherwise. Each shown cell lists all of them, so that which bands appear says nothing about a case."""
+    return tuple(RiskBand) if instrument is Instrument.DOMV else tuple(Band)
 
 
 async def score_indicators(
@@ -51,6 +58,8 @@ async def score_indicators(
         group_by=group_by,
         minimum_count=minimum_count,
         perturbation_key=perturbation_key,
+        instrument=instrument.value,
+        bands=instrument_bands(instrument),
         score_range=SCORE_RANGES.get(instrument, UNIT),
     )
     return IndicatorReport(
