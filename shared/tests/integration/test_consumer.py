@@ -10,19 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casebridge_common.events.envelope import CloudEvent, json_bytes
+from casebridge_common.inbox import exactly_once
 from casebridge_common.kafka import DeadLetters, Topics, consume, make_consumer, make_producer
 
 TOPIC = "casebridge.case.events.v1"
 DLQ = "casebridge.scoring-service.dlq"
 
 
-async def on_something(event: CloudEvent, uow: TestUnitOfWork) -> None:
-    payload = SomethingHappened.model_validate(event.data)
-    async with uow:
-        if not await uow.inbox.claim(consumer="test.on_something", event_id=event.id):
-            return
-        uow.session.add(Effect(subject=event.subject, n=payload.n))
-        await uow.commit()
+async def _record(uow: TestUnitOfWork, payload: SomethingHappened) -> None:
+    uow.session.add(Effect(subject=str(payload.aggregate_id()), n=payload.n))
+
+
+# the services' handlers are built the same way (casebridge_common.inbox.exactly_once)
+on_something = exactly_once("test.on_something", SomethingHappened, _record)
 
 
 async def _effects(sessions: async_sessionmaker[AsyncSession]) -> list[Effect]:
