@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
 
@@ -206,6 +206,39 @@ async def test_two_concurrent_publication_runs_publish_a_case_once(
     for case_id in cases:
         assert len(await profiles(test_db_url, case_id)) == before[case_id] + 1
         assert await pending_since(test_db_url, case_id) is None
+
+
+async def test_a_weekly_batch_goes_out_in_case_id_order_whatever_the_order_of_the_changes(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, publish_profiles: PublishProfiles
+) -> None:
+    h = bearer(token("de-berlin-system", "case-api", ALL))
+    cases = sorted([(await arrived_case(client, h))[0] for _ in range(3)])
+    # the changes happened in the reverse order of the case ids: the batch's order must not follow them
+    engine = create_async_engine(test_db_url)
+    async with engine.begin() as conn:
+        first = datetime.now(UTC) - timedelta(hours=3)
+        for hour, case_id in enumerate(reversed(cases)):
+            await conn.execute(
+                update(MonitoringProfilePending)
+                .where(col(MonitoringProfilePending.case_id) == case_id)
+                .values(since=first + timedelta(hours=hour))
+            )
+    await engine.dispose()
+    await publish_profiles(datetime.now(UTC) + timedelta(days=7))
+
+    engine = create_async_engine(test_db_url)
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(col(OutboxMessage.key), col(OutboxMessage.event))
+                .where(col(OutboxMessage.key).in_(cases))
+                .order_by(col(OutboxMessage.seq))
+            )
+        ).all()
+    await engine.dispose()
+    weekly = [(row.key, row.event["data"]["profile_version"]) for row in rows if row.event["type"] == PROFILE][-3:]
+    assert [key for key, _ in weekly] == cases  # case id order, in the outbox as in the versions
+    assert [version for _, version in weekly] == sorted(version for _, version in weekly)
 
 
 async def test_a_withdrawal_emits_at_once_and_leaves_the_pending_change_to_the_weekly_job(
