@@ -6,13 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from case_service.domain.models import Beneficiary, Case, Sex
+from case_service.domain.models import Beneficiary, Case, Sex, age_in_years
 from case_service.domain.monitoring import (
     MonitoringProfilePending,
     Timeline,
     absence_band,
     age_group,
-    age_in_years,
     monitoring_profile,
     publication_cutoff,
     weeks_in_days,

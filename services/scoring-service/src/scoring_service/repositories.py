@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
-from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.case import Programme, quarter
 from casebridge_common.events.contracts.scoring import Administration, ScoreKind
-from scoring_service.domain.indicators import NOT_SCREENED, Profile, ScoreFact, TimelineFact, quarter
+from scoring_service.domain.indicators import NOT_SCREENED, Profile, ScoreFact, TimelineFact
 from scoring_service.domain.instruments import InstrumentDocument
 from scoring_service.domain.models import (
     AnalysisExclusion,

@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.case import Programme, quarter
 from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
-from scoring_service.domain.indicators import quarter
 from scoring_service.domain.models import Score, Survey
 from scoring_service.instruments.worked_examples import T1, T2, T3, T4
 

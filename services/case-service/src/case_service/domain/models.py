@@ -178,10 +178,11 @@ def check_return_profile(programme: Programme, given: Mapping[str, object], *, t
         raise ReturnDateInFuture(pointer="#/returned_on")
 
 
+def age_in_years(born_on: date, on: date) -> int:
+    """Completed years; a 29 February birthday counts from 1 March in other years."""
+    return on.year - born_on.year - ((on.month, on.day) < (born_on.month, born_on.day))
+
+
 def is_minor(born_on: date, today: date) -> bool:
     """Under 18 on `today` (a 29 February birthday comes of age on 1 March)."""
-    try:
-        majority = born_on.replace(year=born_on.year + 18)
-    except ValueError:
-        majority = date(born_on.year + 18, 3, 1)
-    return today < majority
+    return age_in_years(born_on, today) < 18

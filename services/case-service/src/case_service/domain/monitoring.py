@@ -22,7 +22,7 @@ from sqlalchemy import Column, Date, DateTime, Numeric
 from sqlmodel import Field, SQLModel
 
 from case_service.domain.disclosure import SECTIONS, Section
-from case_service.domain.models import Beneficiary, Case
+from case_service.domain.models import Beneficiary, Case, age_in_years
 from case_service.domain.stages import Stage
 from casebridge_common.access import CaseFacts, ConsentFacts, Party, Purpose, consent_for
 from casebridge_common.db import enum_type
@@ -32,6 +32,7 @@ from casebridge_common.events.contracts.case import (
     CaseMonitoringProfile,
     ModeOfReturn,
     Programme,
+    quarter,
     week_start,
 )
 
@@ -112,11 +113,6 @@ def publication_cutoff(now: datetime) -> datetime:
     return week_start(now)
 
 
-def age_in_years(born_on: date, on: date) -> int:
-    """Completed years; a 29 February birthday counts from 1 March in other years."""
-    return on.year - born_on.year - ((on.month, on.day) < (born_on.month, born_on.day))
-
-
 def age_group(born_on: date, on: date) -> AgeGroup:
     age = age_in_years(born_on, on)
     return next((band for upper, band in _BANDS if age <= upper), AgeGroup.ADULT_50_PLUS)
@@ -126,11 +122,6 @@ def absence_band(years: Decimal) -> AbsenceBand:
     """The band of a length of absence, by completed years (4.9 years is `3-5`, 10.5 is `6-10`)."""
     completed = int(years)
     return next((band for upper, band in _ABSENCE_BANDS if completed <= upper), AbsenceBand.OVER_10)
-
-
-def quarter(day: date) -> str:
-    """The calendar quarter of a day, as `2026-Q4`."""
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 def owner_party(case: Case) -> Party:

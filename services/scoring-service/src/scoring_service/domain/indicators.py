@@ -48,6 +48,7 @@ from enum import StrEnum
 from statistics import median
 from uuid import UUID
 
+from casebridge_common.events.contracts.case import quarter
 from scoring_service.domain.errors import IndicatorPeriodNotQuarterly
 
 
@@ -157,10 +158,6 @@ class Cell:
     mean_by_dimension: dict[str, float | None] = field(default_factory=dict)
     share_by_band: dict[str, dict[str, float] | None] = field(default_factory=dict)
     share_low_accuracy: float | None = None
-
-
-def quarter(day: date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 _QUARTER_STARTS = frozenset({(1, 1), (4, 1), (7, 1), (10, 1)})

@@ -470,6 +470,12 @@ class AbsenceBand(StrEnum):
     OVER_10 = ">10"
 
 
+def quarter(day: date) -> str:
+    """The calendar quarter of a day, as `2026-Q4`: the form of `CaseMonitoringProfile.return_quarter` and of the
+    indicators' quarterly cells."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
 def week_start(moment: datetime) -> datetime:
     """Monday 00:00 UTC of the ISO week of `moment` (a naive moment is taken as UTC)."""
     day = (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()
