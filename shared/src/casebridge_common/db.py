@@ -6,7 +6,8 @@ from types import TracebackType
 from typing import Any, ClassVar, Self
 
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
@@ -40,13 +41,23 @@ def empty_dict() -> dict[str, Any]:
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # JIT compilation pays off for long analytical queries only; on a request path it added ~2 s to a case
     # list the planner overestimated at 100k+ cases (bench/case_service.py), so it is off for every service.
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"jit": "off"}},
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+    """Instead of ``pool_pre_ping``, which costs three round trips per checkout with asyncpg (BEGIN, a ping,
+    ROLLBACK): a connection the server closed (a restart, an idle timeout) is already marked closed by asyncpg,
+    which saw the socket end, and is replaced here; the pool tries another up to three times. A connection that
+    died silently fails its first statement instead, and SQLAlchemy then invalidates the pool's older ones."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
