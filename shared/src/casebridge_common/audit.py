@@ -192,12 +192,10 @@ def _str_or_none(value: UUID | str | None) -> str | None:
 AuditRow = dict[str, object]
 
 
-class AuditLog:
-    """The entries of one unit of work. They reach the database, unsealed, only through :meth:`write` at
-    commit; the worker's :func:`seal_pending` chains them."""
+class AuditBuffer:
+    """The entries recorded in one unit of work, as rows (columns of ``audit_entries``) until its commit."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self) -> None:
         self._pending: list[AuditRow] = []
         self._last_at: datetime | None = None
 
@@ -250,15 +248,28 @@ class AuditLog:
             }
         )
 
+    @property
+    def pending(self) -> list[AuditRow]:
+        return self._pending
+
+    def committed(self) -> None:
+        """The pending entries are in the database now."""
+        self._pending = []
+
+
+class AuditLog(AuditBuffer):
+    """The entries of one unit of work. They reach the database, unsealed, only through :meth:`write` at
+    commit; the worker's :func:`seal_pending` chains them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self._session = session
+
     async def write(self) -> None:
         """Insert the pending entries, unsealed, into the session's transaction (one executemany). Call right
         before commit; it takes no lock, so concurrent commits do not wait for each other."""
         if self._pending:
             await self._session.execute(insert(AUDIT_TABLE), self._pending)
-
-    def committed(self) -> None:
-        """The pending entries are in the database now."""
-        self._pending = []
 
     def take_unsaved_denials(self) -> list[AuditRow]:
         """The ``denied`` entries that were never committed, for a transaction of their own."""

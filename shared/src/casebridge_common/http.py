@@ -128,16 +128,30 @@ class IdempotencyRecord(SQLModel, table=True):
     )
 
 
+def idempotency_principal(who: Principal) -> str:
+    """Whose key it is: keys are scoped to the client and subject that sent them."""
+    return f"{who.client_id}|{who.subject}"
+
+
+def idempotency_request_hash(request: BaseModel) -> str:
+    """The request a key stands for. The target is part of it: the same key and body sent to another case is
+    another request."""
+    return hashlib.sha256(f"{REQUEST_TARGET.get()}\n{request.model_dump_json()}".encode()).hexdigest()
+
+
+def idempotent_replay(record: IdempotencyRecord, request_hash: str) -> JSONResponse:
+    """The earlier answer to the same request; 422 `idempotency-key-reused` when the key came with another one."""
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused(header="Idempotency-Key")
+    return JSONResponse(record.body, status_code=record.status or 200, headers={"Idempotent-Replayed": "true"})
+
+
 class IdempotencyKeys:
     """`(principal, key) → request hash, status, body`, stored in the same transaction as the effect."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._claimed: tuple[str, str] | None = None
-
-    @staticmethod
-    def _principal(who: Principal) -> str:
-        return f"{who.client_id}|{who.subject}"
 
     async def replay(self, key: str | None, who: Principal, request: BaseModel) -> JSONResponse | None:
         """None: go ahead (the key is now claimed in this transaction). Otherwise the earlier answer.
@@ -146,9 +160,8 @@ class IdempotencyKeys:
         """
         if key is None:
             return None
-        principal = self._principal(who)
-        # The target is part of the request: the same key and body sent to another case is another request.
-        request_hash = hashlib.sha256(f"{REQUEST_TARGET.get()}\n{request.model_dump_json()}".encode()).hexdigest()
+        principal = idempotency_principal(who)
+        request_hash = idempotency_request_hash(request)
         inserted = await self._session.scalar(
             insert(IdempotencyRecord)
             .values(principal=principal, key=key, request_hash=request_hash)
@@ -166,9 +179,7 @@ class IdempotencyKeys:
                 )
             )
         ).one()
-        if record.request_hash != request_hash:
-            raise IdempotencyKeyReused(header="Idempotency-Key")
-        return JSONResponse(record.body, status_code=record.status or 200, headers={"Idempotent-Replayed": "true"})
+        return idempotent_replay(record, request_hash)
 
     async def remember(self, *, status: int, body: BaseModel) -> None:
         if self._claimed is None:

@@ -47,18 +47,12 @@ OUTBOX_TABLE: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 _SESSION_KEY = "casebridge.outbox"
 
 
-class Outbox:
-    """The events of one unit of work, buffered and inserted with one multi-row INSERT at commit (:meth:`write`).
+class EventBuffer:
+    """Events emitted in a unit of work, kept as outbox rows until its commit writes them."""
 
-    Building an ORM object per event cost more than the insert itself. A savepoint rolled back takes the events
-    emitted inside it with it, as it would take the rows (see the session listeners below).
-    """
-
-    def __init__(self, session: AsyncSession, *, source: str) -> None:
-        self._session, self._source = session, source
+    def __init__(self, *, source: str) -> None:
+        self._source = source
         self._pending: list[dict[str, object]] = []
-        self._savepoints: dict[SessionTransaction, int] = {}
-        session.sync_session.info[_SESSION_KEY] = self
 
     def emit(self, event: Event) -> CloudEvent:
         """Add the event to the current transaction; it is published only if the transaction commits."""
@@ -72,6 +66,25 @@ class Outbox:
             }
         )
         return envelope
+
+    @property
+    def pending(self) -> list[dict[str, object]]:
+        """The rows of the events emitted so far (columns of ``outbox_messages``), in emit order."""
+        return self._pending
+
+
+class Outbox(EventBuffer):
+    """The events of one unit of work, buffered and inserted with one multi-row INSERT at commit (:meth:`write`).
+
+    Building an ORM object per event cost more than the insert itself. A savepoint rolled back takes the events
+    emitted inside it with it, as it would take the rows (see the session listeners below).
+    """
+
+    def __init__(self, session: AsyncSession, *, source: str) -> None:
+        super().__init__(source=source)
+        self._session = session
+        self._savepoints: dict[SessionTransaction, int] = {}
+        session.sync_session.info[_SESSION_KEY] = self
 
     async def write(self) -> None:
         """Insert the emitted events into the session's transaction, in emit order. Call right before commit."""

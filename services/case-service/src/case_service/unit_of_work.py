@@ -1,4 +1,7 @@
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from case_service.domain.vault import KeyEncryptionKey
 from case_service.repositories import Assessments, Assistance, Beneficiaries, Cases, Closures, Notes, Plans
@@ -8,12 +11,15 @@ from case_service.repositories.documents import Documents
 from case_service.repositories.follow_ups import FollowUps
 from case_service.repositories.imports import Imports
 from case_service.repositories.monitoring import MonitoringProfiles
+from case_service.repositories.openings import CaseOpenings
 from case_service.repositories.people import DuplicateCandidates, Households
 from case_service.repositories.subject_rights import SubjectRecords
 from case_service.repositories.sync import SyncJournal, journal_writes
 from case_service.repositories.transfers import Transfers
 from case_service.repositories.vault import Vault
+from casebridge_common.audit import AuditBuffer
 from casebridge_common.db import UnitOfWork
+from casebridge_common.outbox import EventBuffer
 
 
 class CaseUnitOfWork(UnitOfWork):
@@ -48,3 +54,35 @@ class CaseUnitOfWork(UnitOfWork):
         self.follow_ups = FollowUps(session, self.vault)
         self.imports = Imports(session)
         self.monitoring = MonitoringProfiles(session)
+
+
+class CaseOpeningWork:
+    """The unit of work of opening a case through the API: one pooled connection and no explicit transaction,
+    because :meth:`commit` is a single statement that writes everything at once (repositories/openings.py). The
+    events and audit entries are buffered as in :class:`CaseUnitOfWork`; leaving without commit writes nothing."""
+
+    source = CaseUnitOfWork.source
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        self._connection = await self._engine.connect()
+        raw = await self._connection.get_raw_connection()
+        self.openings = CaseOpenings(raw.driver_connection)
+        self.outbox = EventBuffer(source=self.source)
+        self.audit = AuditBuffer()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def commit(self) -> None:
+        """Write the case with its events and audit entries; `OpeningRaced` when the beneficiary changed since
+        it was read (nothing written: open it again)."""
+        await self.openings.write(events=self.outbox.pending, audit=self.audit.pending)
+        self.audit.committed()

@@ -4,9 +4,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
+from case_service.api.dependencies import CasesRead, CasesWrite, Opening, PurposeParam, UoW
 from case_service.domain.assessments import VulnerabilityCategory
+from case_service.domain.errors import CaseOpeningContended
 from case_service.domain.stages import Stage
+from case_service.repositories.openings import IdempotencyClaim, OpeningRaced
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
 from case_service.service_layer import cases
 from casebridge_common.access import Purpose
@@ -17,32 +19,50 @@ from casebridge_common.http import (
     Cursor,
     CursorParam,
     IdempotencyKeyHeader,
+    IdempotencyRecord,
     IfMatch,
     LimitParam,
     Page,
     etag,
+    idempotency_principal,
+    idempotency_request_hash,
+    idempotent_replay,
     page_of,
     time_and_id,
 )
 from casebridge_common.problems import problems
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+OPENING_ATTEMPTS = 3  # a beneficiary whose consents change three times during one opening is being contended
 CountryFilter = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["SN"])]
 
 
-@router.post("", status_code=201, response_model=CaseRead, responses=problems(401, 403, 404, 422))
+@router.post("", status_code=201, response_model=CaseRead, responses=problems(401, 403, 404, 409, 422))
 async def open_case(
-    body: OpenCase, uow: UoW, who: CasesWrite, response: Response, key: IdempotencyKeyHeader = None
+    body: OpenCase, opening: Opening, who: CasesWrite, response: Response, key: IdempotencyKeyHeader = None
 ) -> CaseRead | JSONResponse:
-    """Open a case for a beneficiary registered in the caller's office. Emits `casebridge.case.opened.v1`."""
-    async with uow:
-        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
-            return replay
-        result = CaseRead.model_validate(await cases.open_case(uow, body, actor=who, now=utc_now()))
-        await uow.idempotency.remember(status=201, body=result)
-        await uow.commit()
-    response.headers["ETag"] = etag(result.version)
-    return result
+    """Open a case for a beneficiary registered in the caller's office. Emits `casebridge.case.opened.v1`. Should
+    the beneficiary's consents change at the same moment, the opening is retried with the new ones; 409
+    `case-opening-contended` if they kept changing."""
+    claim = None
+    if key is not None:
+        claim = IdempotencyClaim(idempotency_principal(who), key, idempotency_request_hash(body))
+    for _ in range(OPENING_ATTEMPTS):
+        async with opening as work:
+            opened = await cases.open_case(work, body, actor=who, now=utc_now(), claim=claim)
+            if isinstance(opened, IdempotencyRecord):
+                assert claim is not None  # noqa: S101 - only a claimed key has an answer
+                return idempotent_replay(opened, claim.request_hash)
+            result = CaseRead.model_validate(opened)
+            if claim is not None:
+                work.openings.remember(claim, status=201, body=result.model_dump(mode="json"))
+            try:
+                await work.commit()
+            except OpeningRaced:
+                continue
+        response.headers["ETag"] = etag(result.version)
+        return result
+    raise CaseOpeningContended()
 
 
 @router.get("/{case_id}", responses=problems(401, 403, 404, 422))

@@ -9,6 +9,10 @@ class BeneficiaryNotFound(NotFound):
     code, title = "beneficiary-not-found", "Beneficiary not found"
 
 
+class CaseOpeningContended(Conflict):
+    code, title = "case-opening-contended", "The beneficiary's consents kept changing while the case was opened"
+
+
 class BirthDateInFuture(Invalid):
     code, title = "birth-date-in-future", "A date of birth cannot be in the future"
 

@@ -4,9 +4,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, Date, DateTime, Index, Numeric, String
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Numeric, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -66,6 +67,8 @@ class Beneficiary(SQLModel, table=True):
     current_location: str | None = Field(default=None, max_length=500)
     # the normalised full name (domain/people.normalised_name) that duplicate detection compares by trigrams
     name_key: str = Field(default="", sa_column=Column(String, nullable=False, server_default=""))
+    # bumped by every change that re-profiles the beneficiary's cases; opening a case checks it (repositories/openings)
+    profile_revision: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class ReturnIntendedDuration(StrEnum):
@@ -141,8 +144,26 @@ class Case(SQLModel, table=True):
             self.documents_track = to
 
 
+class PersonFacts(Protocol):
+    """What opening a case and its monitoring profile read of a beneficiary: a `Beneficiary`, or the few columns
+    the opening reads (repositories/openings.py)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def sex(self) -> Sex: ...
+    @property
+    def born_on(self) -> date: ...
+    @property
+    def country_of_origin(self) -> str | None: ...
+    @property
+    def country_of_return(self) -> str | None: ...
+    @property
+    def country_of_resettlement(self) -> str | None: ...
+
+
 def open_case_for(
-    beneficiary: Beneficiary,
+    beneficiary: PersonFacts,
     *,
     programme: Programme,
     office_id: str,
@@ -150,7 +171,9 @@ def open_case_for(
     assigned_worker: str | None,
     now: datetime,
 ) -> Case:
-    case = Case(
+    case = Case(  # every defaulted field given: SQLModel inspects a default factory's signature on each call
+        id=uuid4(),
+        vulnerability_categories=[],
         beneficiary_id=beneficiary.id,
         programme=programme,
         stage=FIRST_STAGE[programme],

@@ -22,7 +22,7 @@ from sqlalchemy import Column, Date, DateTime, Numeric
 from sqlmodel import Field, SQLModel
 
 from case_service.domain.disclosure import SECTIONS, Section
-from case_service.domain.models import Beneficiary, Case, age_in_years
+from case_service.domain.models import Case, PersonFacts, age_in_years
 from case_service.domain.stages import Stage
 from casebridge_common.access import CaseFacts, ConsentFacts, Party, Purpose, consent_for
 from casebridge_common.db import enum_type
@@ -96,6 +96,18 @@ class MonitoringProfilePending(SQLModel, table=True):
     published_host_country: str | None = Field(default=None, max_length=2)
     published_length_of_absence_years: Decimal | None = Field(default=None, sa_column=Column(Numeric(4, 1)))
 
+    @classmethod
+    def of(cls, case_id: UUID, *, since: datetime, published: Timeline) -> "MonitoringProfilePending":
+        """The mark of a case whose timeline changes at `since`; `published` is the timeline before the change."""
+        return cls(
+            case_id=case_id,
+            since=since,
+            published_returned_on=published.returned_on,
+            published_mode_of_return=published.mode_of_return,
+            published_host_country=published.host_country,
+            published_length_of_absence_years=published.length_of_absence_years,
+        )
+
     def published(self, *, first_plan_approved_at: datetime | None) -> Timeline:
         """The timeline last published; `first_plan_approved_at` is the first approval before `since`."""
         return Timeline(
@@ -148,7 +160,7 @@ def weeks_in_days(gap: timedelta) -> int:
 
 def monitoring_profile(
     case: Case,
-    beneficiary: Beneficiary,
+    beneficiary: PersonFacts,
     consents: tuple[ConsentFacts, ...],
     *,
     subject_is_minor: bool,

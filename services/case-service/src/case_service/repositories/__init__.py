@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, exists, func, select, tuple_, union_all
+from sqlalchemy import Select, exists, func, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -39,10 +39,15 @@ class Beneficiaries:
             query = query.with_for_update()
         return (await self._session.scalars(query)).one_or_none()
 
-    async def lock(self, beneficiary_id: UUID) -> None:
-        """Lock the beneficiary's row until commit (whoever registered it)."""
+    async def lock_for_reprofiling(self, beneficiary_id: UUID) -> None:
+        """Lock the beneficiary's row until commit (whoever registered it) and bump its `profile_revision`: a case
+        opening concurrently (repositories/openings.py) then finds the revision it read has changed and retries
+        with the consents this transaction commits."""
         await self._session.execute(
-            select(col(Beneficiary.id)).where(col(Beneficiary.id) == beneficiary_id).with_for_update()
+            update(Beneficiary)
+            .where(col(Beneficiary.id) == beneficiary_id)
+            .values(profile_revision=col(Beneficiary.profile_revision) + 1)
+            .execution_options(synchronize_session=False)
         )
 
     async def get(self, beneficiary_id: UUID) -> Beneficiary | None:

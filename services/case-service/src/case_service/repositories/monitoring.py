@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from case_service.domain.assessments import Plan
-from case_service.domain.monitoring import MonitoringProfilePending, Timeline
+from case_service.domain.monitoring import MonitoringProfilePending
 
 
 class MonitoringProfiles:
@@ -48,21 +48,14 @@ class MonitoringProfiles:
     async def pending(self, case_id: UUID) -> MonitoringProfilePending | None:
         return await self._session.get(MonitoringProfilePending, case_id)
 
-    async def mark_pending(self, case_id: UUID, *, since: datetime, published: Timeline) -> None:
+    async def mark_pending(self, mark: MonitoringProfilePending) -> None:
         """Under the profile lock, so that a publication running now either sees this transaction's change or
         leaves the mark for the next run. A case already pending keeps its first `since` and published timeline
         (of which the date of return and return profile are kept; the plan approvals are those before `since`)."""
-        await self.lock(case_id)
+        await self.lock(mark.case_id)
         await self._session.execute(
             insert(MonitoringProfilePending)
-            .values(
-                case_id=case_id,
-                since=since,
-                published_returned_on=published.returned_on,
-                published_mode_of_return=published.mode_of_return,
-                published_host_country=published.host_country,
-                published_length_of_absence_years=published.length_of_absence_years,
-            )
+            .values(**mark.model_dump())
             .on_conflict_do_nothing(index_elements=[col(MonitoringProfilePending.case_id)])
         )
 

@@ -1,13 +1,22 @@
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from case_service.domain.disclosure import SECTIONS, Section
 from case_service.domain.errors import BeneficiaryNotFound
-from case_service.domain.models import RETURN_PROFILE_FIELDS, Case, check_return_profile, is_minor, open_case_for
-from case_service.domain.monitoring import PROFILED_CASE_FIELDS
+from case_service.domain.models import (
+    RETURN_PROFILE_FIELDS,
+    Case,
+    PersonFacts,
+    check_return_profile,
+    is_minor,
+    open_case_for,
+)
+from case_service.domain.monitoring import PROFILED_CASE_FIELDS, MonitoringProfilePending
 from case_service.domain.stages import Stage
 from case_service.domain.transfers import owner_projection
+from case_service.repositories.openings import IdempotencyClaim
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
 from case_service.service_layer import monitoring
 from case_service.service_layer.access import (
@@ -18,24 +27,34 @@ from case_service.service_layer.access import (
     writable_case_and_facts,
 )
 from case_service.service_layer.projection import audit_read, case_read
-from case_service.unit_of_work import CaseUnitOfWork
-from casebridge_common.access import DataCategory, Purpose, project
-from casebridge_common.audit import AuditAction
+from case_service.unit_of_work import CaseOpeningWork, CaseUnitOfWork
+from casebridge_common.access import ConsentFacts, DataCategory, Purpose, project
+from casebridge_common.audit import AuditAction, AuditBuffer
 from casebridge_common.auth import Principal
-from casebridge_common.events.contracts.case import CaseOpened, Programme
-from casebridge_common.http import require_if_match
+from casebridge_common.events.contracts.case import CaseMonitoringProfile, CaseOpened, Programme
+from casebridge_common.http import IdempotencyRecord, require_if_match
+from casebridge_common.outbox import EventBuffer
 
 
-async def open_case(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal, now: datetime) -> Case:
-    """Open a case for a beneficiary the caller's office registered. Emits `case.opened`."""
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    """A case about to be opened, with what it emits."""
+
+    case: Case
+    opened: CaseOpened
+    profile: CaseMonitoringProfile
+    mark: MonitoringProfilePending | None
+
+
+def _opening(
+    beneficiary: PersonFacts,
+    consents: tuple[ConsentFacts, ...],
+    command: OpenCase,
+    *,
+    actor: Principal,
+    now: datetime,
+) -> _Opening:
     assert actor.office_id is not None  # noqa: S101 - the router requires an office claim
-    # locked: the monitoring profile emitted below reads the consents, and a concurrent consent change
-    # re-profiles the beneficiary's cases under the same lock (service_layer/monitoring.emit_profiles_of)
-    beneficiary = await uow.beneficiaries.get_visible(
-        command.beneficiary_id, office_id=actor.office_id, for_update=True
-    )
-    if beneficiary is None:
-        raise BeneficiaryNotFound(pointer="#/beneficiary_id")
     profile = command.model_dump(include=set(RETURN_PROFILE_FIELDS), exclude_unset=True)
     check_return_profile(command.programme, profile, today=now.date())
     case = open_case_for(
@@ -48,24 +67,62 @@ async def open_case(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal,
     )
     for name, value in profile.items():
         setattr(case, name, value)
-    uow.cases.add(case)
-    uow.outbox.emit(
-        CaseOpened(
-            case_id=case.id,
-            case_version=case.version,
-            beneficiary_id=case.beneficiary_id,
-            programme=case.programme,
-            owner_office_id=case.owner_office_id,
-            owner_organisation_id=case.owner_organisation_id,
-            opened_at=now,
-            subject_is_minor=is_minor(beneficiary.born_on, now.date()),
-        )
+    opened = CaseOpened(
+        case_id=case.id,
+        case_version=case.version,
+        beneficiary_id=case.beneficiary_id,
+        programme=case.programme,
+        owner_office_id=case.owner_office_id,
+        owner_organisation_id=case.owner_organisation_id,
+        opened_at=now,
+        subject_is_minor=is_minor(beneficiary.born_on, now.date()),
     )
-    uow.audit.record(actor, AuditAction.CREATE, resource_type="case", resource_id=case.id)
-    if case.returned_on is not None:  # perhaps opened on the day of return: its quarter waits for next week
-        await monitoring.defer_profile(uow, case, now=now, opened=True)
-    await monitoring.emit_profile(uow, case, now=now, opened=True)
-    return case
+    profile_event = monitoring.opening_profile(case, beneficiary, consents, now=now)
+    return _Opening(case, opened, profile_event, monitoring.opening_mark(case, now=now))
+
+
+def _emit_opening(outbox: EventBuffer, audit: AuditBuffer, opening: _Opening, actor: Principal) -> None:
+    outbox.emit(opening.opened)
+    audit.record(actor, AuditAction.CREATE, resource_type="case", resource_id=opening.case.id)
+    outbox.emit(opening.profile)
+
+
+async def open_case(
+    work: CaseOpeningWork, command: OpenCase, *, actor: Principal, now: datetime, claim: IdempotencyClaim | None
+) -> Case | IdempotencyRecord:
+    """Open a case for a beneficiary the caller's office registered. Emits `case.opened` and the case's first
+    monitoring profile, built from the consents in force. Returns the stored answer instead when `claim`'s key
+    was already used. The caller commits; `OpeningRaced` then means: call again."""
+    assert actor.office_id is not None  # noqa: S101 - the router requires an office claim
+    found = await work.openings.read(command.beneficiary_id, office_id=actor.office_id, claim=claim)
+    if found.answered is not None:
+        return found.answered
+    if found.beneficiary is None:
+        raise BeneficiaryNotFound(pointer="#/beneficiary_id")
+    opening = _opening(found.beneficiary, found.consents, command, actor=actor, now=now)
+    work.openings.add(opening.case, read_as=found.beneficiary, office_id=actor.office_id)
+    _emit_opening(work.outbox, work.audit, opening, actor)
+    if opening.mark is not None:
+        work.openings.mark_pending(opening.mark)
+    return opening.case
+
+
+async def open_case_within(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal, now: datetime) -> Case:
+    """:func:`open_case` inside a unit of work that does more (a bulk import registers the beneficiary in it)."""
+    assert actor.office_id is not None  # noqa: S101 - the submitter acts for an office
+    # locked: a concurrent consent change re-profiles the beneficiary's cases under the same lock
+    # (service_layer/monitoring.emit_profiles_of), so the consents read next are those in force at commit
+    beneficiary = await uow.beneficiaries.get_visible(
+        command.beneficiary_id, office_id=actor.office_id, for_update=True
+    )
+    if beneficiary is None:
+        raise BeneficiaryNotFound(pointer="#/beneficiary_id")
+    opening = _opening(beneficiary, await uow.consents.facts_of(beneficiary.id), command, actor=actor, now=now)
+    uow.cases.add(opening.case)
+    _emit_opening(uow.outbox, uow.audit, opening, actor)
+    if opening.mark is not None:
+        await uow.monitoring.mark_pending(opening.mark)
+    return opening.case
 
 
 async def read_case(

@@ -214,7 +214,7 @@ def submitter(job: CaseImport) -> Principal:
 
 async def _import_row(uow: CaseUnitOfWork, valid: _ValidRow, *, actor: Principal, now: datetime) -> tuple[UUID, UUID]:
     beneficiary = await beneficiaries.register_checked(uow, valid.beneficiary, actor=actor, now=now)
-    case = await cases.open_case(
+    case = await cases.open_case_within(
         uow, valid.case.model_copy(update={"beneficiary_id": beneficiary.id}), actor=actor, now=now
     )
     if case.stage is not valid.stage:  # the legacy case already stood further along its lifecycle

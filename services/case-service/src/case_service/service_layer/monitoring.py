@@ -8,33 +8,56 @@ personal fact must reach consumers without delay, above all when it nulls facts.
 from datetime import datetime
 from uuid import UUID
 
-from case_service.domain.models import Case, is_minor
-from case_service.domain.monitoring import Timeline, monitoring_profile, publication_cutoff
+from case_service.domain.models import Case, PersonFacts, is_minor
+from case_service.domain.monitoring import MonitoringProfilePending, Timeline, monitoring_profile, publication_cutoff
 from case_service.unit_of_work import CaseUnitOfWork
+from casebridge_common.access import ConsentFacts
+from casebridge_common.events.contracts.case import CaseMonitoringProfile
 
 OPENING_VERSION = 0
 
 
-async def emit_profile(
-    uow: CaseUnitOfWork, case: Case, *, now: datetime, opened: bool = False, publishing: bool = False
-) -> None:
+def opening_profile(
+    case: Case, beneficiary: PersonFacts, consents: tuple[ConsentFacts, ...], *, now: datetime
+) -> CaseMonitoringProfile:
+    """The first profile of a case opened now. No other transaction can profile the case before its opening
+    commits, and it has no plan yet: its version is 0, below any version a later profile draws (no lock, no
+    sequence), with its return profile but no timeline (a date of return given at opening is published by the
+    weekly job: see :func:`opening_mark`)."""
+    return monitoring_profile(
+        case,
+        beneficiary,
+        consents,
+        subject_is_minor=is_minor(beneficiary.born_on, now.date()),
+        timeline=Timeline.of(case, returned_on=None, first_plan_approved_at=None),
+        version=OPENING_VERSION,
+        now=now,
+    )
+
+
+def opening_mark(case: Case, *, now: datetime) -> MonitoringProfilePending | None:
+    """The pending mark of a case opened now with its date of return (perhaps the day of return itself): the
+    date waits for the weekly publication, after the opening profile without it."""
+    if case.returned_on is None:
+        return None
+    published = Timeline.of(case, returned_on=None, first_plan_approved_at=None)
+    return MonitoringProfilePending.of(case.id, since=now, published=published)
+
+
+async def emit_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, publishing: bool = False) -> None:
     """Emit the case's monitoring profile as it stands in this transaction. Call it last in a use case that may
     change a profiled fact: it takes the case's profile lock until commit. While the case is pending, its
     timeline and return profile are the ones last published (the weekly publication, `publishing`, takes the
-    current ones, and skips an erased beneficiary's case). `opened`: the case was created in this transaction, so
-    no other transaction can profile it before this one commits and it has no plan yet: its first profile is
-    version 0, below any version a later profile draws (no lock, no sequence), with its return profile but no
-    timeline (a date of return given at opening is published by the weekly job)."""
-    version = OPENING_VERSION if opened else await uow.monitoring.next_version(case.id)
+    current ones, and skips an erased beneficiary's case). A case opened in this transaction has its
+    :func:`opening_profile` instead."""
+    version = await uow.monitoring.next_version(case.id)
     beneficiary = await uow.beneficiaries.get(case.beneficiary_id)
     if beneficiary is None:
         return
     if publishing and await uow.subject_records.erasure(beneficiary.id) is not None:
         return
-    pending = None if opened or publishing else await uow.monitoring.pending(case.id)
-    if opened:
-        timeline = Timeline.of(case, returned_on=None, first_plan_approved_at=None)
-    elif pending is None:
+    pending = None if publishing else await uow.monitoring.pending(case.id)
+    if pending is None:
         plan_approved_at = await uow.monitoring.first_plan_approval(case.id)
         timeline = Timeline.of(case, returned_on=case.returned_on, first_plan_approved_at=plan_approved_at)
     else:
@@ -55,20 +78,19 @@ async def emit_profile(
 
 async def emit_profiles_of(uow: CaseUnitOfWork, beneficiary_id: UUID, *, now: datetime) -> None:
     """:func:`emit_profile` for every case of the beneficiary (a consent or a personal fact changed). The
-    beneficiary is locked first, as `open_case` locks it: a case opened concurrently is either listed here or
-    profiled after this transaction's consents are visible to it."""
-    await uow.beneficiaries.lock(beneficiary_id)
+    beneficiary is locked first and its profile revision bumped, which `open_case` checks when it writes: a case
+    opened concurrently is either listed here or profiled from this transaction's consents."""
+    await uow.beneficiaries.lock_for_reprofiling(beneficiary_id)
     for case in sorted(await uow.cases.of_beneficiary(beneficiary_id), key=lambda c: c.id):
         await emit_profile(uow, case, now=now)
 
 
-async def defer_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, opened: bool = False) -> None:
+async def defer_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime) -> None:
     """Mark the case pending for the weekly publication instead of emitting its profile now. Call it before the
-    change: the date of return and return profile it keeps are the published ones (the opening profile's, without
-    a date of return, for a case `opened` in this transaction). Idempotent; an immediate emission meanwhile leaves
-    the mark, so the change is still published the week after."""
-    published = Timeline.of(case, returned_on=None if opened else case.returned_on, first_plan_approved_at=None)
-    await uow.monitoring.mark_pending(case.id, since=now, published=published)
+    change: the date of return and return profile it keeps are the published ones. Idempotent; an immediate
+    emission meanwhile leaves the mark, so the change is still published the week after."""
+    published = Timeline.of(case, returned_on=case.returned_on, first_plan_approved_at=None)
+    await uow.monitoring.mark_pending(MonitoringProfilePending.of(case.id, since=now, published=published))
 
 
 async def publish_pending_profiles(uow: CaseUnitOfWork, *, now: datetime, limit: int) -> int:
