@@ -54,8 +54,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def _refuse_closed(dbapi_connection: Any, _record: object, _proxy: object) -> None:
     """Instead of ``pool_pre_ping``, which costs three round trips per checkout with asyncpg (BEGIN, a ping,
     ROLLBACK): a connection the server closed (a restart, an idle timeout) is already marked closed by asyncpg,
-    which saw the socket end, and is replaced here; the pool tries another up to three times. A connection that
-    died silently fails its first statement instead, and SQLAlchemy then invalidates the pool's older ones."""
+    which saw the socket end, and is replaced here (the pool makes a second attempt). A connection that died
+    silently fails its first statement instead: that request fails, and SQLAlchemy invalidates the connection
+    and the pool's older ones (case-service's opening, which talks to asyncpg directly, invalidates its own)."""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("the server closed this connection")
 

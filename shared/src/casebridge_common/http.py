@@ -5,6 +5,7 @@ import binascii
 import hashlib
 import json
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
@@ -126,6 +127,15 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """A request's Idempotency-Key, for a use case that stores its answer itself (case-service's opening)."""
+
+    principal: str
+    key: str
+    request_hash: str
 
 
 def idempotency_principal(who: Principal) -> str:

@@ -1,6 +1,7 @@
 from types import TracebackType
 from typing import Self
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from case_service.domain.vault import KeyEncryptionKey
@@ -69,8 +70,9 @@ class CaseOpeningWork:
 
     async def __aenter__(self) -> Self:
         self._connection = await self._engine.connect()
-        raw = await self._connection.get_raw_connection()
-        self.openings = CaseOpenings(raw.driver_connection)
+        raw: asyncpg.Connection = (await self._connection.get_raw_connection()).driver_connection
+        self._raw = raw
+        self.openings = CaseOpenings(raw)
         self.outbox = EventBuffer(source=self.source)
         self.audit = AuditBuffer()
         return self
@@ -79,6 +81,8 @@ class CaseOpeningWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._connection is not None:
+            if self._raw.is_closed():  # it died under the statements, which bypass SQLAlchemy's disconnect handling
+                await self._connection.invalidate()
             await self._connection.close()
 
     async def commit(self) -> None:

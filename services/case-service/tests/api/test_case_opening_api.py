@@ -11,8 +11,9 @@ import asyncpg
 import httpx
 import pytest
 
+from case_service.domain.errors import OpeningRaced
 from case_service.domain.models import Sex, open_case_for
-from case_service.repositories.openings import OpeningBeneficiary, OpeningRaced
+from case_service.repositories.openings import OpeningBeneficiary
 from case_service.unit_of_work import CaseOpeningWork
 from casebridge_common.audit import AuditAction
 from casebridge_common.auth import Principal
@@ -274,14 +275,108 @@ async def test_consent_changes_and_personal_facts_bump_the_profile_revision_an_o
     assert await revision() == (1, 0)
     given = await client.post(f"/v1/beneficiaries/{beneficiary}/consents", json=M_AND_E, headers=h)
     assert given.status_code == 201, given.text
-    assert await revision() == (1, 1)
+    after_given = await revision()
+    assert after_given[0] == 1
+    assert after_given[1] > 0
     withdrawn = await client.post(
         f"/v1/consents/{given.json()['id']}/withdrawal", json={"channel": "staff"}, headers={**h, "If-Match": '"1"'}
     )
     assert withdrawn.status_code == 200, withdrawn.text
-    assert (await revision())[1] > 1
+    assert (await revision())[1] > after_given[1]
     patched = await client.patch(
         f"/v1/beneficiaries/{beneficiary}", json={"country_of_origin": "GM"}, headers={**h, "If-Match": '"1"'}
     )
     assert patched.status_code == 200, patched.text
     assert (await revision())[0] == 2  # a personal fact: the version an opening checks too
+
+
+async def written_by_the_opening(test_db_url: str, case_id: uuid.UUID) -> dict[str, Any]:
+    """Every row the opening of `case_id` wrote, without the values that differ from one opening to the next."""
+    conn = await asyncpg.connect(plain(test_db_url))
+    varying = {
+        "id",
+        "beneficiary_id",
+        "opened_at",
+        "stage_changed_at",
+        "case_id",
+        "entity_id",
+        "since",
+        "at",
+        "resource_id",
+    }
+    try:
+        case = await conn.fetchrow("SELECT * FROM cases WHERE id = $1", case_id)
+        journal = await conn.fetch(
+            "SELECT case_id, beneficiary_id, entity_type, op FROM sync_changes WHERE entity_id = $1", case_id
+        )
+        pending = await conn.fetch("SELECT * FROM monitoring_profile_pending WHERE case_id = $1", case_id)
+        events = await conn.fetch(
+            "SELECT topic, event::text FROM outbox_messages WHERE key = $1 ORDER BY seq", str(case_id)
+        )
+        audit = await conn.fetch("SELECT * FROM audit_entries WHERE resource_id = $1 ORDER BY at", str(case_id))
+    finally:
+        await conn.close()
+    assert case is not None
+
+    def stable(row: Any) -> dict[str, Any]:
+        return {k: v for k, v in dict(row).items() if k not in varying and k != "request_id"}
+
+    def event(topic: str, text: str) -> tuple[str, str, dict[str, Any]]:
+        document = json.loads(text)
+        data = {k: v for k, v in document["data"].items() if k not in varying | {"opened_at", "as_of"}}
+        return topic, document["type"], data
+
+    return {
+        "case": stable(case),
+        "journal": [(r["case_id"] == case_id, r["beneficiary_id"], r["entity_type"], r["op"]) for r in journal],
+        "pending": [stable(r) for r in pending],
+        "events": [event(r["topic"], r["event"]) for r in events],
+        "audit": [stable(r) for r in audit],
+    }
+
+
+async def test_the_api_and_the_bulk_import_path_write_the_same_rows(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    """Both ways of opening a case (one statement for the API, the ORM inside an import's transaction) write
+    the same case, journal row, pending mark, events and audit entry, a return profile and date given included."""
+    from case_service.schemas import OpenCase
+    from case_service.service_layer.cases import open_case_within
+    from case_service.unit_of_work import CaseUnitOfWork
+    from casebridge_common.db import session_factory
+
+    h = bearer(token("de-berlin-system", "case-api", ALL))
+    profile = {"mode_of_return": "avrr_voluntary", "host_country": "DE", "length_of_absence_years": "3.5"}
+    body = {"programme": "return_reintegration", "returned_on": "2026-11-20", **profile}
+    through_api = await client.post(
+        "/v1/cases", json={"beneficiary_id": await register(client, h, consent=True), **body}, headers=h
+    )
+    assert through_api.status_code == 201, through_api.text
+
+    other = uuid.UUID(await register(client, h, consent=True))
+    engine = create_engine(test_db_url, pool_size=1)
+    actor = Principal(
+        subject="de-berlin-system",
+        client_id="de-berlin-system",
+        organisation_id="iom-germany",
+        office_id="de-berlin",
+        country=None,
+        scopes=frozenset({"cases:read", "cases:write", "consents:write"}),
+        roles=frozenset(),
+    )
+    try:
+        async with CaseUnitOfWork(session_factory(engine)) as uow:
+            command = OpenCase.model_validate({"beneficiary_id": str(other), **body})
+            imported = await open_case_within(uow, command, actor=actor, now=utc_now())
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+    api_rows = await written_by_the_opening(test_db_url, uuid.UUID(through_api.json()["id"]))
+    orm_rows = await written_by_the_opening(test_db_url, imported.id)
+    assert api_rows == orm_rows
+    assert api_rows["journal"] == [(True, None, "case", "upsert")]
+    assert len(api_rows["pending"]) == 1
+    assert api_rows["pending"][0]["published_returned_on"] is None
+    assert [e[1] for e in api_rows["events"]] == ["casebridge.case.opened.v1", PROFILE]
+    assert api_rows["events"][1][2]["mode_of_return"] == "avrr_voluntary"

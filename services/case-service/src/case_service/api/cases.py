@@ -6,9 +6,8 @@ from fastapi.responses import JSONResponse
 
 from case_service.api.dependencies import CasesRead, CasesWrite, Opening, PurposeParam, UoW
 from case_service.domain.assessments import VulnerabilityCategory
-from case_service.domain.errors import CaseOpeningContended
+from case_service.domain.errors import CaseOpeningContended, OpeningRaced
 from case_service.domain.stages import Stage
-from case_service.repositories.openings import IdempotencyClaim, OpeningRaced
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
 from case_service.service_layer import cases
 from casebridge_common.access import Purpose
@@ -18,6 +17,7 @@ from casebridge_common.http import (
     DEFAULT_LIMIT,
     Cursor,
     CursorParam,
+    IdempotencyClaim,
     IdempotencyKeyHeader,
     IdempotencyRecord,
     IfMatch,

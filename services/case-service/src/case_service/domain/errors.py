@@ -9,6 +9,11 @@ class BeneficiaryNotFound(NotFound):
     code, title = "beneficiary-not-found", "Beneficiary not found"
 
 
+class OpeningRaced(Exception):
+    """The beneficiary changed (or the Idempotency-Key was used) between an opening's read and its write: nothing
+    was written; read again (repositories/openings.py)."""
+
+
 class CaseOpeningContended(Conflict):
     code, title = "case-opening-contended", "The beneficiary's consents kept changing while the case was opened"
 

@@ -13,6 +13,10 @@ newest version (READ COMMITTED). So a consent withdrawn while the case opens eit
 which then inserts nothing and the opening is read again (:class:`OpeningRaced`), or commits after it, and then
 re-profiles this case too. The same holds for a concurrent duplicate Idempotency-Key: the second write inserts
 nothing, and its second read finds the first one's answer.
+
+Bulk import opens cases through the ORM instead (`service_layer/cases.open_case_within`), in the transaction that
+registers the beneficiary. Both paths must write the same rows: a record the ORM journals or audits on a flush
+must be added to the statement here too (tests/api/test_case_opening_api.py compares the two).
 """
 
 from collections.abc import Sequence
@@ -23,37 +27,31 @@ from uuid import UUID
 
 from asyncpg import Connection
 from pydantic_core import to_json
+from sqlalchemy import Table
 
 from case_service.domain.consent import ConsentRecord
+from case_service.domain.errors import OpeningRaced
 from case_service.domain.models import Case, Sex
 from case_service.domain.monitoring import MonitoringProfilePending
-from case_service.domain.sync import journal_entries
+from case_service.domain.sync import SyncChange, journal_entries
 from casebridge_common.access import ConsentFacts
-from casebridge_common.http import IdempotencyRecord
+from casebridge_common.audit import AUDIT_TABLE
+from casebridge_common.http import IdempotencyClaim, IdempotencyRecord
+from casebridge_common.outbox import OUTBOX_TABLE
 
-CASE_COLUMNS = tuple(column.name for column in Case.__table__.columns)  # type: ignore[attr-defined]
-PENDING_COLUMNS = tuple(column.name for column in MonitoringProfilePending.__table__.columns)  # type: ignore[attr-defined]
-JOURNAL_COLUMNS = ("case_id", "beneficiary_id", "entity_type", "entity_id", "op")
-OUTBOX_COLUMNS = ("event_id", "topic", "key", "event")  # seq, created_at and published_at are the database's
-AUDIT_COLUMNS = (  # seq and the hashes stay null until the sealer chains the entry
-    "id",
-    "at",
-    "actor_subject",
-    "actor_client_id",
-    "actor_office_id",
-    "actor_organisation_id",
-    "action",
-    "resource_type",
-    "resource_id",
-    "case_id",
-    "categories",
-    "purpose",
-    "outcome",
-    "reason",
-    "basis",
-    "request_id",
-)
-IDEMPOTENCY_COLUMNS = ("principal", "key", "request_hash", "status", "body")
+
+def _columns(table: Table, *, leaving: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The columns this module writes: all of the table's but those the database fills (identities, defaults,
+    the sealer's) — the same columns the ORM path's buffers and flushes write (tests/unit/test_openings.py)."""
+    return tuple(column.name for column in table.columns if column.name not in leaving)
+
+
+CASE_COLUMNS = _columns(Case.__table__)  # type: ignore[attr-defined]
+PENDING_COLUMNS = _columns(MonitoringProfilePending.__table__)  # type: ignore[attr-defined]
+JOURNAL_COLUMNS = _columns(SyncChange.__table__, leaving=("id", "seq"))  # type: ignore[attr-defined]
+OUTBOX_COLUMNS = _columns(OUTBOX_TABLE, leaving=("seq", "created_at", "published_at"))
+AUDIT_COLUMNS = _columns(AUDIT_TABLE, leaving=("seq", "prev_hash", "entry_hash"))
+IDEMPOTENCY_COLUMNS = _columns(IdempotencyRecord.__table__, leaving=("created_at",))  # type: ignore[attr-defined]
 
 _READ = """
 SELECT
@@ -108,11 +106,6 @@ SELECT count(*) FROM opened
 """  # noqa: S608
 
 
-class OpeningRaced(Exception):
-    """The beneficiary changed (or the Idempotency-Key was used) between the read and the write: nothing was
-    written; read again."""
-
-
 @dataclass(frozen=True, slots=True)
 class OpeningBeneficiary:
     """The columns of the beneficiary an opening reads (`PersonFacts`), and the two it checks when it writes."""
@@ -132,13 +125,6 @@ class OpeningRead:
     beneficiary: OpeningBeneficiary | None  # None: not registered by the caller's office, or no such person
     consents: tuple[ConsentFacts, ...]  # the beneficiary's consent records, oldest first
     answered: IdempotencyRecord | None  # the stored answer to the request's Idempotency-Key
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyClaim:
-    principal: str
-    key: str
-    request_hash: str
 
 
 def _json(value: object) -> str:

@@ -16,7 +16,6 @@ from case_service.domain.models import (
 from case_service.domain.monitoring import PROFILED_CASE_FIELDS, MonitoringProfilePending
 from case_service.domain.stages import Stage
 from case_service.domain.transfers import owner_projection
-from case_service.repositories.openings import IdempotencyClaim
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
 from case_service.service_layer import monitoring
 from case_service.service_layer.access import (
@@ -32,7 +31,7 @@ from casebridge_common.access import ConsentFacts, DataCategory, Purpose, projec
 from casebridge_common.audit import AuditAction, AuditBuffer
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseMonitoringProfile, CaseOpened, Programme
-from casebridge_common.http import IdempotencyRecord, require_if_match
+from casebridge_common.http import IdempotencyClaim, IdempotencyRecord, require_if_match
 from casebridge_common.outbox import EventBuffer
 
 

@@ -115,6 +115,8 @@ def _minor(beneficiary: Beneficiary, now: datetime) -> bool:
 
 
 async def _emit_given(uow: CaseUnitOfWork, record: ConsentRecord, beneficiary: Beneficiary, *, now: datetime) -> None:
+    # locked before the cases are listed: a case opening meanwhile is then listed, or opens after this commits
+    await uow.beneficiaries.lock_for_reprofiling(record.beneficiary_id)
     uow.outbox.emit(
         ConsentGiven(
             consent_id=record.id,
@@ -158,6 +160,7 @@ async def _track_withdrawal(
         acknowledge_by=now + policy.acknowledge_within,
     )
     uow.withdrawals.add(withdrawal)
+    await uow.beneficiaries.lock_for_reprofiling(record.beneficiary_id)  # before the cases are listed (see above)
     uow.outbox.emit(
         ConsentWithdrawn(
             consent_id=record.id,
