@@ -267,3 +267,45 @@ async def _event_types(test_db_url: str, key: str) -> list[str]:
             return [row[0]["type"] for row in result.all()]
     finally:
         await engine.dispose()
+
+
+async def test_return_profile_columns_reach_the_case_and_a_refused_profile_writes_nothing_of_its_row(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, oidc_issuer: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    headers = office(token)
+    content = "\n".join(
+        [
+            "First Name,Surname,Sex,Date of birth,Nationality,Programme,Mode of return,Host country,"
+            "Length of absence years,Returned on",
+            f"Awa,Ndiaye{tag},F,1963-02-11,SN,return_reintegration,avrr_voluntary,de,4.5,2026-10-02",
+            f"Nasrin,Ahmadi{tag},female,1969-08-30,AF,resettlement_integration,,DE,,",  # not a return case
+            f"Fatou,Ba{tag},female,1994-03-17,SN,return_reintegration,,,,2999-01-01",  # returns in the future
+        ]
+    ).encode()
+    submitted = await upload(client, headers, content)
+    assert submitted.status_code == 202, submitted.text
+    await drain(test_db_url, oidc_issuer)
+    done = (await client.get(f"/v1/imports/{submitted.json()['id']}", headers=headers)).json()
+    assert (done["imported"], done["rejected"]) == (1, 2)
+    rows = sorted(await _rows(test_db_url, uuid.UUID(submitted.json()["id"])), key=lambda r: r.row_number)
+    assert [(p["column"], p["code"]) for r in rows[1:] for p in r.problems] == [
+        ("host_country", "return-profile-not-applicable"),
+        ("returned_on", "return-date-in-future"),
+    ]
+    engine = create_engine(test_db_url, pool_size=1)  # the stored case (a read withholds it without consent)
+    try:
+        async with session_factory(engine)() as session:
+            case = await session.get(Case, rows[0].case_id)
+    finally:
+        await engine.dispose()
+    assert case is not None
+    assert (case.mode_of_return, case.host_country, str(case.length_of_absence_years), case.returned_on) == (
+        "avrr_voluntary",
+        "DE",
+        "4.5",
+        date(2026, 10, 2),
+    )
+    for refused in ("Ahmadi", "Ba"):  # nobody of a refused row was registered
+        query = text("SELECT count(*) FROM beneficiaries WHERE family_name = :name").bindparams(name=refused + tag)
+        assert await scalar(test_db_url, query) == 0

@@ -12,7 +12,7 @@ from case_service.domain.imports import (
     RowProblem,
     content_hash,
     map_columns,
-    parse_born_on,
+    parse_date,
     parse_flag,
     row_cells,
     stage_at_import,
@@ -29,6 +29,7 @@ GOOD = {
     "nationality": "sn",
     "programme": "return_reintegration",
 }
+TODAY = date(2026, 12, 2)
 
 
 def test_headers_map_case_insensitively_with_aliases_and_report_the_rest() -> None:
@@ -61,9 +62,9 @@ def test_flags(value: str | None, expected: bool | None) -> None:
 
 
 def test_a_spreadsheet_datetime_reads_as_its_date_and_anything_else_is_left_for_validation() -> None:
-    assert parse_born_on("1994-03-17 00:00:00") == "1994-03-17"
-    assert parse_born_on("1994-03-17 10:30:00") == "1994-03-17 10:30:00"
-    assert parse_born_on("17/03/1994") == "17/03/1994"
+    assert parse_date("1994-03-17 00:00:00") == "1994-03-17"
+    assert parse_date("1994-03-17 10:30:00") == "1994-03-17 10:30:00"
+    assert parse_date("17/03/1994") == "17/03/1994"
 
 
 def test_the_stage_at_import_defaults_to_the_first_and_must_be_an_active_stage_of_the_programme() -> None:
@@ -110,7 +111,7 @@ def test_the_content_hash_ignores_case_and_spacing_but_not_the_programme() -> No
 
 
 def test_a_good_row_becomes_the_two_commands_of_the_single_endpoints() -> None:
-    valid = validate_row({**GOOD, "stage": "assessment", "assigned_worker": "anna.schmidt"})
+    valid = validate_row({**GOOD, "stage": "assessment", "assigned_worker": "anna.schmidt"}, today=TODAY)
     assert not isinstance(valid, list)
     assert (valid.beneficiary.sex, valid.beneficiary.nationality, valid.beneficiary.born_on) == (
         "female",
@@ -133,7 +134,8 @@ def test_a_bad_row_reports_every_problem_by_column() -> None:
             "nationality": "Senegal",
             "programme": "asylum",
             "born_on_is_estimated": "maybe",
-        }
+        },
+        today=TODAY,
     )
     assert isinstance(problems, list)
     assert sorted((p.column, p.code) for p in problems) == [
@@ -143,6 +145,44 @@ def test_a_bad_row_reports_every_problem_by_column() -> None:
         ("nationality", "invalid-string-pattern-mismatch"),
         ("programme", "invalid-enum"),
         ("sex", "invalid-enum"),
+    ]
+
+
+def test_a_row_carries_the_cases_return_profile_checked_as_the_api_checks_it() -> None:
+    profile = {
+        "mode_of_return": "AVRR_voluntary",
+        "avrr_category": "stranded_migrant",
+        "return_intended_duration": "permanent",
+        "host_country": "de",
+        "length_of_absence_years": "4.5",
+        "returned_on": "2026-11-20 00:00:00",
+    }
+    valid = validate_row({**GOOD, **profile}, today=TODAY)
+    assert not isinstance(valid, list)
+    assert valid.case.model_dump(include={"mode_of_return", "host_country", "returned_on"}) == {
+        "mode_of_return": "avrr_voluntary",
+        "host_country": "DE",
+        "returned_on": date(2026, 11, 20),
+    }
+    assert str(valid.case.length_of_absence_years) == "4.5"
+
+    resettled = {**GOOD, "programme": "resettlement_integration"}
+    arrival = validate_row({**resettled, "returned_on": "2026-11-20"}, today=TODAY)
+    assert not isinstance(arrival, list)  # a resettlement's date of arrival
+    refused = validate_row({**resettled, "host_country": "DE"}, today=TODAY)
+    assert refused == [
+        RowProblem(
+            "host_country", "return-profile-not-applicable", "Only a return & reintegration case has a return profile"
+        )
+    ]
+    future = validate_row({**GOOD, "returned_on": "2027-01-01"}, today=TODAY)
+    assert isinstance(future, list)
+    assert [(p.column, p.code) for p in future] == [("returned_on", "return-date-in-future")]
+    bad = validate_row({**GOOD, "mode_of_return": "by boat", "length_of_absence_years": "-1"}, today=TODAY)
+    assert isinstance(bad, list)
+    assert sorted((p.column, p.code) for p in bad) == [
+        ("length_of_absence_years", "invalid-greater-than-equal"),
+        ("mode_of_return", "invalid-enum"),
     ]
 
 
@@ -158,7 +198,7 @@ def test_csv_with_a_bom_and_semicolons_and_xlsx_read_as_the_same_table() -> None
     book.save(out)
     fmt, rows = read_table(out.getvalue(), "a.xlsx")
     assert fmt == "xlsx"
-    assert [rows[0], [rows[1][0], parse_born_on(rows[1][1])]] == [["given_name", "born_on"], ["Awa", "1994-03-17"]]
+    assert [rows[0], [rows[1][0], parse_date(rows[1][1])]] == [["given_name", "born_on"], ["Awa", "1994-03-17"]]
 
 
 def test_binary_that_is_neither_is_unreadable() -> None:

@@ -137,6 +137,13 @@ COLUMNS: tuple[ImportColumn, ...] = (
     ImportColumn("programme", True, "return_reintegration or resettlement_integration"),
     ImportColumn("stage", False, "stage at import (an active stage of the programme); empty: the first stage"),
     ImportColumn("assigned_worker", False, "the case worker's user name"),
+    # the return profile of a case (return cases only, but for `returned_on`, a resettlement's date of arrival)
+    ImportColumn("mode_of_return", False, "avrr_voluntary, forced_deported, spontaneous or other"),
+    ImportColumn("avrr_category", False, "who the assisted voluntary return served, e.g. stranded_migrant"),
+    ImportColumn("return_intended_duration", False, "permanent or temporary"),
+    ImportColumn("host_country", False, "ISO 3166-1 alpha-2: the country returned from"),
+    ImportColumn("length_of_absence_years", False, "years abroad, one decimal, e.g. 4.5"),
+    ImportColumn("returned_on", False, "date of return or arrival, YYYY-MM-DD (or a spreadsheet date)"),
 )
 REQUIRED_COLUMNS: frozenset[str] = frozenset(c.name for c in COLUMNS if c.required)
 _BY_HEADER: dict[str, str] = {alias: c.name for c in COLUMNS for alias in (c.name, *c.aliases)}
@@ -208,7 +215,7 @@ def parse_flag(value: str | None) -> bool | None:
     return True if lowered in _TRUE else False if lowered in _FALSE else None
 
 
-def parse_born_on(value: str) -> str:
+def parse_date(value: str) -> str:
     """An ISO date, also from a spreadsheet datetime cell ("1994-03-17 00:00:00"); validation happens later."""
     head = value.strip()
     if len(head) > 10 and head[10] in " T" and head[11:].strip("0:. ") == "":

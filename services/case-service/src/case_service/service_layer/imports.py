@@ -11,13 +11,20 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from openpyxl import load_workbook  # type: ignore[import-untyped]  # the stubs are not in the lock file
 from pydantic import ValidationError
 
-from case_service.domain.errors import ImportColumnsMissing, ImportFileUnreadable, ImportNotFound, ImportTooLarge
+from case_service.domain.errors import (
+    ImportColumnsMissing,
+    ImportFileUnreadable,
+    ImportNotFound,
+    ImportTooLarge,
+    ReturnDateInFuture,
+    ReturnProfileNotApplicable,
+)
 from case_service.domain.imports import (
     CaseImport,
     CaseImportRow,
@@ -28,11 +35,12 @@ from case_service.domain.imports import (
     content_hash,
     map_columns,
     normalise_sex,
-    parse_born_on,
+    parse_date,
     parse_flag,
     row_cells,
     stage_at_import,
 )
+from case_service.domain.models import RETURN_PROFILE_FIELDS, check_return_profile
 from case_service.domain.stages import Stage
 from case_service.schemas import OpenCase, RegisterBeneficiary
 from case_service.service_layer import beneficiaries, cases
@@ -145,9 +153,10 @@ def _problems_of(error: ValidationError) -> list[RowProblem]:
     ]
 
 
-def validate_row(cells: dict[str, str]) -> _ValidRow | list[RowProblem]:
+def validate_row(cells: dict[str, str], *, today: date) -> _ValidRow | list[RowProblem]:
     """The row as the two commands of the single endpoints, or everything wrong with it (checked against the
-    same request models, so a row is accepted exactly when the API would accept it)."""
+    same request models and return-profile rules, so a row is accepted exactly when the API would accept it,
+    and nothing of a refused row is written)."""
     problems: list[RowProblem] = []
     estimated = parse_flag(cells.get("born_on_is_estimated"))
     confirmed = parse_flag(cells.get("confirm_not_duplicate"))
@@ -160,7 +169,7 @@ def validate_row(cells: dict[str, str]) -> _ValidRow | list[RowProblem]:
             "given_name": cells.get("given_name"),
             "family_name": cells.get("family_name"),
             "sex": normalise_sex(cells["sex"]) if "sex" in cells else None,
-            "born_on": parse_born_on(cells["born_on"]) if "born_on" in cells else None,
+            "born_on": parse_date(cells["born_on"]) if "born_on" in cells else None,
             "born_on_is_estimated": bool(estimated),
             "confirm_not_duplicate": bool(confirmed),
             "current_location": cells.get("current_location"),
@@ -179,10 +188,21 @@ def validate_row(cells: dict[str, str]) -> _ValidRow | list[RowProblem]:
             "beneficiary_id": uuid4(),  # replaced by the beneficiary's id once registered
             "programme": cells["programme"].lower() if "programme" in cells else None,
             "assigned_worker": cells.get("assigned_worker"),
+            "host_country": cells["host_country"].upper() if "host_country" in cells else None,
+            "length_of_absence_years": cells.get("length_of_absence_years"),
+            "returned_on": parse_date(cells["returned_on"]) if "returned_on" in cells else None,
         }
+        for choice in ("mode_of_return", "avrr_category", "return_intended_duration"):
+            command[choice] = cells[choice].strip().lower() if choice in cells else None
         case = OpenCase.model_validate({k: v for k, v in command.items() if v is not None})
+        profile = case.model_dump(include=set(RETURN_PROFILE_FIELDS), exclude_unset=True)
+        check_return_profile(case.programme, profile, today=today)
     except ValidationError as exc:
         problems += _problems_of(exc)
+    except (ReturnProfileNotApplicable, ReturnDateInFuture) as refused:
+        field = str(refused.context.get("pointer", "")).removeprefix("#/") or None
+        problems.append(RowProblem(field, refused.code, refused.detail))
+        case = None
     stage = stage_at_import(case.programme, cells.get("stage")) if case is not None else None
     if isinstance(stage, RowProblem):
         problems.append(stage)
@@ -245,7 +265,7 @@ async def import_next_batch(uow: CaseUnitOfWork, *, now: datetime, limit: int) -
         job.status, job.started_at = ImportStatus.RUNNING, now
     rows = await uow.imports.pending_rows(job.id, limit=limit)
     actor = submitter(job)
-    checked = {row.row_number: validate_row(row.cells or {}) for row in rows}
+    checked = {row.row_number: validate_row(row.cells or {}, today=now.date()) for row in rows}
     seen_external, seen_hashes = await uow.imports.imported_keys(
         job.office_id,
         external_ids=[row.external_id for row in rows if row.external_id is not None],
