@@ -56,7 +56,8 @@ def _refuse_closed(dbapi_connection: Any, _record: object, _proxy: object) -> No
     ROLLBACK): a connection the server closed (a restart, an idle timeout) is already marked closed by asyncpg,
     which saw the socket end, and is replaced here (the pool makes a second attempt). A connection that died
     silently fails its first statement instead: that request fails, and SQLAlchemy invalidates the connection
-    and the pool's older ones (case-service's opening, which talks to asyncpg directly, invalidates its own)."""
+    and the pool's older ones (or, for statements sent to asyncpg directly, asyncpg marks it closed for this
+    check)."""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("the server closed this connection")
 

@@ -2,7 +2,9 @@ from types import TracebackType
 from typing import Self
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from case_service.domain.vault import KeyEncryptionKey
 from case_service.repositories import Assessments, Assistance, Beneficiaries, Cases, Closures, Notes, Plans
@@ -66,12 +68,12 @@ class CaseOpeningWork:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._connection: AsyncConnection | None = None
+        self._pooled: PoolProxiedConnection | None = None
 
     async def __aenter__(self) -> Self:
-        self._connection = await self._engine.connect()
-        raw: asyncpg.Connection = (await self._connection.get_raw_connection()).driver_connection
-        self._raw = raw
+        # the pool's connection itself: an AsyncConnection around it cost twice as much to take and give back
+        self._pooled = await self._engine.raw_connection()
+        raw: asyncpg.Connection = self._pooled.driver_connection
         self.openings = CaseOpenings(raw)
         self.outbox = EventBuffer(source=self.source)
         self.audit = AuditBuffer()
@@ -80,10 +82,11 @@ class CaseOpeningWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._connection is not None:
-            if self._raw.is_closed():  # it died under the statements, which bypass SQLAlchemy's disconnect handling
-                await self._connection.invalidate()
-            await self._connection.close()
+        # Back to the pool: its reset has no transaction to roll back. One that died meanwhile is marked closed by
+        # asyncpg, and the pool's checkout replaces it (casebridge_common.db).
+        pooled, self._pooled = self._pooled, None
+        if pooled is not None:
+            await greenlet_spawn(pooled.close)
 
     async def commit(self) -> None:
         """Write the case with its events and audit entries; `OpeningRaced` when the beneficiary changed since

@@ -380,3 +380,23 @@ async def test_the_api_and_the_bulk_import_path_write_the_same_rows(
     assert api_rows["pending"][0]["published_returned_on"] is None
     assert [e[1] for e in api_rows["events"]] == ["casebridge.case.opened.v1", PROFILE]
     assert api_rows["events"][1][2]["mode_of_return"] == "avrr_voluntary"
+
+
+async def test_a_connection_that_dies_under_an_opening_is_not_given_to_the_next(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    beneficiary = uuid.UUID(await register(client, bearer(token("de-berlin-system", "case-api", ALL)), consent=False))
+    engine = create_engine(test_db_url, pool_size=1)
+    killer = await asyncpg.connect(plain(test_db_url))
+    try:
+        async with CaseOpeningWork(engine) as work:
+            pid = await work.openings._connection.fetchval("SELECT pg_backend_pid()")
+            await killer.execute("SELECT pg_terminate_backend($1)", pid)  # the server ends it during the opening
+            with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
+                await work.openings.read(beneficiary, office_id="de-berlin", claim=None)
+        async with CaseOpeningWork(engine) as work:
+            found = await work.openings.read(beneficiary, office_id="de-berlin", claim=None)
+        assert found.beneficiary is not None
+    finally:
+        await killer.close()
+        await engine.dispose()
