@@ -8,7 +8,7 @@ names an unknown ``kid`` (key rotation), at most once per ``min_reload_s`` so ju
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -208,20 +208,27 @@ class TokenVerifier:
 _bearer = HTTPBearer(auto_error=False)
 
 
+async def _principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, required: Iterable[str]
+) -> Principal:
+    """401 without a valid token, 403 when a required scope is missing."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise MissingToken()
+    verifier: TokenVerifier = request.state.token_verifier
+    principal = await verifier.verify(credentials.credentials)
+    missing = sorted(set(required) - principal.scopes)
+    if missing:
+        raise InsufficientScope(f"missing scope(s): {' '.join(missing)}", required_scopes=missing)
+    return principal
+
+
 async def authenticate(
     required: SecurityScopes,
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ) -> Principal:
     """FastAPI security dependency: 401 without a valid token, 403 when a required scope is missing."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise MissingToken()
-    verifier: TokenVerifier = request.state.token_verifier
-    principal = await verifier.verify(credentials.credentials)
-    missing = sorted(set(required.scopes) - principal.scopes)
-    if missing:
-        raise InsufficientScope(f"missing scope(s): {' '.join(missing)}", required_scopes=missing)
-    return principal
+    return await _principal(request, credentials, required.scopes)
 
 
 def require_office(principal: Principal) -> Principal:
@@ -237,7 +244,14 @@ AnyPrincipal = Annotated[Principal, Depends(authenticate)]
 def requires(*scopes: Scope, office: bool = False) -> Any:
     """A dependency for routes: these scopes, and (``office=True``) a token that acts for an office."""
 
-    async def dependency(principal: Principal = Security(authenticate, scopes=[str(s) for s in scopes])) -> Principal:
+    names = [str(s) for s in scopes]
+
+    # One dependency on the bearer scheme (which carries the scopes into the OpenAPI document), not one on
+    # `authenticate`: each level of FastAPI's dependency solving costs every request.
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Security(_bearer, scopes=names)
+    ) -> Principal:
+        principal = await _principal(request, credentials, names)
         return require_office(principal) if office else principal
 
     return Depends(dependency)

@@ -65,16 +65,18 @@ LEFT JOIN beneficiaries AS b ON b.id = $1 AND b.registering_office_id = $2
 """
 
 
-def _rows_of(table: str, columns: Sequence[str], parameter: str) -> str:
+def _rows_of(table: str, columns: Sequence[str]) -> str:
+    """Insert the rows of `table` staged under its name in the statement's one document ($5)."""
     names = ", ".join(columns)
     picked = ", ".join(f"r.{name}" for name in columns)
-    return (  # identifiers of this module's tables only; every value is a bind parameter
+    return (  # identifiers of this module's tables only; every value is in the bound document
         f"INSERT INTO {table} ({names}) SELECT {picked}"  # noqa: S608
-        f" FROM opened, jsonb_populate_recordset(NULL::{table}, {parameter}::jsonb) AS r"
+        f" FROM opened, jsonb_populate_recordset(NULL::{table}, $5::jsonb -> '{table}') AS r"
     )
 
 
-# Built from the column lists above; every value is a bind parameter.
+# Built from the column lists above. Every value is bound: the guard's four, and one JSON document holding the
+# rows to insert by table name (one parameter to encode instead of six).
 _WRITE = f"""
 WITH beneficiary AS (
     SELECT id FROM beneficiaries
@@ -83,24 +85,24 @@ WITH beneficiary AS (
 ), claimed AS (
     INSERT INTO idempotency_keys ({", ".join(IDEMPOTENCY_COLUMNS)})
     SELECT {", ".join(f"r.{name}" for name in IDEMPOTENCY_COLUMNS)}
-    FROM beneficiary, jsonb_populate_recordset(NULL::idempotency_keys, $5::jsonb) AS r
+    FROM beneficiary, jsonb_populate_recordset(NULL::idempotency_keys, $5::jsonb -> 'idempotency_keys') AS r
     ON CONFLICT DO NOTHING
     RETURNING 1
 ), opened AS (
     INSERT INTO cases ({", ".join(CASE_COLUMNS)})
     SELECT {", ".join(f"r.{name}" for name in CASE_COLUMNS)}
-    FROM jsonb_populate_record(NULL::cases, $6::jsonb) AS r
+    FROM jsonb_populate_record(NULL::cases, $5::jsonb -> 'cases') AS r
     WHERE EXISTS (SELECT 1 FROM beneficiary)
-      AND (jsonb_array_length($5::jsonb) = 0 OR EXISTS (SELECT 1 FROM claimed))
+      AND (jsonb_array_length($5::jsonb -> 'idempotency_keys') = 0 OR EXISTS (SELECT 1 FROM claimed))
     RETURNING id
 ), journal AS (
-    {_rows_of("sync_changes", JOURNAL_COLUMNS, "$7")}
+    {_rows_of("sync_changes", JOURNAL_COLUMNS)}
 ), pending AS (
-    {_rows_of("monitoring_profile_pending", PENDING_COLUMNS, "$8")}
+    {_rows_of("monitoring_profile_pending", PENDING_COLUMNS)}
 ), events AS (
-    {_rows_of("outbox_messages", OUTBOX_COLUMNS, "$9")}
+    {_rows_of("outbox_messages", OUTBOX_COLUMNS)}
 ), audit AS (
-    {_rows_of("audit_entries", AUDIT_COLUMNS, "$10")}
+    {_rows_of("audit_entries", AUDIT_COLUMNS)}
 )
 SELECT count(*) FROM opened
 """  # noqa: S608
@@ -125,10 +127,6 @@ class OpeningRead:
     beneficiary: OpeningBeneficiary | None  # None: not registered by the caller's office, or no such person
     consents: tuple[ConsentFacts, ...]  # the beneficiary's consent records, oldest first
     answered: IdempotencyRecord | None  # the stored answer to the request's Idempotency-Key
-
-
-def _json(value: object) -> str:
-    return to_json(value).decode()
 
 
 class CaseOpenings:
@@ -195,12 +193,16 @@ class CaseOpenings:
             office_id,
             beneficiary.version,
             beneficiary.profile_revision,
-            _json([] if self._claim is None else [self._claim]),
-            _json({name: getattr(case, name) for name in CASE_COLUMNS}),
-            _json(journal),
-            _json(self._pending),
-            _json(events),
-            _json(audit),
+            to_json(
+                {
+                    "idempotency_keys": [] if self._claim is None else [self._claim],
+                    "cases": {name: getattr(case, name) for name in CASE_COLUMNS},
+                    "sync_changes": journal,
+                    "monitoring_profile_pending": self._pending,
+                    "outbox_messages": events,
+                    "audit_entries": audit,
+                }
+            ).decode(),
         )
         if written != 1:
             raise OpeningRaced()
