@@ -185,6 +185,30 @@ class SyntheticCase:
     assigned_worker: str
     opened_at: datetime
 
+    @property
+    def country_of_origin(self) -> str:
+        return self.nationality
+
+    @property
+    def country_of_return(self) -> str | None:
+        """A returnee returns to the country of origin."""
+        return self.nationality if self.programme == RETURN else None
+
+    @property
+    def country_of_resettlement(self) -> str | None:
+        """A refugee resettles in the country of the office that receives them (a demo office's id starts
+        with its country code)."""
+        code = self.office.office_id.split("-", 1)[0].upper()
+        return code if self.programme == RESETTLEMENT and code != "XX" else None
+
+    def countries(self) -> dict[str, str]:
+        named = {
+            "country_of_origin": self.country_of_origin,
+            "country_of_return": self.country_of_return,
+            "country_of_resettlement": self.country_of_resettlement,
+        }
+        return {name: code for name, code in named.items() if code is not None}
+
     def beneficiary_body(self) -> dict[str, object]:
         """`POST /v1/beneficiaries`"""
         return {
@@ -194,6 +218,7 @@ class SyntheticCase:
             "born_on": self.born_on.isoformat(),
             "born_on_is_estimated": self.born_on_is_estimated,
             "nationality": self.nationality,
+            **self.countries(),
         }
 
     def import_row(self, external_id: str) -> dict[str, str]:
@@ -206,6 +231,7 @@ class SyntheticCase:
             "born_on": self.born_on.isoformat(),
             "born_on_is_estimated": "yes" if self.born_on_is_estimated else "no",
             "nationality": self.nationality,
+            **self.countries(),
             "programme": self.programme,
             "stage": self.stage,
             "assigned_worker": self.assigned_worker,
@@ -309,6 +335,9 @@ BENEFICIARY_COLUMNS = (
     "registering_organisation_id",
     "registered_at",
     "version",
+    "country_of_origin",
+    "country_of_return",
+    "country_of_resettlement",
 )
 CASE_COLUMNS = (
     "id",
@@ -359,6 +388,9 @@ async def copy_cases(conn: CopyConnection, cases: Iterator[SyntheticCase], *, ba
                     c.office.organisation_id,
                     c.opened_at,
                     1,
+                    c.country_of_origin,
+                    c.country_of_return,
+                    c.country_of_resettlement,
                 )
                 for c in chunk
             ],
