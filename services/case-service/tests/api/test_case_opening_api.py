@@ -10,40 +10,18 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from case_people import BERLIN_SYSTEM, M_AND_E, PERSON
 
 from case_service.domain.errors import OpeningRaced
 from case_service.domain.models import Sex, open_case_for
 from case_service.repositories.openings import OpeningBeneficiary
 from case_service.unit_of_work import CaseOpeningWork
 from casebridge_common.audit import AuditAction
-from casebridge_common.auth import Principal
 from casebridge_common.db import create_engine, utc_now
 from casebridge_common.events.contracts.case import CaseOpened, Programme
 from casebridge_common.testing.plugin import TokenFor, bearer
 
 ALL = "cases:read cases:write consents:write"
-PERSON = {
-    "given_name": "Awa",
-    "family_name": "Ndiaye",
-    "sex": "female",
-    "born_on": "1994-03-17",
-    "nationality": "SN",
-    "country_of_origin": "SN",
-    "country_of_return": "SN",
-    "confirm_not_duplicate": True,
-}
-M_AND_E = {
-    "given_by": "self",
-    "method": "written",
-    "notice_version": "notice-2026-01-fr",
-    "scopes": [
-        {
-            "data_categories": ["identity_biodata", "migration_history"],
-            "purposes": ["m_and_e"],
-            "organisations": ["iom-germany"],
-        }
-    ],
-}
 PROFILE = "casebridge.case.monitoring_profile.v1"
 
 
@@ -158,15 +136,7 @@ async def test_a_write_that_lost_the_race_writes_nothing(
     h = bearer(token("de-berlin-system", "case-api", ALL))
     beneficiary = uuid.UUID(await register(client, h, consent=False))
     engine = create_engine(test_db_url, pool_size=1)
-    actor = Principal(
-        subject="de-berlin-system",
-        client_id="de-berlin-system",
-        organisation_id="iom-germany",
-        office_id="de-berlin",
-        country="DE",
-        scopes=frozenset({"cases:write"}),
-        roles=frozenset(),
-    )
+    actor = BERLIN_SYSTEM
     try:
         async with CaseOpeningWork(engine) as work:
             found = await work.openings.read(beneficiary, office_id="de-berlin", claim=None)
@@ -355,15 +325,7 @@ async def test_the_api_and_the_bulk_import_path_write_the_same_rows(
 
     other = uuid.UUID(await register(client, h, consent=True))
     engine = create_engine(test_db_url, pool_size=1)
-    actor = Principal(
-        subject="de-berlin-system",
-        client_id="de-berlin-system",
-        organisation_id="iom-germany",
-        office_id="de-berlin",
-        country=None,
-        scopes=frozenset({"cases:read", "cases:write", "consents:write"}),
-        roles=frozenset(),
-    )
+    actor = BERLIN_SYSTEM
     try:
         async with CaseUnitOfWork(session_factory(engine)) as uow:
             command = OpenCase.model_validate({"beneficiary_id": str(other), **body})

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from case_people import M_AND_E, PERSON
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
@@ -22,28 +23,6 @@ PublishProfiles = Callable[[datetime], Awaitable[int]]  # the `publish_profiles`
 
 ALL = "cases:read cases:write consents:write"
 PROFILE = "casebridge.case.monitoring_profile.v1"
-PERSON = {
-    "given_name": "Awa",
-    "family_name": "Ndiaye",
-    "sex": "female",
-    "born_on": "1994-03-17",
-    "nationality": "SN",
-    "country_of_origin": "SN",
-    "country_of_return": "SN",
-    "confirm_not_duplicate": True,
-}
-M_AND_E = {
-    "given_by": "self",
-    "method": "written",
-    "notice_version": "notice-2026-01-fr",
-    "scopes": [
-        {
-            "data_categories": ["identity_biodata", "migration_history"],
-            "purposes": ["m_and_e"],
-            "organisations": ["iom-germany"],
-        }
-    ],
-}
 NEEDS = {"kind": "needs", "economic": "No income since return", "psychosocial": "Isolated from peers"}
 PLAN = {"drafted_in": "origin", "content": {"place_of_return": "Thiès", "summary_economic": "Tailoring"}}
 

@@ -6,23 +6,14 @@ import uuid
 from dataclasses import fields
 from datetime import UTC, datetime
 
+from case_people import BERLIN_SYSTEM
+
 from case_service.domain.sync import JournalEntry
 from case_service.repositories.openings import AUDIT_COLUMNS, IDEMPOTENCY_COLUMNS, JOURNAL_COLUMNS, OUTBOX_COLUMNS
 from casebridge_common.audit import AuditAction, AuditBuffer
-from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseOpened, Programme
 from casebridge_common.http import IdempotencyRecord
 from casebridge_common.outbox import EventBuffer
-
-ACTOR = Principal(
-    subject="worker.a",
-    client_id="de-berlin-app",
-    organisation_id="iom-germany",
-    office_id="de-berlin",
-    country="DE",
-    scopes=frozenset({"cases:write"}),
-    roles=frozenset(),
-)
 
 
 def test_outbox_rows_have_exactly_the_columns_the_statement_inserts() -> None:
@@ -44,7 +35,7 @@ def test_outbox_rows_have_exactly_the_columns_the_statement_inserts() -> None:
 
 def test_audit_rows_have_exactly_the_columns_the_statement_inserts() -> None:
     audit = AuditBuffer()
-    audit.record(ACTOR, AuditAction.CREATE, resource_type="case", resource_id=uuid.uuid4())
+    audit.record(BERLIN_SYSTEM, AuditAction.CREATE, resource_type="case", resource_id=uuid.uuid4())
     assert set(audit.pending[0]) == set(AUDIT_COLUMNS)
     assert not {"seq", "prev_hash", "entry_hash"} & set(AUDIT_COLUMNS)  # the sealer's
 

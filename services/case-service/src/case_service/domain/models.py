@@ -61,9 +61,10 @@ class Beneficiary(SQLModel, table=True):
     documents: list[dict[str, object]] = Field(  # identity and travel documents; the numbers are personal data
         default_factory=empty_list, sa_column=Column(JSONB, nullable=False, server_default="[]")
     )
-    country_of_origin: str | None = Field(default=None, max_length=2)
-    country_of_return: str | None = Field(default=None, max_length=2)
-    country_of_resettlement: str | None = Field(default=None, max_length=2)
+    # indexed: a case list filtered by a country few of an office's cases have would otherwise walk all of them
+    country_of_origin: str | None = Field(default=None, max_length=2, index=True)
+    country_of_return: str | None = Field(default=None, max_length=2, index=True)
+    country_of_resettlement: str | None = Field(default=None, max_length=2, index=True)
     current_location: str | None = Field(default=None, max_length=500)
     # the normalised full name (domain/people.normalised_name) that duplicate detection compares by trigrams
     name_key: str = Field(default="", sa_column=Column(String, nullable=False, server_default=""))
