@@ -353,7 +353,7 @@ async def test_a_connection_that_dies_under_an_opening_is_not_given_to_the_next(
     try:
         async with CaseOpeningWork(engine) as work:
             pid = await work.openings._connection.fetchval("SELECT pg_backend_pid()")
-            await killer.execute("SELECT pg_terminate_backend($1)", pid)  # the server ends it during the opening
+            await killer.execute("SELECT pg_terminate_backend($1, 5000)", pid)  # ends it, waiting until it is gone
             await asyncio.sleep(0.2)  # and asyncpg has seen the socket end
             with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
                 await work.openings.read(beneficiary, office_id="de-berlin", claim=None)

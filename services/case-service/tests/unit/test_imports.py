@@ -175,6 +175,12 @@ def test_a_row_carries_the_cases_return_profile_checked_as_the_api_checks_it() -
             "host_country", "return-profile-not-applicable", "Only a return & reintegration case has a return profile"
         )
     ]
+    both = validate_row({**resettled, "host_country": "DE", "stage": "bogus"}, today=TODAY)
+    assert isinstance(both, list)
+    assert [(p.column, p.code) for p in both] == [
+        ("host_country", "return-profile-not-applicable"),
+        ("stage", "unknown-stage"),
+    ]
     future = validate_row({**GOOD, "returned_on": "2027-01-01"}, today=TODAY)
     assert isinstance(future, list)
     assert [(p.column, p.code) for p in future] == [("returned_on", "return-date-in-future")]

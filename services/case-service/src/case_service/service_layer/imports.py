@@ -202,7 +202,6 @@ def validate_row(cells: dict[str, str], *, today: date) -> _ValidRow | list[RowP
     except (ReturnProfileNotApplicable, ReturnDateInFuture) as refused:
         field = str(refused.context.get("pointer", "")).removeprefix("#/") or None
         problems.append(RowProblem(field, refused.code, refused.detail))
-        case = None
     stage = stage_at_import(case.programme, cells.get("stage")) if case is not None else None
     if isinstance(stage, RowProblem):
         problems.append(stage)
