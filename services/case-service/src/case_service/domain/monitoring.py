@@ -24,7 +24,7 @@ from sqlmodel import Field, SQLModel
 from case_service.domain.disclosure import SECTIONS, Section
 from case_service.domain.models import Case, PersonFacts, age_in_years
 from case_service.domain.stages import Stage
-from casebridge_common.access import CaseFacts, ConsentFacts, Party, Purpose, consent_for
+from casebridge_common.access import CaseFacts, ConsentFacts, DataCategory, Party, Purpose, consent_for
 from casebridge_common.db import enum_type
 from casebridge_common.events.contracts.case import (
     AbsenceBand,
@@ -143,13 +143,25 @@ def owner_party(case: Case) -> Party:
     return Party(office_id=case.owner_office_id)
 
 
-def _disclosed(
-    field: str, facts: CaseFacts, party: Party, now: datetime, *, section: Section = Section.BENEFICIARY
-) -> bool:
-    categories = SECTIONS[section].of(field)
-    return bool(categories) and all(
-        consent_for(facts, category, Purpose.M_AND_E, party, now=now).allowed for category in categories
-    )
+class _Disclosure:
+    """Which fields the owner may publish for monitoring and evaluation: a field goes out only when a consent
+    in force lets the owner have every category it falls in for `m_and_e`. Each category is decided once per
+    profile (several fields share one)."""
+
+    def __init__(self, facts: CaseFacts, party: Party, now: datetime) -> None:
+        self._facts, self._party, self._now = facts, party, now
+        self._allowed: dict[DataCategory, bool] = {}
+
+    def __call__(self, field: str, *, section: Section = Section.BENEFICIARY) -> bool:
+        categories = SECTIONS[section].of(field)
+        return bool(categories) and all(self._category(category) for category in categories)
+
+    def _category(self, category: DataCategory) -> bool:
+        allowed = self._allowed.get(category)
+        if allowed is None:
+            decision = consent_for(self._facts, category, Purpose.M_AND_E, self._party, now=self._now)
+            allowed = self._allowed[category] = decision.allowed
+        return allowed
 
 
 def weeks_in_days(gap: timedelta) -> int:
@@ -174,13 +186,13 @@ def monitoring_profile(
     facts = CaseFacts(
         case_id=case.id, owner_office_id=case.owner_office_id, subject_is_minor=subject_is_minor, consents=consents
     )
-    party = owner_party(case)
+    disclosed = _Disclosure(facts, owner_party(case), now)
     resettled = case.programme is Programme.RESETTLEMENT_INTEGRATION
     return_field = "country_of_resettlement" if resettled else "country_of_return"
     country_of_return = beneficiary.country_of_resettlement if resettled else beneficiary.country_of_return
 
     def of_case(field: str) -> bool:
-        return _disclosed(field, facts, party, now, section=Section.CASE)
+        return disclosed(field, section=Section.CASE)
 
     absence = timeline.length_of_absence_years
     returned_on = timeline.returned_on if of_case("returned_on") else None
@@ -194,12 +206,10 @@ def monitoring_profile(
         owner_organisation_id=case.owner_organisation_id,
         profile_version=version,
         as_of=week_start(now),
-        sex=str(beneficiary.sex) if _disclosed("sex", facts, party, now) else None,
-        age_group=age_group(beneficiary.born_on, case.opened_at.date())
-        if _disclosed("born_on", facts, party, now)
-        else None,
-        country_of_origin=beneficiary.country_of_origin if _disclosed("country_of_origin", facts, party, now) else None,
-        country_of_return=country_of_return if _disclosed(return_field, facts, party, now) else None,
+        sex=str(beneficiary.sex) if disclosed("sex") else None,
+        age_group=age_group(beneficiary.born_on, case.opened_at.date()) if disclosed("born_on") else None,
+        country_of_origin=beneficiary.country_of_origin if disclosed("country_of_origin") else None,
+        country_of_return=country_of_return if disclosed(return_field) else None,
         return_quarter=None if returned_on is None else quarter(returned_on),
         days_return_to_plan=None if returned_on is None or plan_day is None else weeks_in_days(plan_day - returned_on),
         mode_of_return=timeline.mode_of_return if of_case("mode_of_return") else None,

@@ -63,9 +63,8 @@ def _opening(
         organisation_id=actor.organisation_id,
         assigned_worker=command.assigned_worker,
         now=now,
+        return_profile=profile,
     )
-    for name, value in profile.items():
-        setattr(case, name, value)
     opened = CaseOpened(
         case_id=case.id,
         case_version=case.version,
