@@ -54,18 +54,14 @@ class EventBuffer:
         self._source = source
         self._pending: list[dict[str, object]] = []
 
-    def emit(self, event: Event) -> CloudEvent:
-        """Add the event to the current transaction; it is published only if the transaction commits."""
-        envelope = CloudEvent.wrap(event, source=self._source, traceparent=current_traceparent())
+    def emit(self, event: Event) -> str:
+        """Add the event to the current transaction; it is published only if the transaction commits. Returns
+        the event's id."""
+        envelope = CloudEvent.document(event, source=self._source, traceparent=current_traceparent())
         self._pending.append(
-            {
-                "event_id": UUID(envelope.id),
-                "topic": event.topic,
-                "key": envelope.subject,
-                "event": envelope.model_dump(mode="json", exclude_none=True),
-            }
+            {"event_id": UUID(envelope["id"]), "topic": event.topic, "key": envelope["subject"], "event": envelope}
         )
-        return envelope
+        return str(envelope["id"])
 
     @property
     def pending(self) -> list[dict[str, object]]:

@@ -2,9 +2,8 @@
 
 import logging
 import sys
-from typing import Any
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -56,11 +55,13 @@ def configure_tracing(settings: ServiceSettings) -> None:
 
 
 def current_traceparent() -> str | None:
-    """The W3C traceparent of the active span, stored with each outbox row so a trace spans the relay hop."""
-    carrier: dict[str, Any] = {}
-    propagate.inject(carrier)
-    value = carrier.get("traceparent")
-    return str(value) if value else None
+    """The W3C traceparent of the active span, stored with each outbox row so a trace spans the relay hop.
+    Formatted here as the W3C trace-context propagator writes it (version 00; tests/unit/test_telemetry.py)
+    rather than through ``propagate.inject``, which runs every configured propagator for each event."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
 def current_trace_id() -> str | None:

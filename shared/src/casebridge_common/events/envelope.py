@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 SCHEMA_BASE = "https://casebridge.example/asyncapi#/components/messages/"
@@ -43,14 +44,27 @@ class CloudEvent(BaseModel):
 
     @classmethod
     def wrap(cls, event: Event, *, source: str, traceparent: str | None = None) -> "CloudEvent":
-        return cls(
-            source=source,
-            type=event.type,
-            subject=str(event.aggregate_id()),
-            dataschema=SCHEMA_BASE + event.type,
-            traceparent=traceparent,
-            data=event.model_dump(mode="json"),
-        )
+        return cls.model_validate(cls.document(event, source=source, traceparent=traceparent))
+
+    @staticmethod
+    def document(event: Event, *, source: str, traceparent: str | None = None) -> dict[str, Any]:
+        """The envelope of a new event as its JSON document, exactly as ``wrap(…).model_dump(mode="json",
+        exclude_none=True)`` (tests/unit/test_envelope.py) without building the model: the outbox stores this for
+        every event it is given."""
+        document: dict[str, Any] = {
+            "specversion": "1.0",
+            "id": str(uuid4()),
+            "source": source,
+            "type": event.type,
+            "subject": str(event.aggregate_id()),
+            "time": to_jsonable_python(datetime.now(UTC)),
+            "datacontenttype": "application/json",
+            "dataschema": SCHEMA_BASE + event.type,
+            "data": event.model_dump(mode="json"),
+        }
+        if traceparent is not None:
+            document["traceparent"] = traceparent
+        return document
 
 
 def json_bytes(document: dict[str, Any]) -> bytes:

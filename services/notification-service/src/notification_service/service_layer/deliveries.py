@@ -65,7 +65,7 @@ def _pause(uow: NotificationUnitOfWork, subscription: Subscription, *, status_co
     subscription.status = SubscriptionStatus.PAUSED
     subscription.paused_at = now
     subscription.version += 1
-    envelope = uow.outbox.emit(
+    return uow.outbox.emit(
         WebhookPaused(
             subscription_id=subscription.id,
             owner_office_id=subscription.owner_office_id,
@@ -75,7 +75,6 @@ def _pause(uow: NotificationUnitOfWork, subscription: Subscription, *, status_co
             paused_at=now,
         )
     )
-    return envelope.id
 
 
 async def record_attempts(
