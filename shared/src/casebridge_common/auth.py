@@ -241,17 +241,21 @@ def require_office(principal: Principal) -> Principal:
 AnyPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
+class _ScopedBearer(HTTPBearer):
+    """A route's security dependency: the bearer scheme (so OpenAPI documents it, with the route's scopes, as
+    the plain scheme) that also verifies the token and its scopes in the same call. One dependency instead of
+    one on the scheme and one on top: FastAPI's dependency solving costs every request per level."""
+
+    def __init__(self, scopes: list[str], *, office: bool) -> None:
+        super().__init__(scheme_name=_bearer.scheme_name, auto_error=False)
+        self._scopes, self._office = scopes, office
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        principal = await _principal(request, await super().__call__(request), self._scopes)
+        return require_office(principal) if self._office else principal
+
+
 def requires(*scopes: Scope, office: bool = False) -> Any:
     """A dependency for routes: these scopes, and (``office=True``) a token that acts for an office."""
-
     names = [str(s) for s in scopes]
-
-    # One dependency on the bearer scheme (which carries the scopes into the OpenAPI document), not one on
-    # `authenticate`: each level of FastAPI's dependency solving costs every request.
-    async def dependency(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Security(_bearer, scopes=names)
-    ) -> Principal:
-        principal = await _principal(request, credentials, names)
-        return require_office(principal) if office else principal
-
-    return Depends(dependency)
+    return Security(_ScopedBearer(names, office=office), scopes=names)
