@@ -260,6 +260,9 @@ async def main(
                 ],
                 columns=synthetic.BENEFICIARY_COLUMNS,
             )
+            # a live table has statistics: without them the planner may find a beneficiary by its office's index
+            # and filter the office's people by id instead of using the primary key
+            await conn.execute("ANALYZE beneficiaries")
             await conn.execute(
                 "CREATE TABLE bare_cases (id uuid PRIMARY KEY, beneficiary_id uuid NOT NULL,"
                 " programme varchar(64) NOT NULL, opened_at timestamptz NOT NULL)"
