@@ -83,9 +83,14 @@ class CaseOpeningWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         # Back to the pool: its reset has no transaction to roll back. One that died meanwhile is marked closed by
-        # asyncpg, and the pool's checkout replaces it (casebridge_common.db).
+        # asyncpg, and the pool's checkout replaces it (casebridge_common.db). One left inside a transaction (this
+        # path sends single statements only, so a statement interrupted midway) is closed instead: the pool's
+        # reset rolls back through SQLAlchemy, which never saw this transaction begin.
         pooled, self._pooled = self._pooled, None
         if pooled is not None:
+            raw: asyncpg.Connection | None = pooled.driver_connection
+            if raw is not None and raw.is_in_transaction():
+                await greenlet_spawn(pooled.invalidate)
             await greenlet_spawn(pooled.close)
 
     async def commit(self) -> None:

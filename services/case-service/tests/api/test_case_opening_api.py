@@ -363,3 +363,24 @@ async def test_a_connection_that_dies_under_an_opening_is_not_given_to_the_next(
     finally:
         await killer.close()
         await engine.dispose()
+
+
+async def test_a_connection_left_inside_a_transaction_is_not_given_to_the_next(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    beneficiary = uuid.UUID(await register(client, bearer(token("de-berlin-system", "case-api", ALL)), consent=False))
+    engine = create_engine(test_db_url, pool_size=1)
+    try:
+        async with CaseOpeningWork(engine) as work:
+            connection = work.openings._connection
+            left = await connection.fetchval("SELECT pg_backend_pid()")
+            await connection.execute("BEGIN")
+            await connection.execute("UPDATE beneficiaries SET version = version WHERE id = $1", beneficiary)
+        assert connection.is_closed()
+        async with CaseOpeningWork(engine) as work:
+            assert await work.openings._connection.fetchval("SELECT pg_backend_pid()") != left
+            found = await work.openings.read(beneficiary, office_id="de-berlin", claim=None)
+            assert not work.openings._connection.is_in_transaction()
+        assert found.beneficiary is not None
+    finally:
+        await engine.dispose()
