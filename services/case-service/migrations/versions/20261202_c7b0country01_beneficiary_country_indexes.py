@@ -2,6 +2,10 @@
 for a country few of an office's cases have walked every case of the office (431 ms p95 at 1M cases in
 bench/case_service.py); with them the planner starts from the matching beneficiaries.
 
+Built `CONCURRENTLY`, outside the migration's transaction, so a live beneficiaries table keeps taking writes while
+they build. A build that fails leaves an invalid index behind: drop it (`DROP INDEX CONCURRENTLY …`) and migrate
+again.
+
 Revision ID: c7b0country01
 Revises: c7a0profrev01
 Create Date: 2026-12-02
@@ -20,10 +24,20 @@ _COLUMNS = ("country_of_origin", "country_of_return", "country_of_resettlement")
 
 
 def upgrade() -> None:
-    for column in _COLUMNS:
-        op.create_index(f"ix_beneficiaries_{column}", "beneficiaries", [column])
+    with op.get_context().autocommit_block():
+        for column in _COLUMNS:
+            op.create_index(
+                f"ix_beneficiaries_{column}",
+                "beneficiaries",
+                [column],
+                postgresql_concurrently=True,
+                if_not_exists=True,
+            )
 
 
 def downgrade() -> None:
-    for column in reversed(_COLUMNS):
-        op.drop_index(f"ix_beneficiaries_{column}", table_name="beneficiaries")
+    with op.get_context().autocommit_block():
+        for column in reversed(_COLUMNS):
+            op.drop_index(
+                f"ix_beneficiaries_{column}", table_name="beneficiaries", postgresql_concurrently=True, if_exists=True
+            )
