@@ -212,3 +212,35 @@ def test_binary_that_is_neither_is_unreadable() -> None:
         read_table(b"\xff\xfe\x00garbage", "a.bin")
     with pytest.raises(ImportFileUnreadable):
         read_table(b"PK\x03\x04 not really a zip", "a.xlsx")
+
+
+def test_choice_cells_are_read_as_headers_are() -> None:
+    valid = validate_row(
+        {
+            **GOOD,
+            "programme": "Return Reintegration",
+            "stage": "Pre-departure counselling",
+            "mode_of_return": "AVRR voluntary",
+            "avrr_category": "Stranded-Migrant",
+            "return_intended_duration": " PERMANENT ",
+        },
+        today=TODAY,
+    )
+    assert not isinstance(valid, list), valid
+    assert (valid.case.programme, valid.stage) == (Programme.RETURN_REINTEGRATION, Stage.PRE_DEPARTURE_COUNSELLING)
+    assert valid.case.model_dump(include={"mode_of_return", "avrr_category", "return_intended_duration"}) == {
+        "mode_of_return": "avrr_voluntary",
+        "avrr_category": "stranded_migrant",
+        "return_intended_duration": "permanent",
+    }
+
+
+@pytest.mark.parametrize("number", ["0", "34410", "1994", "86400", "34410.0"])
+def test_a_number_in_a_date_column_is_refused_not_read_as_seconds_since_1970(number: str) -> None:
+    assert parse_date(number) is None
+    problems = validate_row({**GOOD, "born_on": number, "returned_on": number}, today=TODAY)
+    assert isinstance(problems, list)
+    assert [(p.column, p.code) for p in problems] == [
+        ("born_on", "date-is-a-number"),
+        ("returned_on", "date-is-a-number"),
+    ]

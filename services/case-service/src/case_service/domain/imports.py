@@ -215,12 +215,24 @@ def parse_flag(value: str | None) -> bool | None:
     return True if lowered in _TRUE else False if lowered in _FALSE else None
 
 
-def parse_date(value: str) -> str:
-    """An ISO date, also from a spreadsheet datetime cell ("1994-03-17 00:00:00"); validation happens later."""
+def normalise_choice(value: str) -> str:
+    """A choice cell as the API writes its value, read as headers are: "AVRR voluntary" → "avrr_voluntary"."""
+    return normalise_header(value)
+
+
+def parse_date(value: str) -> str | None:
+    """An ISO date, also from a spreadsheet datetime cell ("1994-03-17 00:00:00"); validation happens later.
+    None for a plain number: the request models would read it as seconds since 1970, but in a legacy sheet it
+    is a spreadsheet's serial day number or a bare year (:data:`NUMBER_IS_NOT_A_DATE`)."""
     head = value.strip()
+    if head.replace(".", "", 1).isdigit():
+        return None
     if len(head) > 10 and head[10] in " T" and head[11:].strip("0:. ") == "":
         return head[:10]
     return head
+
+
+NUMBER_IS_NOT_A_DATE = "Write the date as YYYY-MM-DD (or format the column as a date): a number is not read as one."
 
 
 def stage_at_import(programme: Programme, stage: str | None) -> Stage | RowProblem:
@@ -230,7 +242,7 @@ def stage_at_import(programme: Programme, stage: str | None) -> Stage | RowProbl
     if stage is None:
         return FIRST_STAGE[programme]
     try:
-        target = Stage(stage.strip().lower())
+        target = Stage(normalise_choice(stage))
     except ValueError:
         return RowProblem("stage", "unknown-stage", "Not a stage of CaseBridge.")
     if target not in stages_of(programme):

@@ -26,6 +26,7 @@ from case_service.domain.errors import (
     ReturnProfileNotApplicable,
 )
 from case_service.domain.imports import (
+    NUMBER_IS_NOT_A_DATE,
     CaseImport,
     CaseImportRow,
     ImportFormat,
@@ -34,6 +35,7 @@ from case_service.domain.imports import (
     RowProblem,
     content_hash,
     map_columns,
+    normalise_choice,
     normalise_sex,
     parse_date,
     parse_flag,
@@ -163,13 +165,16 @@ def validate_row(cells: dict[str, str], *, today: date) -> _ValidRow | list[RowP
     for column, flag in (("born_on_is_estimated", estimated), ("confirm_not_duplicate", confirmed)):
         if flag is None:
             problems.append(RowProblem(column, "invalid-bool-parsing", "Use true/false, yes/no or 1/0."))
+    dates = {column: parse_date(cells[column]) for column in ("born_on", "returned_on") if column in cells}
+    unread = {column for column, parsed in dates.items() if parsed is None}  # reported once, not as missing too
+    problems += [RowProblem(column, "date-is-a-number", NUMBER_IS_NOT_A_DATE) for column in sorted(unread)]
     beneficiary: RegisterBeneficiary | None = None
     try:
         fields: dict[str, object] = {
             "given_name": cells.get("given_name"),
             "family_name": cells.get("family_name"),
             "sex": normalise_sex(cells["sex"]) if "sex" in cells else None,
-            "born_on": parse_date(cells["born_on"]) if "born_on" in cells else None,
+            "born_on": dates.get("born_on"),
             "born_on_is_estimated": bool(estimated),
             "confirm_not_duplicate": bool(confirmed),
             "current_location": cells.get("current_location"),
@@ -181,24 +186,24 @@ def validate_row(cells: dict[str, str], *, today: date) -> _ValidRow | list[RowP
             fields[country] = cells[country].upper() if country in cells else None
         beneficiary = RegisterBeneficiary.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
-        problems += _problems_of(exc)
+        problems += [problem for problem in _problems_of(exc) if problem.column not in unread]
     case: OpenCase | None = None
     try:
         command = {
             "beneficiary_id": uuid4(),  # replaced by the beneficiary's id once registered
-            "programme": cells["programme"].lower() if "programme" in cells else None,
+            "programme": normalise_choice(cells["programme"]) if "programme" in cells else None,
             "assigned_worker": cells.get("assigned_worker"),
             "host_country": cells["host_country"].upper() if "host_country" in cells else None,
             "length_of_absence_years": cells.get("length_of_absence_years"),
-            "returned_on": parse_date(cells["returned_on"]) if "returned_on" in cells else None,
+            "returned_on": dates.get("returned_on"),
         }
         for choice in ("mode_of_return", "avrr_category", "return_intended_duration"):
-            command[choice] = cells[choice].strip().lower() if choice in cells else None
+            command[choice] = normalise_choice(cells[choice]) if choice in cells else None
         case = OpenCase.model_validate({k: v for k, v in command.items() if v is not None})
         profile = case.model_dump(include=set(RETURN_PROFILE_FIELDS), exclude_unset=True)
         check_return_profile(case.programme, profile, today=today)
     except ValidationError as exc:
-        problems += _problems_of(exc)
+        problems += [problem for problem in _problems_of(exc) if problem.column not in unread]
     except (ReturnProfileNotApplicable, ReturnDateInFuture) as refused:
         field = str(refused.context.get("pointer", "")).removeprefix("#/") or None
         problems.append(RowProblem(field, refused.code, refused.detail))
