@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from case_service.settings import Settings
-from case_service.unit_of_work import CaseOpeningWork, CaseUnitOfWork
+from case_service.unit_of_work import CaseUnitOfWork
 from casebridge_common.access import Purpose
 from casebridge_common.auth import Principal, Scope, requires
 
@@ -13,12 +13,7 @@ async def _uow(request: Request) -> CaseUnitOfWork:  # async: a plain function w
     return CaseUnitOfWork(request.state.sessions, kek=settings.key_encryption_key())
 
 
-async def _opening(request: Request) -> CaseOpeningWork:
-    return CaseOpeningWork(request.state.engine)
-
-
 UoW = Annotated[CaseUnitOfWork, Depends(_uow)]
-Opening = Annotated[CaseOpeningWork, Depends(_opening)]
 CasesRead = Annotated[Principal, requires(Scope.CASES_READ, office=True)]
 CasesWrite = Annotated[Principal, requires(Scope.CASES_WRITE, office=True)]
 PurposeParam = Annotated[
