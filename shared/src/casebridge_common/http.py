@@ -4,15 +4,17 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import Header, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Column, DateTime, Integer, func, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,26 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # "METHOD /path" of the request being handled; set by the app shell's middleware (casebridge_common.app).
 REQUEST_TARGET: ContextVar[str] = ContextVar("casebridge_request_target", default="")
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _written_as(kind: str, form: str) -> BeforeValidator:
+    def check(value: object) -> object:
+        if (isinstance(value, int | float) and not isinstance(value, bool)) or (
+            isinstance(value, str) and _NUMBER.fullmatch(value)
+        ):
+            raise PydanticCustomError(f"{kind}_type", f"Input should be a valid {kind} written {form}, not a number")
+        return value
+
+    return BeforeValidator(check)
+
+
+# Dates and times of requests are ISO 8601 text. Pydantic also reads a number (or a numeric string) as seconds
+# since 1970, so `"born_on": 0` was 1 January 1970; these refuse it as a wrong type (422), like any other.
+IsoDate = Annotated[date, _written_as("date", "YYYY-MM-DD")]
+IsoDateTime = Annotated[datetime, _written_as("datetime", "in ISO 8601 (2026-12-02T09:30:00Z)")]
 
 
 class Page(BaseModel, Generic[T]):

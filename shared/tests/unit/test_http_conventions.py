@@ -1,9 +1,18 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
-from casebridge_common.http import Cursor, InvalidCursor, page_of, require_if_match, time_and_id
+from casebridge_common.http import (
+    Cursor,
+    InvalidCursor,
+    IsoDate,
+    IsoDateTime,
+    page_of,
+    require_if_match,
+    time_and_id,
+)
 from casebridge_common.problems import PreconditionFailed, PreconditionRequired
 
 QUERY = {"programme": "return_reintegration", "office": "de-berlin"}
@@ -49,3 +58,18 @@ def test_a_time_and_id_cursor_decodes_to_its_keyset_position() -> None:
     for bad in (["yesterday", "x"], ["2026-12-01T10:00:00+00:00"], [1, 2, 3]):
         with pytest.raises(InvalidCursor):
             time_and_id(bad)
+
+
+def test_dates_and_times_are_read_from_iso_text_only() -> None:
+    dates, times = TypeAdapter(IsoDate), TypeAdapter(IsoDateTime)
+    assert dates.validate_python("1994-03-17") == dates.validate_python(date(1994, 3, 17)) == date(1994, 3, 17)
+    assert times.validate_python("2026-12-02T09:30:00Z") == datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    assert dates.json_schema() == {"type": "string", "format": "date"}
+    assert times.json_schema() == {"type": "string", "format": "date-time"}
+    for number in (0, 86400, 1.5e9, "0", " 1994 ", "-12.5", "1e9"):
+        for adapter, kind in ((dates, "date_type"), (times, "datetime_type")):
+            with pytest.raises(ValidationError) as refused:
+                adapter.validate_python(number)
+            assert refused.value.errors()[0]["type"] == kind
+    with pytest.raises(ValidationError):
+        dates.validate_python(True)

@@ -238,6 +238,8 @@ async def test_a_bad_update_changes_nothing(client: httpx.AsyncClient, token: To
     headers = {**office(token), "If-Match": '"1"'}
     for body, status in [
         ({"born_on": "2999-01-01"}, 422),
+        ({"born_on": 0}, 422),  # not 1 January 1970
+        ({"born_on": "86400"}, 422),
         ({"given_name": None}, 422),
         ({}, 422),
         ({"nickname": "Mari"}, 422),
@@ -638,3 +640,15 @@ async def test_a_case_update_refuses_bad_input_and_strangers(client: httpx.Async
     )
     assert (stranger.status_code, stranger.json()["code"]) == (404, "case-not-found")
     assert (await client.get(url, headers=office(token))).json()["version"] == 1
+
+
+async def test_a_number_for_a_date_is_a_wrong_type_not_seconds_since_1970(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    for born_on in (0, 1_000_000_000, "0", "1994"):
+        response = await client.post("/v1/beneficiaries", json={**person(), "born_on": born_on}, headers=office(token))
+        assert response.status_code == 422, (born_on, response.text)
+        assert response.json()["code"] == "validation-error"
+        [error] = response.json()["errors"]
+        assert error["pointer"] == "#/born_on"
+        assert "YYYY-MM-DD" in error["detail"]

@@ -1,11 +1,12 @@
 """Request and response bodies of the notification API."""
 
-from datetime import datetime, time
+from datetime import time
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from casebridge_common.http import IsoDateTime
 from notification_service.domain.models import Channel, DeliveryStatus, InboxKind, Language, SubscriptionStatus
 
 
@@ -40,12 +41,12 @@ class InboxItemRead(BaseModel):
     kind: InboxKind
     title: str
     case_id: UUID | None
-    created_at: datetime
-    read_at: datetime | None
-    archived_at: datetime | None
+    created_at: IsoDateTime
+    read_at: IsoDateTime | None
+    archived_at: IsoDateTime | None
     version: int
     urgent: bool = Field(default=False, description="emergency access to a case: mailed at once, no digest")
-    redacted_at: datetime | None = Field(
+    redacted_at: IsoDateTime | None = Field(
         default=None, description="the title was withheld after a consent withdrawal or an erasure"
     )
 
@@ -123,8 +124,8 @@ class SubscriptionRead(BaseModel):
     description: str | None
     status: SubscriptionStatus
     consecutive_failures: int
-    paused_at: datetime | None
-    created_at: datetime
+    paused_at: IsoDateTime | None
+    created_at: IsoDateTime
     version: int
 
 
@@ -147,14 +148,14 @@ class DeliveryRead(BaseModel):
     event_type: str
     status: DeliveryStatus
     attempts: int
-    next_attempt_at: datetime
-    last_attempt_at: datetime | None
+    next_attempt_at: IsoDateTime
+    last_attempt_at: IsoDateTime | None
     last_status_code: int | None
     last_error: str | None
-    delivered_at: datetime | None
+    delivered_at: IsoDateTime | None
     replay_of: UUID | None
-    created_at: datetime
-    redacted_at: datetime | None = Field(
+    created_at: IsoDateTime
+    redacted_at: IsoDateTime | None = Field(
         default=None, description="the event's data were removed after a consent withdrawal; never replayed"
     )
     event: dict[str, object]

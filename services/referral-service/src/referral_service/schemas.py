@@ -1,6 +1,5 @@
 """Request and response bodies of referral-service."""
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from casebridge_common.events.contracts.referral import (
     ServiceDelivered,
     Urgency,
 )
+from casebridge_common.http import IsoDateTime
 from referral_service.domain.lifecycle import ReferralStatus
 from referral_service.domain.models import (
     CapacitySource,
@@ -122,7 +122,7 @@ class Capacity(CapacityUpdate):
     model_config = ConfigDict(extra="forbid")
 
     accepting_referrals: bool
-    updated_at: datetime | None
+    updated_at: IsoDateTime | None
 
 
 class ServiceImport(BaseModel):
@@ -167,7 +167,7 @@ class ServiceRead(BaseModel):
     locations: list[LocationRead]
     distance_km: float | None = Field(default=None, description="to the nearest location, when searched by point")
     version: int
-    updated_at: datetime
+    updated_at: IsoDateTime
 
     @classmethod
     def of(cls, service: Service, locations: list[Location], distance_km: float | None = None) -> "ServiceRead":
@@ -356,16 +356,16 @@ class CancelReferral(BaseModel):
 
 
 class Deadlines(BaseModel):
-    acknowledge_due_at: datetime | None
-    first_contact_due_at: datetime | None
-    outcome_due_at: datetime | None
+    acknowledge_due_at: IsoDateTime | None
+    first_contact_due_at: IsoDateTime | None
+    outcome_due_at: IsoDateTime | None
 
 
 class Outcome(BaseModel):
     service_delivered: ServiceDelivered | None
     outcome_summary: str | None
     feedback: str | None
-    completed_at: datetime | None
+    completed_at: IsoDateTime | None
 
 
 class WithheldText(BaseModel):
@@ -402,16 +402,16 @@ class ReferralRead(BaseModel):
     cancel_reason: str | None
     outcome: Outcome
     deadlines: Deadlines
-    created_at: datetime
-    sent_at: datetime | None
-    acknowledged_at: datetime | None
-    accepted_at: datetime | None
-    declined_at: datetime | None
-    started_at: datetime | None
-    cancelled_at: datetime | None
-    expired_at: datetime | None
-    consent_withdrawn_at: datetime | None = Field(description="the consent behind it was withdrawn; sharing stopped")
-    case_closed_at: datetime | None = Field(description="the case was closed while this referral was under way")
+    created_at: IsoDateTime
+    sent_at: IsoDateTime | None
+    acknowledged_at: IsoDateTime | None
+    accepted_at: IsoDateTime | None
+    declined_at: IsoDateTime | None
+    started_at: IsoDateTime | None
+    cancelled_at: IsoDateTime | None
+    expired_at: IsoDateTime | None
+    consent_withdrawn_at: IsoDateTime | None = Field(description="the consent behind it was withdrawn; sharing stopped")
+    case_closed_at: IsoDateTime | None = Field(description="the case was closed while this referral was under way")
     fallback_service_id: str | None = Field(description="where a missed acknowledgement redirects to first")
     redirected_from_referral_id: UUID | None = Field(
         description="the referral whose missed acknowledgement this one replaces"
@@ -500,8 +500,8 @@ class DisclosureRead(BaseModel):
     categories: list[str]
     consents: dict[str, UUID] = Field(description="data category → the consent that authorised it")
     disclosed_by: str
-    disclosed_at: datetime
-    erased_at: datetime | None = Field(description="the beneficiary's data was erased: the details are gone")
+    disclosed_at: IsoDateTime
+    erased_at: IsoDateTime | None = Field(description="the beneficiary's data was erased: the details are gone")
 
     @classmethod
     def of(cls, d: Disclosure) -> "DisclosureRead":
@@ -531,7 +531,7 @@ class RedactionRead(BaseModel):
     kind: WithdrawalKind
     categories: list[str]
     referral_closed: bool = Field(description="the referral was open and moved to consent_withdrawn")
-    redacted_at: datetime
+    redacted_at: IsoDateTime
 
 
 class ReferralDisclosures(BaseModel):
@@ -585,8 +585,8 @@ class ScorecardRead(BaseModel):
     """How a provider answered the referrals sent to it in [since, until)."""
 
     organisation_id: str
-    since: datetime
-    until: datetime
+    since: IsoDateTime
+    until: IsoDateTime
     sent: int
     acknowledged: int
     accepted: int
@@ -622,7 +622,7 @@ class HsdsCapacity(BaseModel):
     unit: HsdsUnit = HsdsUnit()
     available: int | None = Field(default=None, ge=0)
     maximum: int | None = Field(default=None, ge=0)
-    updated: datetime | None = None
+    updated: IsoDateTime | None = None
 
 
 class HsdsServiceAtLocation(BaseModel):

@@ -1,10 +1,10 @@
-from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from casebridge_common.events.contracts.case import Programme
 from casebridge_common.events.contracts.scoring import Administration, ScoreKind
+from casebridge_common.http import IsoDate, IsoDateTime
 from scoring_service.domain.indicators import CaseGroupBy, GroupBy
 from scoring_service.domain.models import ConsentForm, Instrument, InterviewMode, ScheduleStatus, SurveyStatus
 
@@ -20,12 +20,12 @@ class SurveyScheduleRead(BaseModel):
     administration: Administration
     instrument: Instrument
     status: ScheduleStatus
-    opens_on: date | None = None
-    due_on: date
-    created_at: datetime
+    opens_on: IsoDate | None = None
+    due_on: IsoDate
+    created_at: IsoDateTime
     survey_id: UUID | None = None
-    completed_at: datetime | None = None
-    overdue_at: datetime | None = None
+    completed_at: IsoDateTime | None = None
+    overdue_at: IsoDateTime | None = None
 
 
 class InstrumentSummary(BaseModel):
@@ -37,7 +37,7 @@ class InstrumentSummary(BaseModel):
     title: str
     status: str = Field(description="`casebridge-default` is this project's default, not an official rule")
     loaded_by_organisation_id: str | None
-    loaded_at: datetime
+    loaded_at: IsoDateTime
 
 
 class InstrumentRead(InstrumentSummary):
@@ -71,7 +71,7 @@ class SubmitSurvey(BaseModel):
     instrument: Instrument
     instrument_version: str = Field(min_length=1, max_length=64)
     administration: Administration
-    interviewed_on: date
+    interviewed_on: IsoDate
     mode: InterviewMode
     consent_form: ConsentForm = Field(description="written when in person; explicit verbal consent by phone")
     interviewer_independent_of_case: bool
@@ -118,7 +118,7 @@ class ScoreRead(BaseModel):
     red_flags: list[str]
     previous_score_id: UUID | None
     change: dict[str, float | None] | None = Field(description="this score minus the previous administration's")
-    computed_at: datetime
+    computed_at: IsoDateTime
 
 
 class SurveyRead(BaseModel):
@@ -131,12 +131,12 @@ class SurveyRead(BaseModel):
     instrument_version: str
     routing_version: str | None
     status: SurveyStatus
-    interviewed_on: date
+    interviewed_on: IsoDate
     mode: InterviewMode
     consent_form: ConsentForm
     interviewer_independent_of_case: bool
     schedule_id: UUID | None
-    created_at: datetime
+    created_at: IsoDateTime
     score: ScoreRead | None = Field(default=None, description="the score under the submitted version")
     what_if_scores: list[ScoreRead] = Field(default_factory=list)
 

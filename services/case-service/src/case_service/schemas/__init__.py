@@ -1,6 +1,6 @@
 """Request and response bodies of the case API."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -28,6 +28,7 @@ from case_service.domain.stages import Attestation, ClosureStartReason, Reassess
 from case_service.schemas.access import Withheld
 from case_service.schemas.people import BeneficiaryDetails, Contact, Country, IdentityDocument, ScriptName
 from casebridge_common.events.contracts.case import ModeOfReturn, Programme
+from casebridge_common.http import IsoDate, IsoDateTime
 
 
 class RegisterBeneficiary(BeneficiaryDetails):
@@ -64,7 +65,7 @@ class RegisterBeneficiary(BeneficiaryDetails):
     given_name: str = Field(min_length=1, max_length=200, description="the primary name, in Latin script")
     family_name: str = Field(min_length=1, max_length=200)
     sex: Sex
-    born_on: date
+    born_on: IsoDate
     born_on_is_estimated: bool = False
     nationality: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     confirm_not_duplicate: bool = Field(
@@ -80,7 +81,7 @@ class BeneficiaryRead(BaseModel):
     given_name: str | None = None
     family_name: str | None = None
     sex: Sex | None = None
-    born_on: date | None = None
+    born_on: IsoDate | None = None
     born_on_is_estimated: bool | None = None
     nationality: str | None = None
     names: list[ScriptName] | None = None
@@ -92,7 +93,7 @@ class BeneficiaryRead(BaseModel):
     country_of_resettlement: str | None = None
     current_location: str | None = None
     registering_office_id: str
-    registered_at: datetime
+    registered_at: IsoDateTime
     version: int
     withheld: list[Withheld] = Field(default_factory=list, description="categories the caller may not see")
 
@@ -169,9 +170,9 @@ class CaseRead(BaseModel):
     owner_office_id: str
     owner_organisation_id: str | None
     assigned_worker: str | None
-    opened_at: datetime
+    opened_at: IsoDateTime
     version: int
-    stage_changed_at: datetime | None
+    stage_changed_at: IsoDateTime | None
     held_from_stage: Stage | None
     hold_reason: str | None = None
     health_track: TrackStage | None = None
@@ -205,7 +206,7 @@ class CloseCase(_Command):
     closure_reason: ClosureReason
     closure_type: ClosureType
     early_exit_reason: Text | None = None
-    exit_interview_on: date | None = None
+    exit_interview_on: IsoDate | None = None
     closing_assessment: Text | None = None
     plan_review: Text | None = None
     hand_off: Text | None = Field(default=None, description="onward referrals for a warm hand-off")
@@ -260,7 +261,7 @@ class VulnerabilityScreening(_Command):
     vulnerability_nature: list[VulnerabilityNature] = Field(default_factory=list, max_length=2)
     requires_immediate_intervention: bool = False
     requires_long_term_response: bool = False
-    followup_screening_due_on: date | None = None
+    followup_screening_due_on: IsoDate | None = None
     shared_with_origin_consent: bool = False
     notes: Text | None = None
 
@@ -319,12 +320,12 @@ class RiskAssessment(_Command):
     mitigation: Text
     security_plan: Text
     responsible: Name
-    review_on: date | None = None
+    review_on: IsoDate | None = None
 
 
 class BestInterestsDetermination(_Command):
     kind: Literal[AssessmentKind.BEST_INTERESTS_DETERMINATION]
-    determined_on: date
+    determined_on: IsoDate
     decision: BestInterestsDecision
     child_views_recorded: bool
     reference: Name
@@ -354,7 +355,7 @@ class AssessmentRead(BaseModel):
     )
     erased: bool = Field(default=False, description="the person's data was erased on request: the findings are gone")
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: IsoDateTime
     withheld: list[Withheld] = Field(default_factory=list)
 
 
@@ -426,7 +427,7 @@ class CommunityMember(_Command):
 
 class Signature(_Command):
     name: Name
-    signed_on: date
+    signed_on: IsoDate
 
 
 class PlanContent(_Command):
@@ -449,7 +450,7 @@ class PlanContent(_Command):
     estimated_duration_months: int | None = Field(default=None, ge=1, le=60)
     exit_strategy: Text | None = None
     mainstream_transition: Text | None = None
-    done_on: date | None = None
+    done_on: IsoDate | None = None
     done_in: Name | None = None
     returnee_signature: Signature | None = None
     staff_or_partner_signature: Signature | None = None
@@ -497,9 +498,9 @@ class PlanRead(BaseModel):
     content: dict[str, object] | None = Field(default=None, description="null when `reintegration_plan` is withheld")
     grant_total: float | None = Field(default=None, description="null when `financial_payments` is withheld")
     drafted_by: str
-    drafted_at: datetime
+    drafted_at: IsoDateTime
     approved_by: str | None
-    approved_at: datetime | None
+    approved_at: IsoDateTime | None
     withheld: list[Withheld] = Field(default_factory=list)
 
 
@@ -523,19 +524,19 @@ class ClosureRead(BaseModel):
     closure_reason: ClosureReason
     closure_type: ClosureType
     early_exit_reason: str | None = None
-    exit_interview_on: date | None
+    exit_interview_on: IsoDate | None
     closing_assessment: str | None = None
     plan_review: str | None = None
     hand_off: str | None = None
     best_interests_determination_reference: str | None = None
     closed_by: str
-    closed_at: datetime
+    closed_at: IsoDateTime
     withheld: list[Withheld] = Field(default_factory=list)
 
 
 class PlanTranche(_Command):
     amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
-    due_on: date
+    due_on: IsoDate
 
 
 class AddAssistance(_Command):
@@ -582,7 +583,7 @@ class RecordDelivery(_Command):
     )
 
     tranche_number: int = Field(ge=1)
-    delivered_on: date
+    delivered_on: IsoDate
 
 
 class CloseAssistance(_Command):
@@ -598,8 +599,8 @@ class CloseAssistance(_Command):
 class TrancheRead(BaseModel):
     number: int
     amount: Decimal
-    due_on: date
-    delivered_on: date | None
+    due_on: IsoDate
+    delivered_on: IsoDate | None
 
 
 class AssistanceRead(BaseModel):
@@ -613,7 +614,7 @@ class AssistanceRead(BaseModel):
     provider: str | None = None
     status: AssistanceStatus
     tranches: list[TrancheRead] | None = None
-    created_at: datetime
+    created_at: IsoDateTime
     version: int | None = Field(
         default=None,
         description="moves on with each delivered tranche and with the closure (a sync push names it); null when "
@@ -642,5 +643,5 @@ class NoteRead(BaseModel):
     is_confidential: bool
     erased: bool = Field(default=False, description="the person's data was erased on request: the body is gone")
     author: str
-    written_at: datetime
+    written_at: IsoDateTime
     withheld: list[Withheld] = Field(default_factory=list)

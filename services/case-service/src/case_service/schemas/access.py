@@ -1,14 +1,13 @@
 """Bodies of the access endpoints (shares, break-glass, disclosure preview) and the `withheld` list every
 projected read carries."""
 
-from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from casebridge_common.access import DataCategory, Purpose, Reason, ShareMode
-from casebridge_common.http import Page
+from casebridge_common.http import IsoDateTime, Page
 
 T = TypeVar("T")
 BREAK_GLASS_MIN_JUSTIFICATION = 20
@@ -39,7 +38,7 @@ class ShareCase(BaseModel):
 
     office_id: str = Field(min_length=1, max_length=200)
     mode: ShareMode
-    expires_at: datetime | None = Field(default=None, description="the share ends by itself then (RFC 3339, UTC)")
+    expires_at: IsoDateTime | None = Field(default=None, description="the share ends by itself then (RFC 3339, UTC)")
 
 
 class ShareRead(BaseModel):
@@ -50,9 +49,9 @@ class ShareRead(BaseModel):
     office_id: str
     mode: ShareMode
     granted_by: str
-    granted_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    granted_at: IsoDateTime
+    expires_at: IsoDateTime | None
+    revoked_at: IsoDateTime | None
     active: bool
 
 
@@ -77,8 +76,8 @@ class BreakGlassRead(BaseModel):
     subject: str
     office_id: str | None
     justification: str
-    granted_at: datetime
-    expires_at: datetime
+    granted_at: IsoDateTime
+    expires_at: IsoDateTime
 
 
 class DisclosedCategory(BaseModel):

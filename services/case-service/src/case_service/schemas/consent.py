@@ -1,6 +1,5 @@
 """Request and response bodies of the consent and compliance API."""
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
@@ -11,6 +10,7 @@ from pydantic.config import JsonDict
 from case_service.domain.consent import ConsentMethod, HolderState, WithdrawalChannel, WithdrawalStatus
 from casebridge_common.access import ConsentStatus, DataCategory, GivenBy, Purpose
 from casebridge_common.events.contracts.consent import ScopeTerms, WithdrawalKind
+from casebridge_common.http import IsoDateTime
 
 _SCOPE_EXAMPLE: JsonDict = {
     "data_categories": ["identity_biodata", "contact", "skills_employment"],
@@ -66,8 +66,8 @@ class GiveConsent(BaseModel):
     notice_version: str = Field(min_length=1, max_length=200, description="the plain-language notice shown (R-C3)")
     evidence_ref: str | None = Field(default=None, max_length=500, description="the signed form or audio note")
     scopes: list[ConsentScope] = Field(min_length=1, max_length=50)
-    valid_from: datetime | None = Field(default=None, description="defaults to now")
-    valid_until: datetime | None = Field(default=None, description="open-ended when absent")
+    valid_from: IsoDateTime | None = Field(default=None, description="defaults to now")
+    valid_until: IsoDateTime | None = Field(default=None, description="open-ended when absent")
 
 
 class RenewConsent(BaseModel):
@@ -84,7 +84,7 @@ class RenewConsent(BaseModel):
         },
     )
 
-    valid_until: datetime | None = Field(description="the end of the new period; null for open-ended")
+    valid_until: IsoDateTime | None = Field(description="the end of the new period; null for open-ended")
     method: ConsentMethod | None = Field(default=None, description="how it was renewed; defaults to the old method")
     notice_version: str | None = Field(default=None, min_length=1, max_length=200)
     evidence_ref: str | None = Field(default=None, max_length=500)
@@ -180,13 +180,13 @@ class ConsentRead(BaseModel):
     notice_version: str
     evidence_ref: str | None
     scopes: list[ScopeTerms]
-    valid_from: datetime
-    valid_until: datetime | None
+    valid_from: IsoDateTime
+    valid_until: IsoDateTime | None
     supersedes: UUID | None
     recorded_by: str
     recorded_by_office_id: str
-    recorded_at: datetime
-    withdrawn_at: datetime | None
+    recorded_at: IsoDateTime
+    withdrawn_at: IsoDateTime | None
     withdrawal_channel: WithdrawalChannel | None
     version: int
 
@@ -208,8 +208,8 @@ class ReceiptRecipients(BaseModel):
 
 
 class ReceiptValidity(BaseModel):
-    valid_from: datetime
-    valid_until: datetime | None
+    valid_from: IsoDateTime
+    valid_until: IsoDateTime | None
 
 
 class ReceiptLinks(BaseModel):
@@ -276,8 +276,8 @@ class ConsentReceipt(BaseModel):
     consent_id: UUID
     consent_version: int
     status: ConsentStatus
-    issued_at: datetime = Field(description="when the record reached this state")
-    recorded_at: datetime
+    issued_at: IsoDateTime = Field(description="when the record reached this state")
+    recorded_at: IsoDateTime
     controller: ReceiptParty
     subject: ReceiptSubject
     given_by: GivenBy
@@ -290,7 +290,7 @@ class ConsentReceipt(BaseModel):
     recipients: ReceiptRecipients
     scopes: list[ScopeTerms]
     validity: ReceiptValidity
-    withdrawn_at: datetime | None
+    withdrawn_at: IsoDateTime | None
     withdrawal_channel: WithdrawalChannel | None
     links: ReceiptLinks
 
@@ -299,10 +299,10 @@ class HolderAcknowledgement(BaseModel):
     holder: str
     state: HolderState
     expected: bool = Field(description="false for a holder that acknowledged without being on the expected list")
-    acknowledged_at: datetime | None
+    acknowledged_at: IsoDateTime | None
     purged: int | None
     redacted: int | None
-    reported_at: datetime | None = Field(
+    reported_at: IsoDateTime | None = Field(
         description="when the missing receipt was escalated to the office's data controller (after `acknowledge_by`)"
     )
 
@@ -354,7 +354,7 @@ class WithdrawalRead(BaseModel):
     kind: WithdrawalKind
     superseded_by: UUID | None
     withdrawn_scopes: list[ScopeTerms]
-    withdrawn_at: datetime
-    acknowledge_by: datetime
+    withdrawn_at: IsoDateTime
+    acknowledge_by: IsoDateTime
     status: WithdrawalStatus
     holders: list[HolderAcknowledgement]

@@ -1,6 +1,5 @@
 """Bodies of the document endpoints."""
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -8,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from case_service.domain.documents import DocumentKind, MediaType
 from case_service.schemas.access import Withheld
+from casebridge_common.http import IsoDateTime
 
 Description = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -71,7 +71,7 @@ class DocumentRead(BaseModel):
     sha256: str = Field(description="SHA-256 of the content, hex")
     erased: bool = Field(default=False, description="the content and metadata were crypto-shredded on erasure")
     uploaded_by: str
-    uploaded_at: datetime
+    uploaded_at: IsoDateTime
     withheld: list[Withheld] = Field(default_factory=list)
 
 

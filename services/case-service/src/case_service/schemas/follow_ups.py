@@ -1,6 +1,5 @@
 """Request and response bodies of follow-up and monitoring visits."""
 
-from datetime import date, datetime
 from typing import Literal, Self
 from uuid import UUID
 
@@ -9,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from case_service.domain.follow_ups import MISSED_OUTCOMES, Schedule, VisitOutcome, VisitStatus
 from case_service.schemas.access import Withheld
 from casebridge_common.events.contracts.case import FollowUpPhase, VisitKind
+from casebridge_common.http import IsoDate, IsoDateTime
 
 _VISIT_ID = "4f5a6b7c-8d9e-4f0a-1b2c-3d4e5f6a7b8c"
 _CASE_ID = "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"
@@ -22,7 +22,7 @@ class ScheduleVisit(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"planned_on": "2026-12-15", "kind": "home_visit"}]}
     )
 
-    planned_on: date = Field(description="from today up to three years ahead")
+    planned_on: IsoDate = Field(description="from today up to three years ahead")
     kind: VisitKind
 
 
@@ -44,7 +44,7 @@ class RecordVisitOutcome(BaseModel):
     )
 
     status: Literal[VisitStatus.COMPLETED, VisitStatus.MISSED]
-    held_on: date | None = Field(default=None, description="the day the visit took place; required when completed")
+    held_on: IsoDate | None = Field(default=None, description="the day the visit took place; required when completed")
     outcome: VisitOutcome = Field(
         description="completed: how the plan stands; missed: `not_reached` or `declined_visit`"
     )
@@ -103,21 +103,21 @@ class FollowUpRead(BaseModel):
     case_id: UUID
     phase: FollowUpPhase
     schedule: Schedule = Field(description="the rule that planned the visit; `extra` for one added by hand")
-    anchor_on: date = Field(description="the day the phase started; the schedule counts from it")
-    planned_on: date
+    anchor_on: IsoDate = Field(description="the day the phase started; the schedule counts from it")
+    planned_on: IsoDate
     kind: VisitKind
     status: VisitStatus
-    held_on: date | None = None
+    held_on: IsoDate | None = None
     outcome: VisitOutcome | None = Field(default=None, description="null when `case_notes` is withheld")
     notes: str | None = Field(default=None, description="null when `case_notes` is withheld")
     psychosocial_notes: str | None = Field(default=None, description="null when `psychosocial_notes` is withheld")
     is_overdue: bool = Field(description="still planned and reported overdue by the follow-up job")
-    overdue_at: datetime | None = None
+    overdue_at: IsoDateTime | None = None
     erased: bool = Field(default=False, description="the person's data was erased on request: the notes are gone")
     created_by: str
-    created_at: datetime
+    created_at: IsoDateTime
     recorded_by: str | None = None
-    recorded_at: datetime | None = None
+    recorded_at: IsoDateTime | None = None
     version: int
     withheld: list[Withheld] = Field(default_factory=list)
 

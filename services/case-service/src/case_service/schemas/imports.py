@@ -1,11 +1,11 @@
 """Bodies of the bulk caseload import API."""
 
-from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from case_service.domain.imports import ImportFormat, ImportStatus
+from casebridge_common.http import IsoDateTime
 
 
 class ImportUpload(BaseModel):
@@ -53,9 +53,9 @@ class ImportRead(BaseModel):
     skipped: int
     rejected: int
     ignored_columns: list[str] = Field(description="headers that map to no field of the import mapping")
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: IsoDateTime
+    started_at: IsoDateTime | None
+    finished_at: IsoDateTime | None
 
 
 class RowProblemRead(BaseModel):

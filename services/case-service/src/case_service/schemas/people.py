@@ -1,7 +1,6 @@
 """Request and response bodies of a beneficiary's details and of households."""
 
 import re
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Self
 from uuid import UUID
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from case_service.domain.models import Sex
 from case_service.domain.people import Relationship, ReturnConfiguration
 from case_service.schemas.access import Withheld
+from casebridge_common.http import IsoDate, IsoDateTime
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 or 639-3")]
@@ -96,8 +96,8 @@ class IdentityDocument(_Strict):
     document_type: DocumentType
     number: str = Field(min_length=1, max_length=64)
     issuing_country: Country
-    issued_on: date | None = None
-    expires_on: date | None = None
+    issued_on: IsoDate | None = None
+    expires_on: IsoDate | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
@@ -161,7 +161,7 @@ class UpdateBeneficiary(_Strict):
     given_name: PersonName | None = None
     family_name: PersonName | None = None
     sex: Sex | None = None
-    born_on: date | None = None
+    born_on: IsoDate | None = None
     born_on_is_estimated: bool | None = None
     nationality: Country | None = None
     names: list[ScriptName] | None = Field(default=None, max_length=10)
@@ -195,7 +195,7 @@ class ExternalGuardian(_Strict):
     relationship: str = Field(min_length=1, max_length=100, examples=["legal_guardian", "aunt"])
     appointing_authority: str | None = Field(default=None, max_length=200)
     decision_reference: str | None = Field(default=None, max_length=200)
-    appointed_on: date | None = None
+    appointed_on: IsoDate | None = None
 
 
 class Guardian(_Strict):
@@ -314,6 +314,6 @@ class HouseholdRead(BaseModel):
         "its members, only the members whose case it may see with `household` (a guardian it may not see is left "
         "out of `guardian`)",
     )
-    created_at: datetime
+    created_at: IsoDateTime
     version: int
     withheld: list[Withheld] = Field(default_factory=list, description="categories the caller may not see")

@@ -1,6 +1,5 @@
 """Request and response bodies of the data-subject rights API: erasure, legal holds, the access report."""
 
-from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from case_service.domain.models import Sex
 from case_service.domain.stages import Stage
 from casebridge_common.access import ConsentStatus, GivenBy
 from casebridge_common.events.contracts.case import FollowUpPhase, Programme, VisitKind
+from casebridge_common.http import IsoDate, IsoDateTime
 
 
 class RequestErasure(BaseModel):
@@ -58,7 +58,7 @@ class ErasureRead(BaseModel):
     requested_by: str
     requested_by_office_id: str
     case_ids: list[UUID]
-    erased_at: datetime
+    erased_at: IsoDateTime
 
 
 class PlaceLegalHold(BaseModel):
@@ -84,9 +84,9 @@ class LegalHoldRead(BaseModel):
     authority_reference: str | None
     placed_by: str
     placed_by_office_id: str
-    placed_at: datetime
+    placed_at: IsoDateTime
     released_by: str | None
-    released_at: datetime | None
+    released_at: IsoDateTime | None
 
 
 class BeneficiaryRecord(BaseModel):
@@ -96,12 +96,12 @@ class BeneficiaryRecord(BaseModel):
     given_name: str
     family_name: str
     sex: Sex
-    born_on: date
+    born_on: IsoDate
     born_on_is_estimated: bool
     nationality: str
     registering_office_id: str
     registering_organisation_id: str | None
-    registered_at: datetime
+    registered_at: IsoDateTime
 
 
 class AssessmentRecord(BaseModel):
@@ -112,7 +112,7 @@ class AssessmentRecord(BaseModel):
     data: dict[str, object] | None = Field(description="null when erased or withheld from this report")
     erased: bool = Field(description="sealed under the person's destroyed key: unreadable for good")
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: IsoDateTime
 
 
 class NoteRecord(BaseModel):
@@ -121,7 +121,7 @@ class NoteRecord(BaseModel):
     is_confidential: bool
     erased: bool
     author: str
-    written_at: datetime
+    written_at: IsoDateTime
 
 
 class PlanRecord(BaseModel):
@@ -133,9 +133,9 @@ class PlanRecord(BaseModel):
     drafted_in: DraftedIn
     content: dict[str, object]
     drafted_by: str
-    drafted_at: datetime
+    drafted_at: IsoDateTime
     approved_by: str | None
-    approved_at: datetime | None
+    approved_at: IsoDateTime | None
 
 
 class AssistanceRecord(BaseModel):
@@ -150,7 +150,7 @@ class AssistanceRecord(BaseModel):
     provider: str | None
     status: AssistanceStatus
     tranches: list[dict[str, str | int | None]]
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class DocumentRecord(BaseModel):
@@ -166,30 +166,30 @@ class DocumentRecord(BaseModel):
     sha256: str
     erased: bool
     uploaded_by: str
-    uploaded_at: datetime
+    uploaded_at: IsoDateTime
     deleted_by: str | None = None
-    deleted_at: datetime | None = None
+    deleted_at: IsoDateTime | None = None
 
 
 class FollowUpRecord(BaseModel):
     id: UUID
     phase: FollowUpPhase
     schedule: Schedule
-    anchor_on: date
-    planned_on: date
+    anchor_on: IsoDate
+    planned_on: IsoDate
     kind: VisitKind
     status: VisitStatus
-    held_on: date | None = None
+    held_on: IsoDate | None = None
     outcome: VisitOutcome | None = Field(default=None, description="null when not recorded or withheld")
     notes: str | None = Field(default=None, description="null when erased or withheld from this report")
     psychosocial_notes: str | None = None
     is_overdue: bool
-    overdue_at: datetime | None = None
+    overdue_at: IsoDateTime | None = None
     erased: bool
     created_by: str
-    created_at: datetime
+    created_at: IsoDateTime
     recorded_by: str | None = None
-    recorded_at: datetime | None = None
+    recorded_at: IsoDateTime | None = None
     version: int
 
 
@@ -198,7 +198,7 @@ class CaseRecord(BaseModel):
     programme: Programme
     stage: Stage
     owner_office_id: str
-    opened_at: datetime
+    opened_at: IsoDateTime
     assessments: list[AssessmentRecord]
     plans: list[PlanRecord]
     notes: list[NoteRecord]
@@ -213,7 +213,7 @@ class WithdrawalRecord(BaseModel):
     id: UUID
     kind: str
     withdrawn_scopes: list[dict[str, object]]
-    withdrawn_at: datetime
+    withdrawn_at: IsoDateTime
 
 
 class ConsentHistoryRecord(BaseModel):
@@ -231,13 +231,13 @@ class ConsentHistoryRecord(BaseModel):
     notice_version: str
     evidence_ref: str | None
     scopes: list[dict[str, object]]
-    valid_from: datetime
-    valid_until: datetime | None
+    valid_from: IsoDateTime
+    valid_until: IsoDateTime | None
     supersedes: UUID | None
     recorded_by: str
     recorded_by_office_id: str
-    recorded_at: datetime
-    withdrawn_at: datetime | None
+    recorded_at: IsoDateTime
+    withdrawn_at: IsoDateTime | None
     withdrawal_channel: str | None
     withdrawals: list[WithdrawalRecord]
 
@@ -251,8 +251,8 @@ class Disclosure(BaseModel):
     recipient_organisation_id: str | None
     categories: list[str]
     purpose: str | None
-    at: datetime
-    until: datetime | None = Field(default=None, description="when a share or referral ended, if it has")
+    at: IsoDateTime
+    until: IsoDateTime | None = Field(default=None, description="when a share or referral ended, if it has")
     basis: str | None = Field(description="the consent (or share, referral, grant) id that authorised it")
     status: str | None = None
 
@@ -305,7 +305,7 @@ class AccessReport(BaseModel):
     )
 
     beneficiary_id: UUID
-    generated_at: datetime
+    generated_at: IsoDateTime
     generated_by: str
     generated_by_office_id: str
     beneficiary: BeneficiaryRecord

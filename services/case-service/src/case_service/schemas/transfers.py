@@ -1,6 +1,5 @@
 """Request and response bodies of cross-border case transfers."""
 
-from datetime import datetime
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -10,6 +9,7 @@ from case_service.domain.transfers import CaseTransfer, TransferStatus
 from case_service.schemas import AssessmentRead, AssistanceRead, BeneficiaryRead, NoteRead, PlanRead
 from casebridge_common.access import DataCategory, Purpose
 from casebridge_common.events.contracts.case import Programme
+from casebridge_common.http import IsoDateTime
 
 _OFFICE = r"^[a-z0-9][a-z0-9-]{1,62}$"
 PREVIEW_NOTES = 50
@@ -105,12 +105,12 @@ class TransferRead(BaseModel):
     to_country: str
     status: TransferStatus
     proposed_by: str
-    proposed_at: datetime
-    remind_at: datetime
-    reminded_at: datetime | None
-    respond_by: datetime
+    proposed_at: IsoDateTime
+    remind_at: IsoDateTime
+    reminded_at: IsoDateTime | None
+    respond_by: IsoDateTime
     decided_by: str | None
-    decided_at: datetime | None
+    decided_at: IsoDateTime | None
     reason: str | None
     manifest: ManifestRead
     version: int
@@ -128,7 +128,7 @@ class CaseSummary(BaseModel):
     id: UUID
     programme: Programme
     stage: Stage
-    opened_at: datetime
+    opened_at: IsoDateTime
     owner_office_id: str
 
 

@@ -1,12 +1,22 @@
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from casebridge_common.db import utc_now
 from casebridge_common.events.contracts.referral import ServiceCategory
-from casebridge_common.http import DEFAULT_LIMIT, Cursor, CursorParam, IfMatch, LimitParam, Page, etag, page_of
+from casebridge_common.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    CursorParam,
+    IfMatch,
+    IsoDateTime,
+    LimitParam,
+    Page,
+    etag,
+    page_of,
+)
 from casebridge_common.problems import problems
 from referral_service.api.dependencies import DirectoryRead, DirectoryWrite, UoW
 from referral_service.domain.errors import ServiceNotFound
@@ -154,8 +164,8 @@ async def provider_scorecard(
     organisation_id: str,
     uow: UoW,
     who: DirectoryRead,
-    since: Annotated[datetime | None, Query(description="start of the period (default: 90 days ago)")] = None,
-    until: Annotated[datetime | None, Query(description="end of the period, exclusive (default: now)")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="start of the period (default: 90 days ago)")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="end of the period, exclusive (default: now)")] = None,
 ) -> ScorecardRead:
     """Partner scorecard: acknowledgement, acceptance and completion rates and median times of the referrals
     sent to this organisation in the period, and how many acknowledgement and outcome deadlines it missed."""

@@ -1,12 +1,12 @@
 import csv
 import io
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from casebridge_common.auth import Principal, Scope, requires
 from casebridge_common.events.contracts.case import Programme
+from casebridge_common.http import IsoDate
 from casebridge_common.problems import problems
 from scoring_service.api.dependencies import UoW
 from scoring_service.domain.indicators import CaseGroupBy, GroupBy
@@ -29,10 +29,10 @@ CaseGroupByParam = Annotated[
     Query(description="disaggregate by these facts; the cohort is the quarter of return; `undisclosed` as above"),
 ]
 FromParam = Annotated[
-    date | None, Query(description="the first day of a calendar quarter (422 `indicator-period-not-quarterly`)")
+    IsoDate | None, Query(description="the first day of a calendar quarter (422 `indicator-period-not-quarterly`)")
 ]
 ToParam = Annotated[
-    date | None, Query(description="the last day of a calendar quarter (422 `indicator-period-not-quarterly`)")
+    IsoDate | None, Query(description="the last day of a calendar quarter (422 `indicator-period-not-quarterly`)")
 ]
 MinimumParam = Annotated[
     int | None, Query(ge=2, description="suppress cells below this count; never below the service's minimum")
