@@ -46,48 +46,52 @@ def test_a_new_case_reaches_the_inbox_and_marking_it_read_lowers_the_unread_coun
 
     [item] = eventually(case_item, what="the case_opened inbox item")
     assert (item["office_id"], item["read_at"]) == ("de-berlin", None)
-    before, cursor = _quiet_snapshot(api, inbox)
+    # Other tests and jobs add Berlin items meanwhile. The delta feed tells every item's state, so the counts
+    # must equal the unread items it shows, at a moment nothing changed between reading the two.
+    state: dict[str, dict[str, Any]] = {}
+    cursor = _quiet_counts(api, inbox, state, None)
+    assert _is_unread(state[item["id"]])
 
     etag = api.get(f"/v1/inbox/{item['id']}", headers=inbox).headers["ETag"]
     read = api.patch(f"/v1/inbox/{item['id']}", json={"read": True}, headers={**inbox, "If-Match": etag})
     assert read.status_code == 200, read.text
-    # Other tests and jobs may add Berlin items meanwhile: the delta feed says exactly which arrived, as long as
-    # nothing arrives between reading it and reading the counts (else read both again).
-    changed, cursor = _drain(api, inbox, cursor)
-    while True:
-        after = api.get("/v1/inbox/unread-counts", headers=inbox).json()
-        more, cursor = _drain(api, inbox, cursor)
-        if not more:
-            break
-        changed += more
-    latest = {c["id"]: c for c in changed}  # an item changed twice is in both reads
-    arrived = [
-        c for c in latest.values() if c["id"] != item["id"] and c["read_at"] is None and c["archived_at"] is None
-    ]
-    assert after["total"] == before["total"] - 1 + len(arrived)
-    assert any(c["id"] == item["id"] and c["read_at"] is not None for c in changed)
+    _quiet_counts(api, inbox, state, cursor)
+    assert state[item["id"]]["read_at"] is not None  # and the counts no longer count it
 
 
-def _quiet_snapshot(api: httpx.Client, headers: dict[str, str]) -> tuple[dict[str, Any], str]:
-    """The unread counts with a delta cursor that matches them: nothing changed between the two reads."""
-    _, cursor = _drain(api, headers, None)
-    while True:
+def _is_unread(item: dict[str, Any]) -> bool:
+    return item["read_at"] is None and item["archived_at"] is None
+
+
+def _quiet_counts(
+    api: httpx.Client, headers: dict[str, str], state: dict[str, dict[str, Any]], cursor: str | None
+) -> str:
+    """Bring `state` (item id → the item as the delta feed last showed it) up to date from `cursor`, and check
+    the unread counts against it: read both again until nothing changed between them. Returns the new cursor."""
+    for _ in range(30):
+        changed, cursor = _drain(api, headers, cursor)
+        state.update((c["id"], c) for c in changed)
         counts = api.get("/v1/inbox/unread-counts", headers=headers).json()
-        changed, after = _drain(api, headers, cursor)
+        changed, cursor = _drain(api, headers, cursor)
+        state.update((c["id"], c) for c in changed)
         if not changed:
-            return counts, after
-        cursor = after
+            unread = [c for c in state.values() if _is_unread(c)]
+            assert counts["total"] == len(unread)
+            assert counts["by_kind"].get("case_opened", 0) == sum(c["kind"] == "case_opened" for c in unread)
+            return cursor
+    raise AssertionError("the inbox kept changing between reading its counts and its delta feed")
 
 
 def _drain(api: httpx.Client, headers: dict[str, str], cursor: str | None) -> tuple[list[dict[str, Any]], str]:
     items: list[dict[str, Any]] = []
-    while True:
+    for _ in range(1000):
         params: dict[str, str | int] = {"limit": 200} | ({"since": cursor} if cursor else {})
         page = api.get("/v1/inbox/changes", params=params, headers=headers).json()
         items += page["items"]
         cursor = page["next_cursor"]
         if not page["has_more"]:
             return items, cursor
+    raise AssertionError("the inbox's delta feed did not end")
 
 
 class Receiver:
