@@ -7,7 +7,7 @@ import json
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -33,11 +33,16 @@ REQUEST_TARGET: ContextVar[str] = ContextVar("casebridge_request_target", defaul
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 
+def is_a_number(value: object) -> bool:
+    """A number, or text that is one ("0", " -86400 ", "1e9"): what pydantic would read as a time in seconds."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value) is not None)
+
+
 def _written_as(kind: str, form: str) -> BeforeValidator:
     def check(value: object) -> object:
-        if (isinstance(value, int | float) and not isinstance(value, bool)) or (
-            isinstance(value, str) and _NUMBER.fullmatch(value)
-        ):
+        if is_a_number(value):
             raise PydanticCustomError(f"{kind}_type", f"Input should be a valid {kind} written {form}, not a number")
         return value
 
@@ -45,9 +50,11 @@ def _written_as(kind: str, form: str) -> BeforeValidator:
 
 
 # Dates and times of requests are ISO 8601 text. Pydantic also reads a number (or a numeric string) as seconds
-# since 1970, so `"born_on": 0` was 1 January 1970; these refuse it as a wrong type (422), like any other.
+# (since 1970, or since midnight for a time of day), so `"born_on": 0` was 1 January 1970: these refuse it as a
+# wrong type (422), like any other.
 IsoDate = Annotated[date, _written_as("date", "YYYY-MM-DD")]
 IsoDateTime = Annotated[datetime, _written_as("datetime", "in ISO 8601 (2026-12-02T09:30:00Z)")]
+IsoTime = Annotated[time, _written_as("time", "HH:MM")]
 
 
 class Page(BaseModel, Generic[T]):

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from uuid import UUID
 
 import pytest
@@ -9,6 +9,7 @@ from casebridge_common.http import (
     InvalidCursor,
     IsoDate,
     IsoDateTime,
+    IsoTime,
     page_of,
     require_if_match,
     time_and_id,
@@ -73,3 +74,8 @@ def test_dates_and_times_are_read_from_iso_text_only() -> None:
             assert refused.value.errors()[0]["type"] == kind
     with pytest.raises(ValidationError):
         dates.validate_python(True)
+    times_of_day = TypeAdapter(IsoTime)
+    assert times_of_day.validate_python("22:00") == time(22, 0)
+    with pytest.raises(ValidationError) as refused:
+        times_of_day.validate_python(3600)
+    assert refused.value.errors()[0]["type"] == "time_type"

@@ -179,6 +179,8 @@ async def test_patch_changes_the_profile_under_if_match_and_the_next_week_publis
         ({"length_of_absence_years": 101}, "validation-error", "#/length_of_absence_years"),
         ({"length_of_absence_years": -0.5}, "validation-error", "#/length_of_absence_years"),
         ({"returned_on": "yesterday"}, "validation-error", "#/returned_on"),
+        ({"returned_on": 0}, "validation-error", "#/returned_on"),  # not 1 January 1970
+        ({"returned_on": "-86400"}, "validation-error", "#/returned_on"),
         ({"returned_on": IN_TWO_DAYS}, "return-date-in-future", "#/returned_on"),
     ],
 )

@@ -235,7 +235,7 @@ def test_choice_cells_are_read_as_headers_are() -> None:
     }
 
 
-@pytest.mark.parametrize("number", ["0", "34410", "1994", "86400", "34410.0"])
+@pytest.mark.parametrize("number", ["0", "34410", "1994", "86400", "34410.0", "-86400", "+86400", "1e9"])
 def test_a_number_in_a_date_column_is_refused_not_read_as_seconds_since_1970(number: str) -> None:
     assert parse_date(number) is None
     problems = validate_row({**GOOD, "born_on": number, "returned_on": number}, today=TODAY)

@@ -1,12 +1,11 @@
 """Request and response bodies of the notification API."""
 
-from datetime import time
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from casebridge_common.http import IsoDateTime
+from casebridge_common.http import IsoDateTime, IsoTime
 from notification_service.domain.models import Channel, DeliveryStatus, InboxKind, Language, SubscriptionStatus
 
 
@@ -169,8 +168,8 @@ class PreferencesRead(BaseModel):
     phone_number: str | None
     language: Language
     timezone: str
-    quiet_hours_start: time | None
-    quiet_hours_end: time | None
+    quiet_hours_start: IsoTime | None
+    quiet_hours_end: IsoTime | None
     digest: bool
     version: int
 
@@ -198,8 +197,8 @@ class SetPreferences(BaseModel):
     phone_number: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164, for SMS")
     language: Language = Language.EN
     timezone: str = Field(default="UTC", max_length=64, description="IANA name; quiet hours are local to it")
-    quiet_hours_start: time | None = Field(default=None, description="no mail from this local time…")
-    quiet_hours_end: time | None = Field(default=None, description="…until this one (may span midnight)")
+    quiet_hours_start: IsoTime | None = Field(default=None, description="no mail from this local time…")
+    quiet_hours_end: IsoTime | None = Field(default=None, description="…until this one (may span midnight)")
     digest: bool = Field(default=False, description="one mail a day (07:00 local) instead of one per event")
 
     @model_validator(mode="after")

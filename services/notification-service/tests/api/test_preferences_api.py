@@ -50,6 +50,7 @@ async def test_setting_preferences_needs_if_match_and_keeps_the_inbox_on(
         ({**EMAIL, "email_address": "not-an-address"}, "validation-error"),
         ({**EMAIL, "language": "de"}, "validation-error"),
         ({**EMAIL, "quiet_hours_start": "22:00:00"}, "validation-error"),
+        ({**EMAIL, "quiet_hours_start": 3600}, "validation-error"),  # not 01:00
         ({**EMAIL, "channels": ["pigeon"]}, "validation-error"),
         ({**EMAIL, "channels": ["sms"]}, "phone-number-required"),
         ({**EMAIL, "channels": ["sms"], "phone_number": "0151 123"}, "validation-error"),

@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel
 from case_service.domain.stages import FIRST_STAGE, Stage, is_active, stages_of
 from casebridge_common.db import empty_list, enum_type
 from casebridge_common.events.contracts.case import Programme
+from casebridge_common.http import is_a_number
 
 
 class ImportFormat(StrEnum):
@@ -225,7 +226,7 @@ def parse_date(value: str) -> str | None:
     None for a plain number: the request models would read it as seconds since 1970, but in a legacy sheet it
     is a spreadsheet's serial day number or a bare year (:data:`NUMBER_IS_NOT_A_DATE`)."""
     head = value.strip()
-    if head.replace(".", "", 1).isdigit():
+    if is_a_number(head):
         return None
     if len(head) > 10 and head[10] in " T" and head[11:].strip("0:. ") == "":
         return head[:10]

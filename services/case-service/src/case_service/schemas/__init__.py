@@ -1,6 +1,5 @@
 """Request and response bodies of the case API."""
 
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -113,7 +112,7 @@ class ReturnProfile(BaseModel):
     return_intended_duration: ReturnIntendedDuration | None = None
     host_country: Country | None = Field(default=None, description="the country returned from, ISO 3166-1 alpha-2")
     length_of_absence_years: YearsOfAbsence | None = Field(default=None, description="years abroad, 0 to 100")
-    returned_on: date | None = Field(default=None, description="the date of return; not in the future")
+    returned_on: IsoDate | None = Field(default=None, description="the date of return; not in the future")
 
 
 class OpenCase(ReturnProfile):
@@ -186,7 +185,7 @@ class CaseRead(BaseModel):
     return_intended_duration: ReturnIntendedDuration | None = None
     host_country: str | None = None
     length_of_absence_years: Decimal | None = None
-    returned_on: date | None = None
+    returned_on: IsoDate | None = None
     withheld: list[Withheld] = Field(
         default_factory=list, description="data categories the caller may not see, each with the policy's reason"
     )
