@@ -140,12 +140,15 @@ class Case(SQLModel, table=True):
 
 
 TRACK_COLUMNS = {Track.HEALTH: "health_track", Track.PDO: "pdo_track", Track.DOCUMENTS: "documents_track"}
-# what a new case holds in every column no opening sets
+# what a new case holds in every column no opening sets; a column with a default factory is set by open_case_for
 _NEW_CASE = {
     name: field.default
     for name, field in Case.model_fields.items()
     if not field.is_required() and field.default_factory is None
 }
+_SET_AT_OPENING = frozenset({"id", "vulnerability_categories"})
+if {name for name, field in Case.model_fields.items() if field.default_factory is not None} != _SET_AT_OPENING:
+    raise RuntimeError("a column of Case with a default factory must be set by open_case_for")
 _CASES = inspect(Case).class_manager
 
 
@@ -193,6 +196,8 @@ def open_case_for(
         "stage_changed_at": now,
         **(return_profile or {}),
     }
+    if not set(return_profile or {}) <= set(RETURN_PROFILE_FIELDS):
+        raise ValueError(f"not return profile fields: {sorted(set(return_profile or {}) - set(RETURN_PROFILE_FIELDS))}")
     if programme is Programme.RESETTLEMENT_INTEGRATION:
         columns.update({TRACK_COLUMNS[track]: FIRST_TRACK_STAGE[track] for track in Track})
     # Built the way SQLAlchemy builds a case it loads (an instance, its columns put in its __dict__), not through
