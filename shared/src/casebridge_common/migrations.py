@@ -27,7 +27,11 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+    # one transaction per migration: a migration that must run outside one (`CREATE INDEX CONCURRENTLY` in an
+    # `autocommit_block`) then commits only the migrations before it, each whole, never half of another
+    context.configure(
+        connection=connection, target_metadata=metadata, compare_type=True, transaction_per_migration=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -42,7 +46,7 @@ async def _run_online() -> None:
 def run_env() -> None:
     """Call from a service's migrations/env.py after importing that service's table modules."""
     if context.is_offline_mode():
-        context.configure(url=_url(), target_metadata=metadata, literal_binds=True)
+        context.configure(url=_url(), target_metadata=metadata, literal_binds=True, transaction_per_migration=True)
         with context.begin_transaction():
             context.run_migrations()
     else:

@@ -3,8 +3,7 @@ for a country few of an office's cases have walked every case of the office (431
 bench/case_service.py); with them the planner starts from the matching beneficiaries.
 
 Built `CONCURRENTLY`, outside the migration's transaction, so a live beneficiaries table keeps taking writes while
-they build. A build that fails leaves an invalid index behind: drop it (`DROP INDEX CONCURRENTLY …`) and migrate
-again.
+they build. A build that failed leaves an invalid index behind; migrating again drops it and builds it anew.
 
 Revision ID: c7b0country01
 Revises: c7a0profrev01
@@ -13,7 +12,8 @@ Create Date: 2026-12-02
 
 from collections.abc import Sequence
 
-from alembic import op
+import sqlalchemy as sa
+from alembic import context, op
 
 revision: str = "c7b0country01"
 down_revision: str | None = "c7a0profrev01"
@@ -23,11 +23,21 @@ depends_on: str | Sequence[str] | None = None
 _COLUMNS = ("country_of_origin", "country_of_return", "country_of_resettlement")
 
 
+def _invalid(index: str) -> bool:
+    found = op.get_bind().execute(
+        sa.text("SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(:index) AND NOT indisvalid"), {"index": index}
+    )
+    return found.first() is not None
+
+
 def upgrade() -> None:
     with op.get_context().autocommit_block():
         for column in _COLUMNS:
+            name = f"ix_beneficiaries_{column}"
+            if not context.is_offline_mode() and _invalid(name):  # left by a build that failed
+                op.drop_index(name, table_name="beneficiaries", postgresql_concurrently=True)
             op.create_index(
-                f"ix_beneficiaries_{column}",
+                name,
                 "beneficiaries",
                 [column],
                 postgresql_concurrently=True,
