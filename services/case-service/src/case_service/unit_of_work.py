@@ -1,3 +1,4 @@
+import asyncio
 from types import TracebackType
 from typing import Self
 
@@ -83,13 +84,15 @@ class CaseOpeningWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         # Back to the pool: its reset has no transaction to roll back. One that died meanwhile is marked closed by
-        # asyncpg, and the pool's checkout replaces it (casebridge_common.db). One left inside a transaction (this
-        # path sends single statements only, so a statement interrupted midway) is closed instead: the pool's
-        # reset rolls back through SQLAlchemy, which never saw this transaction begin.
+        # asyncpg, and the pool's checkout replaces it (casebridge_common.db). It is closed instead when a statement
+        # may have been cut off (cancelled, or the connection failed under it), or when it is left inside a
+        # transaction, which this path never begins: the pool's reset rolls back through SQLAlchemy, which would
+        # not know of one.
         pooled, self._pooled = self._pooled, None
         if pooled is not None:
             raw: asyncpg.Connection | None = pooled.driver_connection
-            if raw is not None and raw.is_in_transaction():
+            cut_off = isinstance(exc, asyncio.CancelledError | asyncpg.InterfaceError | OSError)
+            if cut_off or (raw is not None and raw.is_in_transaction()):
                 await greenlet_spawn(pooled.invalidate)
             await greenlet_spawn(pooled.close)
 

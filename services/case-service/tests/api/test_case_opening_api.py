@@ -384,3 +384,22 @@ async def test_a_connection_left_inside_a_transaction_is_not_given_to_the_next(
         assert found.beneficiary is not None
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_whose_statement_was_cancelled_is_not_given_to_the_next(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    engine = create_engine(test_db_url, pool_size=1)
+    try:
+        work = CaseOpeningWork(engine)
+        await work.__aenter__()
+        connection = work.openings._connection
+        cut = await connection.fetchval("SELECT pg_backend_pid()")
+        with pytest.raises(TimeoutError) as timed_out:
+            await asyncio.wait_for(connection.execute("SELECT pg_sleep(5)"), timeout=0.2)
+        await work.__aexit__(TimeoutError, timed_out.value, None)  # as `async with` leaves with the timeout
+        assert connection.is_closed()
+        async with CaseOpeningWork(engine) as work:
+            assert await work.openings._connection.fetchval("SELECT pg_backend_pid()") != cut
+    finally:
+        await engine.dispose()
