@@ -79,12 +79,13 @@ def _quiet_counts(
             assert counts["total"] == len(unread)
             assert counts["by_kind"].get("case_opened", 0) == sum(c["kind"] == "case_opened" for c in unread)
             return cursor
+        time.sleep(0.2)  # let a busy worker finish what it is writing
     raise AssertionError("the inbox kept changing between reading its counts and its delta feed")
 
 
 def _drain(api: httpx.Client, headers: dict[str, str], cursor: str | None) -> tuple[list[dict[str, Any]], str]:
     items: list[dict[str, Any]] = []
-    for _ in range(1000):
+    for _ in range(1000):  # a cap of 200 000 items: far more than a test stack's inbox holds
         params: dict[str, str | int] = {"limit": 200} | ({"since": cursor} if cursor else {})
         page = api.get("/v1/inbox/changes", params=params, headers=headers).json()
         items += page["items"]
