@@ -182,6 +182,9 @@ def open_case_for(
 ) -> Case:
     """A new case in its programme's first stage (a resettlement case's tracks in theirs), with the return
     profile given (checked by :func:`check_return_profile`)."""
+    profile = dict(return_profile or {})
+    if unknown := sorted(set(profile) - set(RETURN_PROFILE_FIELDS)):
+        raise ValueError(f"not return profile fields: {unknown}")
     columns: dict[str, object] = {
         **_NEW_CASE,
         "id": uuid4(),
@@ -194,10 +197,8 @@ def open_case_for(
         "assigned_worker": assigned_worker,
         "opened_at": now,
         "stage_changed_at": now,
-        **(return_profile or {}),
+        **profile,
     }
-    if not set(return_profile or {}) <= set(RETURN_PROFILE_FIELDS):
-        raise ValueError(f"not return profile fields: {sorted(set(return_profile or {}) - set(RETURN_PROFILE_FIELDS))}")
     if programme is Programme.RESETTLEMENT_INTEGRATION:
         columns.update({TRACK_COLUMNS[track]: FIRST_TRACK_STAGE[track] for track in Track})
     # Built the way SQLAlchemy builds a case it loads (an instance, its columns put in its __dict__), not through
