@@ -7,6 +7,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from pythonjsonlogger.json import JsonFormatter
 
 from casebridge_common.settings import ServiceSettings
@@ -40,18 +41,27 @@ def configure_logging(service_name: str, level: str = "INFO") -> None:
 
 
 def configure_tracing(settings: ServiceSettings) -> None:
-    """A real tracer provider always (so trace ids exist and propagate); the OTLP exporter only when enabled.
+    """A real tracer provider always (so trace ids exist and propagate), once per process: :func:`tracer_provider`."""
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        trace.set_tracer_provider(tracer_provider(settings))
 
-    The exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
+
+def tracer_provider(settings: ServiceSettings) -> TracerProvider:
+    """The service's tracer provider, with the OTLP exporter only when enabled.
+
+    The exporter reads the standard OTEL_EXPORTER_OTLP_* variables, and its sampler OTEL_TRACES_SAMPLER. Without
+    the exporter nothing would receive a recorded span: a span then records only when its caller's trace is
+    sampled (so the flag travels on unchanged); the others still carry trace and span ids, into the logs and the
+    events' traceparent, but skip building the attributes a recorded span keeps.
     """
-    if isinstance(trace.get_tracer_provider(), TracerProvider):
-        return
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
-    if settings.otel_enabled:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    resource = Resource.create({"service.name": settings.service_name})
+    if not settings.otel_enabled:
+        return TracerProvider(resource=resource, sampler=ParentBased(root=ALWAYS_OFF))
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    return provider
 
 
 def current_traceparent() -> str | None:
