@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 from case_people import BERLIN_SYSTEM, M_AND_E, PERSON
+from fastapi.responses import JSONResponse
 
 from case_service.domain.errors import OpeningRaced
 from case_service.domain.models import Sex, open_case_for
@@ -86,6 +87,18 @@ async def test_an_opening_writes_the_case_its_journal_row_events_and_audit_entry
     read = await client.get(f"/v1/cases/{case['id']}", headers=h)
     assert read.status_code == 200
     assert read.json()["opened_at"] == case["opened_at"]
+
+
+async def test_the_opening_answers_the_bytes_a_json_response_would(client: httpx.AsyncClient, token: TokenFor) -> None:
+    h = bearer(token("de-berlin-system", "case-api", ALL))
+    beneficiary = await register(client, h, consent=True)
+    body = {"beneficiary_id": beneficiary, "programme": "return_reintegration", "assigned_worker": "Amaré Ṣọlá 👩"}
+    opened = await client.post("/v1/cases", json=body, headers=h)
+    assert opened.status_code == 201, opened.text
+    assert opened.headers["content-type"] == "application/json"
+    assert opened.content == JSONResponse(opened.json()).body  # compact, and UTF-8 rather than \u escapes
+    assert opened.headers["content-length"] == str(len(opened.content))
+    assert opened.json()["assigned_worker"] == "Amaré Ṣọlá 👩"
 
 
 async def test_a_consent_withdrawn_while_the_case_opens_is_in_its_first_profile(

@@ -2,7 +2,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from pydantic_core import to_json
 
 from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
 from case_service.domain.assessments import VulnerabilityCategory
@@ -62,7 +62,10 @@ async def open_case(body: OpenCase, request: Request, who: CasesWrite, key: Idem
                 await work.commit()
             except OpeningRaced:
                 continue
-        return JSONResponse(answer, status_code=201, headers={"ETag": etag(result.version)})
+        # the same bytes as a JSONResponse of `answer` (compact, UTF-8), from pydantic's encoder
+        return Response(
+            to_json(answer), status_code=201, headers={"ETag": etag(result.version)}, media_type="application/json"
+        )
     raise CaseOpeningContended()
 
 
