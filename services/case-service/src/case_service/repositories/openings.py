@@ -187,6 +187,7 @@ class CaseOpenings:
             raise RuntimeError("add() the case before writing it")
         case, beneficiary, office_id = self._staged
         journal = [{name: getattr(e, name) for name in JOURNAL_COLUMNS} for e in journal_entries([case], (), ())]
+        columns = vars(case)  # a new case holds every column there (open_case_for), read without attribute events
         written = await self._connection.fetchval(
             _WRITE,
             beneficiary.id,
@@ -196,7 +197,7 @@ class CaseOpenings:
             to_json(
                 {
                     "idempotency_keys": [] if self._claim is None else [self._claim],
-                    "cases": {name: getattr(case, name) for name in CASE_COLUMNS},
+                    "cases": {name: columns[name] for name in CASE_COLUMNS},
                     "sync_changes": journal,
                     "monitoring_profile_pending": self._pending,
                     "outbox_messages": events,
