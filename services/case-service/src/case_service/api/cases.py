@@ -7,6 +7,7 @@ from pydantic_core import to_json
 from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
 from case_service.domain.assessments import VulnerabilityCategory
 from case_service.domain.errors import CaseOpeningContended, OpeningRaced
+from case_service.domain.models import new_case_columns
 from case_service.domain.stages import Stage
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
 from case_service.service_layer import cases
@@ -54,9 +55,7 @@ async def open_case(body: OpenCase, request: Request, who: CasesWrite, key: Idem
             if isinstance(opened, IdempotencyRecord):
                 assert claim is not None  # noqa: S101 - only a claimed key has an answer
                 return idempotent_replay(opened, claim.request_hash)
-            # a new case holds all its columns in its __dict__ (open_case_for): validating that mapping costs a
-            # seventh of reading them as the ORM's instrumented attributes
-            result = CaseRead.model_validate(vars(opened))
+            result = CaseRead.model_validate(new_case_columns(opened))
             answer = result.model_dump(mode="json")
             if claim is not None:
                 work.openings.remember(claim, status=201, body=answer)

@@ -31,7 +31,7 @@ from sqlalchemy import Table
 
 from case_service.domain.consent import ConsentRecord
 from case_service.domain.errors import OpeningRaced
-from case_service.domain.models import Case, Sex
+from case_service.domain.models import Case, Sex, new_case_columns
 from case_service.domain.monitoring import MonitoringProfilePending
 from case_service.domain.sync import SyncChange, journal_entries
 from casebridge_common.access import ConsentFacts
@@ -187,7 +187,7 @@ class CaseOpenings:
             raise RuntimeError("add() the case before writing it")
         case, beneficiary, office_id = self._staged
         journal = [{name: getattr(e, name) for name in JOURNAL_COLUMNS} for e in journal_entries([case], (), ())]
-        columns = vars(case)  # a new case holds every column there (open_case_for), read without attribute events
+        columns = new_case_columns(case)
         written = await self._connection.fetchval(
             _WRITE,
             beneficiary.id,
