@@ -5,7 +5,9 @@
 against the local PostgreSQL (`BENCH_POSTGRES_URL`, default postgresql://postgres@127.0.0.1:55432) and OIDC
 provider (`BENCH_OIDC_ISSUER`, default http://127.0.0.1:9400). It creates a scratch database, migrates it with
 case-service's Alembic history, measures, and drops it again; the stack's own databases are never touched.
-Both apps run in-process behind the same httpx ASGI client, so the client's cost is in both figures.
+Both apps run in-process behind the same httpx ASGI client, so the client's cost is in both figures; and the
+tracer provider case-service sets for the process gives the bare app's requests a server span too (FastAPI's own
+telemetry), as it would in any traced service.
 
 (a) Open-case throughput: authenticated `POST /v1/cases` through the real app (token verification, one read
     of the beneficiary and its consents, then one statement writing the case, its sync-journal row, the
