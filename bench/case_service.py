@@ -46,6 +46,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from types import ModuleType
+from typing import NamedTuple
 
 import asyncpg
 import httpx
@@ -94,6 +95,15 @@ def say(line: str) -> None:
 
 def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[18]
+
+
+class Level(NamedTuple):
+    """One number of requests in flight: each app's best round and the median of the rounds' own ratios."""
+
+    in_flight: int
+    bare_rps: float
+    case_rps: float
+    median_ratio: float
 
 
 class BareCase(BaseModel):
@@ -291,7 +301,7 @@ async def main(
         ):
             await throughput(api, "/v1/cases", bodies, 20, concurrencies[0])  # warm-up
             await throughput(floor, "/bare", bodies, 20, concurrencies[0])
-            levels: list[tuple[int, float, float, float]] = []  # in flight, best bare, best case, median round ratio
+            levels: list[Level] = []
             for concurrency in concurrencies:
                 bare_rps, case_rps = [], []
                 for round_ in range(1, rounds + 1):
@@ -302,18 +312,21 @@ async def main(
                         f"   POST /v1/cases {case_rps[-1]:7.1f} req/s   ratio {case_rps[-1] / bare_rps[-1]:.2f}"
                     )
                 paired = statistics.median(case / bare for case, bare in zip(case_rps, bare_rps, strict=True))
-                levels.append((concurrency, max(bare_rps), max(case_rps), paired))
-            for concurrency, bare_best, case_best, paired in levels:
+                levels.append(Level(concurrency, max(bare_rps), max(case_rps), paired))
+            for level in levels:
                 say(
-                    f"  {concurrency:>3} in flight: best bare {bare_best:7.1f} req/s, best POST /v1/cases"
-                    f" {case_best:7.1f} req/s, ratio {case_best / bare_best:.2f} (median round ratio {paired:.2f})"
+                    f"  {level.in_flight:>3} in flight: best bare {level.bare_rps:7.1f} req/s, best POST /v1/cases"
+                    f" {level.case_rps:7.1f} req/s, ratio {level.case_rps / level.bare_rps:.2f}"
+                    f" (median round ratio {level.median_ratio:.2f})"
                 )
-            bare_peak = max(levels, key=lambda level: level[1])
-            case_peak = max(levels, key=lambda level: level[2])
-            ratio = case_peak[2] / bare_peak[1]
+            bare_peak = max(levels, key=lambda level: level.bare_rps)
+            case_peak = max(levels, key=lambda level: level.case_rps)
+            ratio = case_peak.case_rps / bare_peak.bare_rps
             say(
-                f"  throughput: bare FastAPI + asyncpg insert {bare_peak[1]:7.1f} req/s ({bare_peak[0]} in flight)\n"
-                f"              POST /v1/cases (+ outbox, audit) {case_peak[2]:7.1f} req/s ({case_peak[0]} in flight)"
+                f"  throughput: bare FastAPI + asyncpg insert {bare_peak.bare_rps:7.1f} req/s"
+                f" ({bare_peak.in_flight} in flight)\n"
+                f"              POST /v1/cases (+ outbox, audit) {case_peak.case_rps:7.1f} req/s"
+                f" ({case_peak.in_flight} in flight)"
                 f"   ratio {ratio:.2f}  (target >= {TARGET_RATIO})  {'OK' if ratio >= TARGET_RATIO else 'MISSED'}"
             )
 
@@ -351,9 +364,9 @@ async def main(
                 )
         say("summary")
         say(
-            f"  open case: {case_peak[2]:.1f} req/s vs bare {bare_peak[1]:.1f} req/s = {ratio:.2f}"
+            f"  open case: {case_peak.case_rps:.1f} req/s vs bare {bare_peak.bare_rps:.1f} req/s = {ratio:.2f}"
             f" (target >= {TARGET_RATIO}); per level "
-            + ", ".join(f"{c} in flight {case / bare:.2f}" for c, bare, case, _ in levels)
+            + ", ".join(f"{level.in_flight} in flight {level.case_rps / level.bare_rps:.2f}" for level in levels)
         )
         for size, _, id95, _, page95, country95 in results:
             say(
