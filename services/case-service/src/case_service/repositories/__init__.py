@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, exists, func, select, tuple_, union_all, update
+from sqlalchemy import Select, bindparam, exists, func, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,6 +19,12 @@ from case_service.repositories.access import related_elsewhere
 from case_service.repositories.vault import Vault
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import Programme
+
+
+# Statements every read of a case runs, built once (a statement made per call cost more to build than to run)
+_BENEFICIARIES = select(Beneficiary).where(col(Beneficiary.id).in_(bindparam("ids", expanding=True)))
+_CASE = select(Case).where(col(Case.id) == bindparam("case_id"))
+_CASE_FOR_UPDATE = _CASE.with_for_update()
 
 
 class Beneficiaries:
@@ -58,7 +64,7 @@ class Beneficiaries:
         ids = list(set(beneficiary_ids))
         if not ids:
             return {}
-        rows = await self._session.scalars(select(Beneficiary).where(col(Beneficiary.id).in_(ids)))
+        rows = await self._session.scalars(_BENEFICIARIES, {"ids": ids})
         return {b.id: b for b in rows.all()}
 
 
@@ -71,10 +77,8 @@ class Cases:
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> Case | None:
         """Any case, unfiltered: callers decide with the access policy and answer 404 when it is not visible."""
-        query = select(Case).where(col(Case.id) == case_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self._session.scalars(query)).one_or_none()
+        query = _CASE_FOR_UPDATE if for_update else _CASE
+        return (await self._session.scalars(query, {"case_id": case_id})).one_or_none()
 
     async def of_beneficiary(self, beneficiary_id: UUID) -> list[Case]:
         query = select(Case).where(col(Case.beneficiary_id) == beneficiary_id)

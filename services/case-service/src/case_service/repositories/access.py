@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, CompoundSelect, exists, or_, select, union
+from sqlalchemy import BindParameter, ColumnElement, CompoundSelect, bindparam, exists, or_, select, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -61,6 +61,30 @@ def related_elsewhere(who: Principal, now: datetime) -> CompoundSelect[UUID]:
     )
 
 
+# What every read of a case loads for the access policy (service_layer/access.many_case_facts), built once: a
+# statement made per call cost more to build than to run. `case_ids` expands to the page's ids.
+_CASE_IDS: BindParameter[list[UUID]] = bindparam("case_ids", expanding=True)
+_ACTIVE_SHARES = (
+    select(CaseShare)
+    .where(
+        col(CaseShare.case_id).in_(_CASE_IDS),
+        col(CaseShare.revoked_at).is_(None),
+        or_(col(CaseShare.expires_at).is_(None), col(CaseShare.expires_at) > bindparam("now")),
+    )
+    .order_by(col(CaseShare.granted_at))
+)
+_ACTIVE_LINKS = (
+    select(CaseReferralLink)
+    .where(col(CaseReferralLink.case_id).in_(_CASE_IDS), col(CaseReferralLink.active).is_(True))
+    .order_by(col(CaseReferralLink.updated_at))
+)
+_ACTIVE_GRANTS = (
+    select(BreakGlassGrant)
+    .where(col(BreakGlassGrant.case_id).in_(_CASE_IDS), col(BreakGlassGrant.expires_at) > bindparam("now"))
+    .order_by(col(BreakGlassGrant.granted_at))
+)
+
+
 class Shares:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -87,12 +111,7 @@ class Shares:
         ids = list(case_ids)
         if not ids:
             return []
-        query = select(CaseShare).where(
-            col(CaseShare.case_id).in_(ids),
-            col(CaseShare.revoked_at).is_(None),
-            or_(col(CaseShare.expires_at).is_(None), col(CaseShare.expires_at) > now),
-        )
-        return list((await self._session.scalars(query.order_by(col(CaseShare.granted_at)))).all())
+        return list((await self._session.scalars(_ACTIVE_SHARES, {"case_ids": ids, "now": now})).all())
 
 
 class ReferralLinks:
@@ -125,10 +144,7 @@ class ReferralLinks:
         ids = list(case_ids)
         if not ids:
             return []
-        query = select(CaseReferralLink).where(
-            col(CaseReferralLink.case_id).in_(ids), col(CaseReferralLink.active).is_(True)
-        )
-        return list((await self._session.scalars(query.order_by(col(CaseReferralLink.updated_at)))).all())
+        return list((await self._session.scalars(_ACTIVE_LINKS, {"case_ids": ids})).all())
 
 
 class BreakGlassGrants:
@@ -143,7 +159,4 @@ class BreakGlassGrants:
         ids = list(case_ids)
         if not ids:
             return []
-        query = select(BreakGlassGrant).where(
-            col(BreakGlassGrant.case_id).in_(ids), col(BreakGlassGrant.expires_at) > now
-        )
-        return list((await self._session.scalars(query.order_by(col(BreakGlassGrant.granted_at)))).all())
+        return list((await self._session.scalars(_ACTIVE_GRANTS, {"case_ids": ids, "now": now})).all())

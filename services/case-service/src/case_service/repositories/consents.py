@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import bindparam, exists, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -19,6 +19,13 @@ from case_service.domain.consent import (
 )
 from case_service.domain.models import Beneficiary, Case
 from casebridge_common.access import ACTIVE_CONSENT, ConsentFacts
+
+# run by every read of a case (service_layer/access.many_case_facts): built once, not per call
+_RECORDS_OF_MANY = (
+    select(ConsentRecord)
+    .where(col(ConsentRecord.beneficiary_id).in_(bindparam("beneficiary_ids", expanding=True)))
+    .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
+)
 
 
 class ConsentRecords:
@@ -97,13 +104,8 @@ class ConsentRecords:
         wanted = set(beneficiary_ids)
         if not wanted:
             return {}
-        query = (
-            select(ConsentRecord)
-            .where(col(ConsentRecord.beneficiary_id).in_(wanted))
-            .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
-        )
         facts: dict[UUID, list[ConsentFacts]] = {beneficiary_id: [] for beneficiary_id in wanted}
-        for record in (await self._session.scalars(query)).all():
+        for record in (await self._session.scalars(_RECORDS_OF_MANY, {"beneficiary_ids": list(wanted)})).all():
             facts[record.beneficiary_id].append(record.to_facts())
         return {beneficiary_id: tuple(found) for beneficiary_id, found in facts.items()}
 

@@ -4,11 +4,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from case_service.domain.transfers import CaseTransfer, TransferRole, TransferStatus
+
+# run by every read of a case its owner makes (service_layer/access.reader_projection): built once, not per call
+_OF_CASE = (
+    select(CaseTransfer)
+    .where(col(CaseTransfer.case_id) == bindparam("case_id"))
+    .order_by(col(CaseTransfer.proposed_at), col(CaseTransfer.id))
+)
 
 
 class Transfers:
@@ -38,12 +45,7 @@ class Transfers:
         ).one_or_none()
 
     async def of_case(self, case_id: UUID) -> list[CaseTransfer]:
-        query = (
-            select(CaseTransfer)
-            .where(col(CaseTransfer.case_id) == case_id)
-            .order_by(col(CaseTransfer.proposed_at), col(CaseTransfer.id))
-        )
-        return list((await self._session.scalars(query)).all())
+        return list((await self._session.scalars(_OF_CASE, {"case_id": case_id})).all())
 
     async def accepted_of(self, case_ids: Iterable[UUID]) -> dict[UUID, list[CaseTransfer]]:
         """The accepted transfers of these cases (the handovers that made their owners), by case."""
