@@ -30,7 +30,7 @@ SIGNED_PLAN: dict[str, Any] = {
 CLOSURE = {
     "closure_reason": "support_duration_ended",
     "closure_type": "planned",
-    "exit_interview_on": "2027-11-02",
+    "exit_interview_on": "2026-11-02",
     "closing_assessment": "Stable income; no unmet needs",
     "hand_off": "Municipal social services",
 }
@@ -51,7 +51,13 @@ def _post(api: httpx.Client, headers: dict[str, str], path: str, body: dict[str,
 
 def walk_return_case(api: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:
     case = open_return_case(api, headers, given_name="Ibrahima")
-    case = _move(api, headers, case, to_stage="arrived", attestations=["handover_package_received_or_waived"])
+    case = _move(
+        api,
+        headers,
+        case,
+        to_stage="arrived",
+        attestations=["handover_package_received_or_waived"],
+    )
     case = _move(api, headers, case, to_stage="first_counselling", attestations=["returnee_notified_in_advance"])
     case = _move(api, headers, case, to_stage="assessment", attestations=["consent_captured"])
     _post(api, headers, f"/v1/cases/{case['id']}/assessments", {"kind": "needs", "economic": "No income"})

@@ -26,6 +26,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def stored_instant(value: str) -> datetime:
+    """An ISO 8601 timestamp as the services store them (timestamptz, UTC): ValueError for a naive one, which
+    they never write, or one whose UTC instant is outside the years 1 to 9999 (0001-01-01T00:00+14:00, say),
+    which no query could bind. For positions read back from clients, such as cursors."""
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise ValueError("a timestamp without a time zone")
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("a timestamp out of range") from None
+
+
 def empty_list() -> list[Any]:
     """``default_factory`` for list fields of table models, instead of ``list``. On every instantiation
     SQLModel has pydantic check whether the factory takes the validated data, by ``inspect.signature``: ~5 µs

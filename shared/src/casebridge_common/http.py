@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from casebridge_common.auth import Principal
+from casebridge_common.db import stored_instant
 from casebridge_common.problems import BadRequest, Invalid, PreconditionFailed, PreconditionRequired
 
 T = TypeVar("T")
@@ -100,9 +101,17 @@ def time_and_id(after: list[Any] | None) -> tuple[datetime, UUID] | None:
         return None
     try:
         at, row_id = after
-        return datetime.fromisoformat(str(at)), UUID(str(row_id))
+        return stored_instant(str(at)), UUID(str(row_id))
     except (ValueError, TypeError) as exc:
         raise InvalidCursor(parameter="cursor") from exc
+
+
+def whole_number(value: object, *, below: int = 2**31) -> int:
+    """A position of a cursor that is a count (a version, a row number): InvalidCursor for anything else, a bool,
+    a negative number, or one at or past `below` (the column's range: PostgreSQL integers by default)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < below:
+        raise InvalidCursor(parameter="cursor")
+    return value
 
 
 CursorParam = Annotated[str | None, Query(description="`next_cursor` of the previous page", max_length=2048)]

@@ -56,7 +56,15 @@ def test_a_time_and_id_cursor_decodes_to_its_keyset_position() -> None:
     at, row_id = time_and_id(["2026-12-01T10:00:00+00:00", "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"]) or (None, None)
     assert (at, row_id) == (datetime(2026, 12, 1, 10, tzinfo=UTC), UUID("7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"))
     assert time_and_id(None) is None
-    for bad in (["yesterday", "x"], ["2026-12-01T10:00:00+00:00"], [1, 2, 3]):
+    row = "7f3c2a3e-6c1b-4c53-9b0e-4a4b7f0f9a11"
+    for bad in (
+        ["yesterday", "x"],
+        ["2026-12-01T10:00:00+00:00"],
+        [1, 2, 3],
+        ["2026-12-01T10:00:00", row],  # naive: never issued
+        ["0001-01-01T00:00:00+14:00", row],  # before year 1 in UTC: no query could bind it
+        ["9999-12-31T23:59:59-10:00", row],  # after year 9999 in UTC
+    ):
         with pytest.raises(InvalidCursor):
             time_and_id(bad)
 

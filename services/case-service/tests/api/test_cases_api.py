@@ -1,5 +1,7 @@
 """The case API over HTTP: real tokens, real PostgreSQL, problem+json for every refusal."""
 
+import base64
+import json
 import uuid
 from typing import Any
 
@@ -189,3 +191,21 @@ async def test_cases_page_with_a_stable_cursor(client: httpx.AsyncClient, token:
         f"/v1/cases?limit=2&stage=referral_submission&cursor={first['next_cursor']}", headers=headers
     )
     assert (replayed.status_code, replayed.json()["code"]) == (400, "invalid-cursor")
+
+
+async def test_a_cursor_with_a_forged_position_is_400(client: httpx.AsyncClient, token: TokenFor) -> None:
+    headers = office(token, "sn-dakar-system")
+    for _ in range(2):
+        await register_and_open(client, headers)
+    issued = (await client.get("/v1/cases?limit=1", headers=headers)).json()["next_cursor"]
+    document = json.loads(base64.urlsafe_b64decode(issued + "=" * (-len(issued) % 4)))
+    row = document["a"][1]
+    for position in (
+        ["0001-01-01T00:00:00+14:00", row],
+        ["2026-01-01T00:00:00", row],
+        ["2026-01-01T00:00:00+00:00", "not-an-id"],
+        [True, row],
+    ):
+        forged = base64.urlsafe_b64encode(json.dumps({"a": position, "q": document["q"]}).encode()).decode()
+        response = await client.get("/v1/cases", params={"limit": 1, "cursor": forged}, headers=headers)
+        assert (response.status_code, response.json()["code"]) == (400, "invalid-cursor"), position

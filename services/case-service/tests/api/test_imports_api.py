@@ -1,7 +1,9 @@
 """Bulk import over HTTP with a real CSV and a real XLSX, processed by the worker's own job on real PostgreSQL."""
 
+import base64
 import csv
 import io
+import json
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -129,6 +131,12 @@ async def test_a_csv_caseload_imports_good_rows_reports_bad_ones_and_a_rerun_dup
     )
     assert [r["row_number"] for r in rest.json()["items"]] == [8]
     assert rest.json()["next_cursor"] is None
+    issued = first["next_cursor"]
+    document = json.loads(base64.urlsafe_b64decode(issued + "=" * (-len(issued) % 4)))
+    for position in ([True], [2**31], [-1], ["6"], [6, 7]):
+        forged = base64.urlsafe_b64encode(json.dumps({"a": position, "q": document["q"]}).encode()).decode()
+        refused = await client.get(f"/v1/imports/{job['id']}/rejections", params={"cursor": forged}, headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (400, "invalid-cursor"), position
     assert sorted(p["code"] for p in rest.json()["items"][0]["problems"]) == [
         "invalid-date-from-datetime-parsing",
         "stage-not-importable",

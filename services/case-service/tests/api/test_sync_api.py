@@ -323,18 +323,18 @@ async def test_a_pushed_delivery_or_closure_applies_on_the_items_version_and_con
     edit = {"op": "record_delivery", "case_id": case["id"], "assistance_item_id": item["id"]}
     first, stale, unknown = (str(uuid.uuid4()) for _ in range(3))
     delivered, conflict, missing = await owner.push(
-        edit | {"client_id": first, "base_version": 1, "delivery": {"tranche_number": 1, "delivered_on": "2027-01-16"}},
-        edit | {"client_id": stale, "base_version": 1, "delivery": {"tranche_number": 2, "delivered_on": "2027-04-16"}},
+        edit | {"client_id": first, "base_version": 1, "delivery": {"tranche_number": 1, "delivered_on": "2026-11-16"}},
+        edit | {"client_id": stale, "base_version": 1, "delivery": {"tranche_number": 2, "delivered_on": "2026-11-18"}},
         edit
         | {
             "client_id": unknown,
             "assistance_item_id": str(uuid.uuid4()),
             "base_version": 1,
-            "delivery": {"tranche_number": 1, "delivered_on": "2027-01-16"},
+            "delivery": {"tranche_number": 1, "delivered_on": "2026-11-16"},
         },
     )
     assert (delivered["outcome"], delivered["version"]) == ("applied", 2)
-    assert delivered["assistance"]["tranches"][0]["delivered_on"] == "2027-01-16"
+    assert delivered["assistance"]["tranches"][0]["delivered_on"] == "2026-11-16"
     listed = await owner.get(f"/v1/cases/{case['id']}/assistance")
     assert delivered["assistance"] == listed["items"][0]
     assert (conflict["outcome"], conflict["current_version"]) == ("conflict", 2)
@@ -342,9 +342,19 @@ async def test_a_pushed_delivery_or_closure_applies_on_the_items_version_and_con
     assert conflict["assistance"]["tranches"][1]["delivered_on"] is None
     assert (missing["outcome"], missing["problem"]["code"]) == ("rejected", "assistance-not-found")
     (replayed,) = await owner.push(
-        edit | {"client_id": first, "base_version": 1, "delivery": {"tranche_number": 1, "delivered_on": "2027-01-16"}}
+        edit | {"client_id": first, "base_version": 1, "delivery": {"tranche_number": 1, "delivered_on": "2026-11-16"}}
     )
     assert (replayed["outcome"], replayed["replayed"], replayed["version"]) == ("applied", True, 2)
+    ahead = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
+    (future,) = await owner.push(
+        edit
+        | {
+            "client_id": str(uuid.uuid4()),
+            "base_version": 2,
+            "delivery": {"tranche_number": 2, "delivered_on": ahead},
+        }
+    )
+    assert (future["outcome"], future["problem"]["code"]) == ("rejected", "date-in-future")
 
     closure = {"op": "close_assistance", "case_id": case["id"], "assistance_item_id": item["id"]}
     reason = {"status": "unmet_need", "reason": "The market closed"}
@@ -359,7 +369,7 @@ async def test_a_pushed_delivery_or_closure_applies_on_the_items_version_and_con
         | {
             "client_id": str(uuid.uuid4()),
             "base_version": 3,
-            "delivery": {"tranche_number": 2, "delivered_on": "2027-04-16"},
+            "delivery": {"tranche_number": 2, "delivered_on": "2026-11-18"},
         }
     )
     assert (after_close["outcome"], after_close["problem"]["code"]) == ("rejected", "assistance-closed")
@@ -479,8 +489,17 @@ async def test_a_malformed_or_foreign_cursor_and_a_malformed_batch_are_refused(c
     await dakar.sync()
     assert dakar.cursor is not None
     issued = json.loads(base64.urlsafe_b64decode(dakar.cursor + "=" * (-len(dakar.cursor) % 4)))
-    forged = base64.urlsafe_b64encode(json.dumps({"a": ["rewind", 1], "q": issued["q"]}).encode()).decode()
-    for cursor in ("not-a-cursor!", "", forged):
+    since = issued["a"][2]
+    forged = [
+        base64.urlsafe_b64encode(json.dumps({"a": position, "q": issued["q"]}).encode()).decode()
+        for position in (
+            ["rewind", 1],
+            ["changes", 2**63, since],  # past the journal's bigint
+            ["changes", True, since],
+            ["changes", 1, "0001-01-01T00:00:00+14:00"],
+        )
+    ]
+    for cursor in ("not-a-cursor!", "", *forged):
         response = await dakar.api.get("/v1/sync/changes", params={"cursor": cursor}, headers=dakar.headers)
         assert (response.status_code, response.json()["code"]) == (400, "invalid-cursor"), cursor
     foreign = await dakar.api.get("/v1/sync/changes", params={"cursor": owner.cursor}, headers=dakar.headers)

@@ -16,22 +16,32 @@ from case_service.domain.assistance import (
     dimension_of,
     version_of,
 )
-from case_service.domain.errors import TrancheNotDeliverable
+from case_service.domain.errors import DateInFuture, TrancheNotDeliverable
 
 PLAN = [Tranche(1, Decimal(200), date(2027, 1, 15), None), Tranche(2, Decimal(100), date(2027, 4, 15), None)]
 
 
+TODAY = date(2027, 6, 1)
+
+
 def test_tranches_are_delivered_in_order_once_each() -> None:
     with pytest.raises(TrancheNotDeliverable):
-        deliver(PLAN, 2, date(2027, 1, 20))
-    first = deliver(PLAN, 1, date(2027, 1, 20))
+        deliver(PLAN, 2, date(2027, 1, 20), today=TODAY)
+    first = deliver(PLAN, 1, date(2027, 1, 20), today=TODAY)
     assert (first[0].delivered_on, all_delivered(first)) == (date(2027, 1, 20), False)
     with pytest.raises(TrancheNotDeliverable):
-        deliver(first, 1, date(2027, 1, 21))
-    both = deliver(first, 2, date(2027, 4, 16))
+        deliver(first, 1, date(2027, 1, 21), today=TODAY)
+    both = deliver(first, 2, date(2027, 4, 16), today=TODAY)
     assert all_delivered(both)
     with pytest.raises(TrancheNotDeliverable):
-        deliver(both, 3, date(2027, 5, 1))
+        deliver(both, 3, date(2027, 5, 1), today=TODAY)
+
+
+def test_a_delivery_is_recorded_on_or_after_its_day_never_ahead() -> None:
+    assert deliver(PLAN, 1, TODAY, today=TODAY)[0].delivered_on == TODAY
+    with pytest.raises(DateInFuture) as refused:
+        deliver(PLAN, 1, date(2027, 6, 2), today=TODAY)
+    assert refused.value.context == {"pointer": "#/delivered_on"}
 
 
 @pytest.mark.parametrize(

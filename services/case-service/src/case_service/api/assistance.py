@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
@@ -9,7 +9,17 @@ from case_service.schemas.access import ProjectedPage
 from case_service.service_layer import assistance
 from casebridge_common.access import Purpose
 from casebridge_common.db import utc_now
-from casebridge_common.http import IdempotencyKeyHeader
+from casebridge_common.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    CursorParam,
+    IdempotencyKeyHeader,
+    IfMatch,
+    LimitParam,
+    etag,
+    page_of,
+    time_and_id,
+)
 from casebridge_common.problems import problems
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -34,36 +44,90 @@ async def add_assistance(
     return result
 
 
-@router.get("/{case_id}/assistance", responses=problems(401, 403, 404, 422))
+@router.get("/{case_id}/assistance", responses=problems(400, 401, 403, 404, 422))
 async def list_assistance(
-    case_id: UUID, uow: UoW, who: CasesRead, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
+    case_id: UUID,
+    uow: UoW,
+    who: CasesRead,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
 ) -> ProjectedPage[AssistanceRead]:
-    """The case's assistance items in the order they were planned. What was given (`assistance`) and the
-    amounts and tranches (`financial_payments`) are shown only when the policy allows them."""
+    """The case's assistance items in the order they were planned, in pages (`next_cursor`). What was given
+    (`assistance`) and the amounts and tranches (`financial_payments`) are shown only when the policy allows
+    them."""
+    query = {"case": str(case_id), "office": who.office_id, "purpose": purpose}
+    after = time_and_id(Cursor.decode(cursor, query))
     async with uow:
-        result = await assistance.list_assistance(uow, case_id, actor=who, purpose=purpose, now=utc_now())
+        rows, kept_back = await assistance.list_assistance(
+            uow, case_id, actor=who, purpose=purpose, now=utc_now(), after=after, limit=limit
+        )
         await uow.commit()
+    page = page_of(rows, limit=limit, sort_key=lambda i: [i.created_at.isoformat(), str(i.id)], query=query)
+    return ProjectedPage(items=page.items, next_cursor=page.next_cursor, withheld=kept_back)
+
+
+def _tagged(result: AssistanceRead, response: Response) -> AssistanceRead:
+    """The item's ETag for the next change's If-Match, unless its version is withheld (it counts deliveries)."""
+    if result.version is not None:
+        response.headers["ETag"] = etag(result.version)
     return result
 
 
-@router.post("/{case_id}/assistance/{item_id}/deliveries", responses=problems(401, 403, 404, 409, 422))
+@router.post(
+    "/{case_id}/assistance/{item_id}/deliveries",
+    response_model=AssistanceRead,
+    responses=problems(401, 403, 404, 409, 412, 422),
+)
 async def record_delivery(
-    case_id: UUID, item_id: UUID, body: RecordDelivery, uow: UoW, who: CasesWrite
-) -> AssistanceRead:
-    """Record the hand-over of the next tranche (tranches go in order, once each): 409
-    `tranche-not-deliverable` otherwise. Emits `casebridge.case.assistance_delivered.v1`."""
+    case_id: UUID,
+    item_id: UUID,
+    body: RecordDelivery,
+    uow: UoW,
+    who: CasesWrite,
+    response: Response,
+    if_match: IfMatch = None,
+    key: IdempotencyKeyHeader = None,
+) -> AssistanceRead | JSONResponse:
+    """Record the hand-over of the next tranche (tranches go in order, once each, on a day not in the future):
+    409 `tranche-not-deliverable` otherwise. With `If-Match` (the item's `version` as listed), 412 when the item
+    changed since; with `Idempotency-Key`, a retry replays the first answer. Emits
+    `casebridge.case.assistance_delivered.v1`."""
     async with uow:
-        result = await assistance.record_delivery(uow, case_id, item_id, body, actor=who, now=utc_now())
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        result = await assistance.record_delivery(
+            uow, case_id, item_id, body, actor=who, now=utc_now(), if_match=if_match
+        )
+        await uow.idempotency.remember(status=200, body=result)
         await uow.commit()
-    return result
+    return _tagged(result, response)
 
 
-@router.post("/{case_id}/assistance/{item_id}/closure", responses=problems(401, 403, 404, 409, 422))
+@router.post(
+    "/{case_id}/assistance/{item_id}/closure",
+    response_model=AssistanceRead,
+    responses=problems(401, 403, 404, 409, 412, 422),
+)
 async def close_assistance(
-    case_id: UUID, item_id: UUID, body: CloseAssistance, uow: UoW, who: CasesWrite
-) -> AssistanceRead:
-    """Cancel an item that will not be delivered, or record it as an unmet need."""
+    case_id: UUID,
+    item_id: UUID,
+    body: CloseAssistance,
+    uow: UoW,
+    who: CasesWrite,
+    response: Response,
+    if_match: IfMatch = None,
+    key: IdempotencyKeyHeader = None,
+) -> AssistanceRead | JSONResponse:
+    """Cancel an item that will not be delivered, or record it as an unmet need. With `If-Match` (the item's
+    `version`), 412 when it changed since, so a cancellation never overrides a delivery it did not see; with
+    `Idempotency-Key`, a retry replays the first answer."""
     async with uow:
-        result = await assistance.close_assistance(uow, case_id, item_id, body, actor=who, now=utc_now())
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        result = await assistance.close_assistance(
+            uow, case_id, item_id, body, actor=who, now=utc_now(), if_match=if_match
+        )
+        await uow.idempotency.remember(status=200, body=result)
         await uow.commit()
-    return result
+    return _tagged(result, response)

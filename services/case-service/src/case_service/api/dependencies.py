@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from case_service.settings import Settings
 from case_service.unit_of_work import CaseUnitOfWork
@@ -20,3 +20,6 @@ PurposeParam = Annotated[
     Purpose,
     Query(description="why the data is read (data-protection.md §1.2); what is returned depends on it"),
 ]
+# versions are PostgreSQL integers: a larger number names no version, and is refused before any query
+MAX_VERSION = 2**31 - 1
+PlanVersion = Annotated[int, Path(ge=1, le=MAX_VERSION, description="a version of the case's plan", examples=[2])]

@@ -22,6 +22,7 @@ from casebridge_common.http import (
     LimitParam,
     Page,
     page_of,
+    whole_number,
 )
 from casebridge_common.problems import problems
 
@@ -110,14 +111,15 @@ async def list_rejections(
     file and upload it again: rows imported before are skipped then."""
     query = {"import": str(import_id), "office": who.office_id}
     after = Cursor.decode(cursor, query)
-    if after is not None and (len(after) != 1 or not isinstance(after[0], int)):
+    if after is not None and len(after) != 1:
         raise InvalidCursor(parameter="cursor")
+    after_row = None if after is None else whole_number(after[0])
     async with uow:
         rows = await imports.rejections(
             uow,
             import_id,
             actor=who,
-            after=None if after is None else after[0],
+            after=after_row,
             limit=None if format == "csv" else limit,
         )
         await uow.commit()  # the audit entry of this export must persist

@@ -1,10 +1,10 @@
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 
-from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
+from case_service.api.dependencies import MAX_VERSION, CasesRead, CasesWrite, PlanVersion, PurposeParam, UoW
 from case_service.domain.assessments import AssessmentKind
 from case_service.schemas import (
     AssessmentRead,
@@ -28,10 +28,12 @@ from casebridge_common.http import (
     CursorParam,
     IdempotencyKeyHeader,
     IfMatch,
+    InvalidCursor,
     LimitParam,
     etag,
     page_of,
     time_and_id,
+    whole_number,
 )
 from casebridge_common.problems import problems
 
@@ -81,22 +83,39 @@ async def record_assessment(
     return result
 
 
-@router.get("/{case_id}/assessments", responses=problems(401, 403, 404, 422))
+@router.get("/{case_id}/assessments", responses=problems(400, 401, 403, 404, 422))
 async def assessment_history(
     case_id: UUID,
     uow: UoW,
     who: CasesRead,
     kind: AssessmentKind | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
     purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
 ) -> ProjectedPage[AssessmentRead]:
-    """Every version of the case's assessments, newest version first per kind. Each finding is shown only
-    when the access policy allows its data category (vulnerability results, health, child protection, skills,
-    economic situation, ...: sensitive ones need `cases.sensitive:read`, clinical ones a clinical role, and
-    other offices a consent); withheld findings are left out of `data` and listed in `withheld`."""
+    """Every version of the case's assessments by kind, newest version first per kind, in pages
+    (`next_cursor`). Each finding is shown only when the access policy allows its data category (vulnerability
+    results, health, child protection, skills, economic situation, ...: sensitive ones need
+    `cases.sensitive:read`, clinical ones a clinical role, and other offices a consent); withheld findings are
+    left out of `data` and listed in `withheld`."""
+    query = {"case": str(case_id), "office": who.office_id, "purpose": purpose, "kind": kind}
+    after = _kind_and_version(Cursor.decode(cursor, query))
     async with uow:
-        result = await lifecycle.assessment_history(uow, case_id, kind, actor=who, purpose=purpose, now=utc_now())
+        rows, kept_back = await lifecycle.assessment_history(
+            uow, case_id, kind, actor=who, purpose=purpose, now=utc_now(), after=after, limit=limit
+        )
         await uow.commit()
-    return result
+    page = page_of(rows, limit=limit, sort_key=lambda a: [a.kind, a.version], query=query)
+    return ProjectedPage(items=page.items, next_cursor=page.next_cursor, withheld=kept_back)
+
+
+def _kind_and_version(after: list[Any] | None) -> tuple[AssessmentKind, int] | None:
+    """The keyset position of the assessment history, from a decoded cursor."""
+    if after is None:
+        return None
+    if len(after) != 2 or not isinstance(after[0], str) or after[0] not in set(AssessmentKind):
+        raise InvalidCursor(parameter="cursor")
+    return AssessmentKind(after[0]), whole_number(after[1])
 
 
 @router.post("/{case_id}/plans", status_code=201, response_model=PlanRead, responses=problems(401, 403, 404, 409, 422))
@@ -113,21 +132,34 @@ async def draft_plan(
     return result
 
 
-@router.get("/{case_id}/plans", responses=problems(401, 403, 404, 422))
+@router.get("/{case_id}/plans", responses=problems(400, 401, 403, 404, 422))
 async def list_plans(
-    case_id: UUID, uow: UoW, who: CasesRead, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
+    case_id: UUID,
+    uow: UoW,
+    who: CasesRead,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
 ) -> ProjectedPage[PlanRead]:
-    """Every plan version, newest first. `content` is null when `reintegration_plan` is withheld from the
-    caller, `grant_total` when `financial_payments` is."""
+    """Every plan version, newest first, in pages (`next_cursor`). `content` is null when `reintegration_plan`
+    is withheld from the caller, `grant_total` when `financial_payments` is."""
+    query = {"case": str(case_id), "office": who.office_id, "purpose": purpose}
+    after = Cursor.decode(cursor, query)
+    if after is not None and len(after) != 1:
+        raise InvalidCursor(parameter="cursor")
+    below = None if after is None else whole_number(after[0])
     async with uow:
-        result = await lifecycle.list_plans(uow, case_id, actor=who, purpose=purpose, now=utc_now())
+        rows, kept_back = await lifecycle.list_plans(
+            uow, case_id, actor=who, purpose=purpose, now=utc_now(), below_version=below, limit=limit
+        )
         await uow.commit()
-    return result
+    page = page_of(rows, limit=limit, sort_key=lambda p: [p.version], query=query)
+    return ProjectedPage(items=page.items, next_cursor=page.next_cursor, withheld=kept_back)
 
 
 @router.get("/{case_id}/plans/{version}", responses=problems(401, 403, 404, 422))
 async def read_plan(
-    case_id: UUID, version: int, uow: UoW, who: CasesRead, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
+    case_id: UUID, version: PlanVersion, uow: UoW, who: CasesRead, purpose: PurposeParam = Purpose.CASE_MANAGEMENT
 ) -> PlanRead:
     """One plan version, projected as in the list."""
     async with uow:
@@ -137,7 +169,7 @@ async def read_plan(
 
 
 @router.post("/{case_id}/plans/{version}/approval", responses=problems(401, 403, 404, 409))
-async def approve_plan(case_id: UUID, version: int, uow: UoW, who: CasesWrite) -> PlanRead:
+async def approve_plan(case_id: UUID, version: PlanVersion, uow: UoW, who: CasesWrite) -> PlanRead:
     """A supervisor (role `supervisor`) approves the latest draft version; the previous versions become
     superseded. Without a recorded needs assessment this is 409 `stage-guard-failed`
     (`needs-assessment-recorded`). Emits `casebridge.case.plan_approved.v1`."""
@@ -150,10 +182,10 @@ async def approve_plan(case_id: UUID, version: int, uow: UoW, who: CasesWrite) -
 @router.get("/{case_id}/plans/{version}/diff", responses=problems(401, 403, 404, 422))
 async def diff_plans(
     case_id: UUID,
-    version: int,
+    version: PlanVersion,
     uow: UoW,
     who: CasesRead,
-    against: Annotated[int, Query(ge=1)],
+    against: Annotated[int, Query(ge=1, le=MAX_VERSION)],
     purpose: PurposeParam = Purpose.CASE_MANAGEMENT,
 ) -> PlanDiff:
     """What changed from plan version `against` to `version`: one JSON pointer per changed field (none, with

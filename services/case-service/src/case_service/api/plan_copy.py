@@ -4,7 +4,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from case_service.api.dependencies import CasesRead, PurposeParam, UoW
+from case_service.api.dependencies import CasesRead, PlanVersion, PurposeParam, UoW
 from case_service.service_layer import plan_copy
 from casebridge_common.access import Purpose
 from casebridge_common.db import utc_now
@@ -29,7 +29,7 @@ LanguageParam = Annotated[
 )
 async def beneficiary_copy(
     case_id: UUID,
-    version: int,
+    version: PlanVersion,
     uow: UoW,
     who: CasesRead,
     language: LanguageParam = None,

@@ -10,7 +10,7 @@ from sqlalchemy import Column, DateTime, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from case_service.domain.errors import TrancheNotDeliverable
+from case_service.domain.errors import DateInFuture, TrancheNotDeliverable
 from casebridge_common.db import enum_type
 
 
@@ -129,8 +129,10 @@ def tranches_of(item: AssistanceItem) -> list[Tranche]:
     ]
 
 
-def deliver(tranches: list[Tranche], number: int, on: date) -> list[Tranche]:
-    """Tranches are delivered in order, once each (R38-R40: business status is tracked tranche by tranche)."""
+def deliver(tranches: list[Tranche], number: int, on: date, *, today: date) -> list[Tranche]:
+    """Tranches are delivered in order, once each (R38-R40: business status is tracked tranche by tranche), and
+    a delivery is recorded once it happened, not ahead."""
+    DateInFuture.check(on, today=today, pointer="#/delivered_on")
     pending = [t for t in tranches if t.delivered_on is None]
     if not pending or pending[0].number != number:
         raise TrancheNotDeliverable(tranche_number=number)

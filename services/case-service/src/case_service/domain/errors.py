@@ -1,3 +1,5 @@
+from datetime import date
+
 from casebridge_common.problems import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 
@@ -24,6 +26,17 @@ class BirthDateInFuture(Invalid):
 
 class ReturnDateInFuture(Invalid):
     code, title = "return-date-in-future", "A date of return cannot be in the future"
+
+
+class DateInFuture(Invalid):
+    """The date of something already done (a delivery, a signature, an exit interview, a determination)."""
+
+    code, title = "date-in-future", "The date of something already done cannot be in the future"
+
+    @classmethod
+    def check(cls, day: date | None, *, today: date, pointer: str) -> None:
+        if day is not None and day > today:
+            raise cls(f"{day.isoformat()} is after today ({today.isoformat()}).", pointer=pointer)
 
 
 class ReturnProfileNotApplicable(Invalid):

@@ -24,7 +24,7 @@ from case_service.domain.consent import ConsentRecord
 from case_service.domain.models import Case
 from case_service.domain.sharing import BreakGlassGrant, CaseReferralLink, CaseShare
 from case_service.domain.transfers import CaseTransfer
-from casebridge_common.db import enum_type
+from casebridge_common.db import enum_type, stored_instant
 
 
 class SyncEntity(StrEnum):
@@ -143,11 +143,9 @@ class SyncPosition:
     def decode(cls, after: list[object]) -> "SyncPosition":
         """ValueError for anything a server never issued."""
         match after:
-            case ["changes", int() as seq, str() as since] if seq >= 0 and not isinstance(seq, bool):
+            case ["changes", int() as seq, str() as since] if _is_seq(seq):
                 return cls(seq=seq, since=_instant(since))
-            case ["snapshot", int() as seq, str() as since, str() | None as case] if seq >= 0 and not isinstance(
-                seq, bool
-            ):
+            case ["snapshot", int() as seq, str() as since, str() | None as case] if _is_seq(seq):
                 try:
                     after_case = None if case is None else UUID(case)
                 except ValueError:
@@ -156,15 +154,17 @@ class SyncPosition:
         raise ValueError("not a sync position")
 
 
+def _is_seq(value: int) -> bool:
+    """A journal number (`sync_changes.seq`, a bigint): a larger one was never issued, nor a bool."""
+    return not isinstance(value, bool) and 0 <= value < 2**63
+
+
 def _instant(value: str) -> datetime:
-    """An aware timestamp (ValueError otherwise: also for a naive one, which a server never issues)."""
+    """An aware timestamp in range (ValueError otherwise: also for a naive one, which a server never issues)."""
     try:
-        instant = datetime.fromisoformat(value)
+        return stored_instant(value)
     except ValueError:
         raise ValueError("not a sync position") from None
-    if instant.tzinfo is None:
-        raise ValueError("not a sync position")
-    return instant
 
 
 def is_stale(base_version: int | None, current_version: int | None) -> bool:

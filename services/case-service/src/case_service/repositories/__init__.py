@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, exists, func, select, tuple_, union_all, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,7 +19,6 @@ from case_service.repositories.access import related_elsewhere
 from case_service.repositories.vault import Vault
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import Programme
-
 
 # Statements every read of a case runs, built once (a statement made per call cost more to build than to run)
 _BENEFICIARIES = select(Beneficiary).where(col(Beneficiary.id).in_(bindparam("ids", expanding=True)))
@@ -176,6 +175,24 @@ class Assessments:
             latest.setdefault(row.kind, row)
         return latest
 
+    async def page(
+        self, case_id: UUID, kind: AssessmentKind | None, *, after: tuple[AssessmentKind, int] | None, limit: int
+    ) -> list[Assessment]:
+        """By kind, newest version first within a kind; limit + 1 rows signal a next page."""
+        query = select(Assessment).where(col(Assessment.case_id) == case_id)
+        if kind is not None:
+            query = query.where(col(Assessment.kind) == kind)
+        if after is not None:
+            after_kind, after_version = after
+            query = query.where(
+                or_(
+                    col(Assessment.kind) > after_kind,
+                    and_(col(Assessment.kind) == after_kind, col(Assessment.version) < after_version),
+                )
+            )
+        query = query.order_by(col(Assessment.kind), col(Assessment.version).desc()).limit(limit + 1)
+        return await self._vault.opened_assessments(list((await self._session.scalars(query)).all()))
+
     async def history(self, case_id: UUID, kind: AssessmentKind | None) -> list[Assessment]:
         query = select(Assessment).where(col(Assessment.case_id) == case_id)
         if kind is not None:
@@ -198,6 +215,13 @@ class Plans:
         return (
             await self._session.scalars(select(Plan).where(col(Plan.case_id) == case_id, col(Plan.version) == version))
         ).one_or_none()
+
+    async def page(self, case_id: UUID, *, below_version: int | None, limit: int) -> list[Plan]:
+        """Newest version first; limit + 1 rows signal a next page."""
+        query = select(Plan).where(col(Plan.case_id) == case_id)
+        if below_version is not None:
+            query = query.where(col(Plan.version) < below_version)
+        return list((await self._session.scalars(query.order_by(col(Plan.version).desc()).limit(limit + 1))).all())
 
     async def all_of(self, case_id: UUID) -> list[Plan]:
         return list(
@@ -242,6 +266,14 @@ class Assistance:
                 select(AssistanceItem).where(col(AssistanceItem.case_id) == case_id, col(AssistanceItem.id) == item_id)
             )
         ).one_or_none()
+
+    async def page(self, case_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int) -> list[AssistanceItem]:
+        """In the order they were planned; limit + 1 rows signal a next page."""
+        query = select(AssistanceItem).where(col(AssistanceItem.case_id) == case_id)
+        if after is not None:
+            query = query.where(tuple_(col(AssistanceItem.created_at), col(AssistanceItem.id)) > after)
+        query = query.order_by(col(AssistanceItem.created_at), col(AssistanceItem.id)).limit(limit + 1)
+        return list((await self._session.scalars(query)).all())
 
     async def of_case(self, case_id: UUID) -> list[AssistanceItem]:
         query = (

@@ -403,7 +403,7 @@ class PlanItem(_Command):
 
 class GrantLine(_Command):
     description: Name
-    estimated_cost: float = Field(ge=0)
+    estimated_cost: float = Field(ge=0, allow_inf_nan=False)
 
 
 class PlanReferral(_Command):

@@ -17,7 +17,7 @@ from case_service.domain.errors import AssistanceClosed, AssistanceNotFound, Cas
 from case_service.domain.models import Case
 from case_service.domain.stages import is_active
 from case_service.schemas import AddAssistance, AssistanceRead, CloseAssistance, RecordDelivery
-from case_service.schemas.access import ProjectedPage
+from case_service.schemas.access import Withheld
 from case_service.service_layer.access import reader_projection, visible_case, writable_case_and_facts
 from case_service.service_layer.projection import assistance_read, audit_read, returned_and_withheld, withheld
 from case_service.unit_of_work import CaseUnitOfWork
@@ -108,7 +108,7 @@ async def record_delivery(
     """Hand over the next tranche. Emits `case.assistance_delivered`; the last tranche delivers the item."""
     case, projection = await _case(uow, case_id, DataCategory.FINANCIAL_PAYMENTS, actor, now=now)
     item = await _open_item(uow, case, item_id, if_match)
-    tranches = deliver(tranches_of(item), command.tranche_number, command.delivered_on)
+    tranches = deliver(tranches_of(item), command.tranche_number, command.delivered_on, today=now.date())
     item.tranches = _stored(tranches)
     if all_delivered(tranches):
         item.status = AssistanceStatus.DELIVERED
@@ -161,12 +161,21 @@ async def close_assistance(
 
 
 async def list_assistance(
-    uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal, purpose: Purpose, now: datetime
-) -> ProjectedPage[AssistanceRead]:
+    uow: CaseUnitOfWork,
+    case_id: UUID,
+    *,
+    actor: Principal,
+    purpose: Purpose,
+    now: datetime,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> tuple[list[AssistanceRead], list[Withheld]]:
+    """Up to limit + 1 items in the order they were planned, as the caller may see them."""
     case, _, projection = await visible_case(
         uow, case_id, actor=actor, purpose=purpose, now=now, resource_type="assistance_item"
     )
-    reads = [assistance_read(i, projection) for i in await uow.assistance.of_case(case.id)]
+    found = await uow.assistance.page(case.id, after=after, limit=limit)
+    reads = [assistance_read(i, projection) for i in found]
     returned, kept_back = returned_and_withheld(view for _, view in reads)
     audit_read(
         uow,
@@ -179,4 +188,29 @@ async def list_assistance(
         purpose=purpose,
         returned=returned,
     )
-    return ProjectedPage(items=[r for r, _ in reads], withheld=withheld(projection, kept_back))
+    return [r for r, _ in reads], withheld(projection, kept_back)
+
+
+async def read_assistance(
+    uow: CaseUnitOfWork, case_id: UUID, item_id: UUID, *, actor: Principal, purpose: Purpose, now: datetime
+) -> AssistanceRead:
+    """One item as the caller may see it (the server copy a device is sent back on a conflict)."""
+    case, _, projection = await visible_case(
+        uow, case_id, actor=actor, purpose=purpose, now=now, resource_type="assistance_item"
+    )
+    item = await uow.assistance.get(case.id, item_id)
+    if item is None:
+        raise AssistanceNotFound(assistance_item_id=item_id)
+    read, view = assistance_read(item, projection)
+    audit_read(
+        uow,
+        actor,
+        AuditAction.VIEW,
+        resource_type="assistance_item",
+        resource_id=item.id,
+        case_id=case.id,
+        projection=projection,
+        purpose=purpose,
+        returned=set(view.returned),
+    )
+    return read

@@ -20,6 +20,7 @@ from case_service.domain.disclosure import ASSESSMENT_SECTION, ASSESSMENT_WRITE_
 from case_service.domain.errors import (
     CaseNotActive,
     ClosureNotFound,
+    DateInFuture,
     GuardFailed,
     PlanNotApprovable,
     PlanNotFound,
@@ -39,6 +40,7 @@ from case_service.domain.stages import (
 )
 from case_service.schemas import (
     AssessmentRead,
+    BestInterestsDetermination,
     ChangeStage,
     ClosureRead,
     DraftPlan,
@@ -49,7 +51,7 @@ from case_service.schemas import (
     RecordAssessment,
     WriteNote,
 )
-from case_service.schemas.access import ProjectedPage, Withheld
+from case_service.schemas.access import Withheld
 from case_service.service_layer import follow_ups, monitoring
 from case_service.service_layer.access import reader_projection, visible_case, writable_case_and_facts
 from case_service.service_layer.projection import (
@@ -154,6 +156,8 @@ async def change_stage(
     """Move a case or one of its sub-tracks after the guards pass. Emits `case.stage_changed` (and `case.closed`).
     Closing is for the owner office only; an `edit` share may move the other stages."""
     closing = command.to_stage is not None and command.to_stage in set(CLOSURE_STAGE.values())
+    if command.closure is not None:  # an exit interview dated ahead is not an exit review held
+        DateInFuture.check(command.closure.exit_interview_on, today=now.date(), pointer="#/closure/exit_interview_on")
     case, _ = await _writable(uow, case_id, DataCategory.REINTEGRATION_PLAN, actor, now=now, owner_only=closing)
     require_if_match(if_match, case.version)
     if command.track is not None and command.to_track_stage is not None:
@@ -225,6 +229,8 @@ async def record_assessment(
     """A new version of one kind of assessment; earlier versions stay. Emits `case.assessment_recorded`.
     The answer shows the writer what they may read back of it."""
     category = ASSESSMENT_WRITE_CATEGORY[command.kind]
+    if isinstance(command, BestInterestsDetermination):  # a determination dated ahead is not one made
+        DateInFuture.check(command.determined_on, today=now.date(), pointer="#/determined_on")
     case, projection = await _writable(uow, case_id, category, actor, now=now)
     if not is_active(case.stage):
         raise CaseNotActive(stage=case.stage)
@@ -276,9 +282,13 @@ async def assessment_history(
     actor: Principal,
     purpose: Purpose,
     now: datetime,
-) -> ProjectedPage[AssessmentRead]:
+    after: tuple[AssessmentKind, int] | None,
+    limit: int,
+) -> tuple[list[AssessmentRead], list[Withheld]]:
+    """Up to limit + 1 assessments by kind, newest version first within a kind, as the caller may see them."""
     case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="assessment")
-    reads = [assessment_read(a, projection) for a in await uow.assessments.history(case.id, kind)]
+    found = await uow.assessments.page(case.id, kind, after=after, limit=limit)
+    reads = [assessment_read(a, projection) for a in found]
     returned, kept_back = returned_and_withheld(view for _, view in reads)
     audit_read(
         uow,
@@ -291,13 +301,22 @@ async def assessment_history(
         purpose=purpose,
         returned=returned,
     )
-    return ProjectedPage(items=[r for r, _ in reads], withheld=withheld(projection, kept_back))
+    return [r for r, _ in reads], withheld(projection, kept_back)
 
 
 async def draft_plan(
     uow: CaseUnitOfWork, case_id: UUID, command: DraftPlan, *, actor: Principal, now: datetime
 ) -> PlanRead:
-    """A new plan version as a draft; it supersedes the approved one only once it is approved itself."""
+    """A new plan version as a draft; it supersedes the approved one only once it is approved itself. The
+    day it was done and its signatures are not dated ahead (a signature ahead is not one given)."""
+    content, today = command.content, now.date()
+    DateInFuture.check(content.done_on, today=today, pointer="#/content/done_on")
+    for name, signature in (
+        ("returnee_signature", content.returnee_signature),
+        ("staff_or_partner_signature", content.staff_or_partner_signature),
+    ):
+        if signature is not None:
+            DateInFuture.check(signature.signed_on, today=today, pointer=f"#/content/{name}/signed_on")
     case, projection = await _writable(uow, case_id, DataCategory.REINTEGRATION_PLAN, actor, now=now)
     if not is_active(case.stage):
         raise CaseNotActive(stage=case.stage)
@@ -364,10 +383,19 @@ async def approve_plan(
 
 
 async def list_plans(
-    uow: CaseUnitOfWork, case_id: UUID, *, actor: Principal, purpose: Purpose, now: datetime
-) -> ProjectedPage[PlanRead]:
+    uow: CaseUnitOfWork,
+    case_id: UUID,
+    *,
+    actor: Principal,
+    purpose: Purpose,
+    now: datetime,
+    below_version: int | None,
+    limit: int,
+) -> tuple[list[PlanRead], list[Withheld]]:
+    """Up to limit + 1 plan versions, newest first, as the caller may see them."""
     case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="plan")
-    reads = [plan_read(p, projection) for p in await uow.plans.all_of(case.id)]
+    found = await uow.plans.page(case.id, below_version=below_version, limit=limit)
+    reads = [plan_read(p, projection) for p in found]
     returned, kept_back = returned_and_withheld(view for _, view in reads)
     audit_read(
         uow,
@@ -380,7 +408,7 @@ async def list_plans(
         purpose=purpose,
         returned=returned,
     )
-    return ProjectedPage(items=[r for r, _ in reads], withheld=withheld(projection, kept_back))
+    return [r for r, _ in reads], withheld(projection, kept_back)
 
 
 async def read_plan(

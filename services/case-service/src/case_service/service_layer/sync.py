@@ -305,13 +305,15 @@ async def _apply(uow: CaseUnitOfWork, item: PushItem, *, actor: Principal, now: 
         kind = item.assessment.kind
         current = await uow.assessments.latest_version(item.case_id, kind)
         if is_stale(item.base_version, current):
-            history = await lifecycle.assessment_history(uow, item.case_id, kind, actor=actor, purpose=PURPOSE, now=now)
+            latest, _ = await lifecycle.assessment_history(
+                uow, item.case_id, kind, actor=actor, purpose=PURPOSE, now=now, after=None, limit=1
+            )
             return PushResult.model_validate(
                 base
                 | {
                     "outcome": PushOutcome.CONFLICT,
                     "current_version": current,
-                    "assessment": history.items[0] if history.items else None,
+                    "assessment": latest[0] if latest else None,
                 }
             )
         recorded = await lifecycle.record_assessment(uow, item.case_id, item.assessment, actor=actor, now=now)
@@ -359,8 +361,9 @@ async def _apply_to_assistance(
                 uow, item.case_id, item.assistance_item_id, item.closure, actor=actor, now=now, if_match=if_match
             )
     except PreconditionFailed as exc:
-        listed = await assistance.list_assistance(uow, item.case_id, actor=actor, purpose=PURPOSE, now=now)
-        copy = next(i for i in listed.items if i.id == item.assistance_item_id)
+        copy = await assistance.read_assistance(
+            uow, item.case_id, item.assistance_item_id, actor=actor, purpose=PURPOSE, now=now
+        )
         current_version = exc.context.get("current_version")
         return PushResult.model_validate(
             base | {"outcome": PushOutcome.CONFLICT, "current_version": current_version, "assistance": copy}
