@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from scenario import office_headers, open_return_case
 
 CASE_TOPIC = "casebridge.case.events.v1"
+DEPARTURE = ["handover_package_received_or_waived", "voluntariness_attested"]  # leaving for the origin
 SIGNED_PLAN: dict[str, Any] = {
     "drafted_in": "origin",
     "content": {
@@ -56,7 +57,7 @@ def walk_return_case(api: httpx.Client, headers: dict[str, str]) -> dict[str, An
         headers,
         case,
         to_stage="arrived",
-        attestations=["handover_package_received_or_waived"],
+        attestations=DEPARTURE,
     )
     case = _move(api, headers, case, to_stage="first_counselling", attestations=["returnee_notified_in_advance"])
     case = _move(api, headers, case, to_stage="assessment", attestations=["consent_captured"])

@@ -16,6 +16,7 @@ from casebridge_common.testing.plugin import TokenFor, bearer
 from casebridge_common.testing.tokens import authorization_code_token
 
 RW = "cases:read cases:write"
+DEPARTURE = ["handover_package_received_or_waived", "voluntariness_attested"]  # leaving for the origin
 ADULT = {
     "given_name": "Awa",
     "family_name": "Ndiaye",
@@ -120,7 +121,7 @@ async def test_a_return_case_walks_from_pre_departure_to_closure(
         h,
         case,
         to_stage="arrived",
-        attestations=["handover_package_received_or_waived"],
+        attestations=DEPARTURE,
     )
     case = await move(client, h, case, to_stage="first_counselling", attestations=["returnee_notified_in_advance"])
     case = await move(client, h, case, to_stage="assessment", attestations=["consent_captured"])
@@ -240,7 +241,7 @@ async def test_a_child_is_not_returned_without_a_best_interests_determination(
         case,
         expect=409,
         to_stage="arrived",
-        attestations=["handover_package_received_or_waived"],
+        attestations=DEPARTURE,
     )
     assert refused["guard"] == "best-interests-determination-recorded"
     await record(
@@ -260,7 +261,7 @@ async def test_a_child_is_not_returned_without_a_best_interests_determination(
         h,
         case,
         to_stage="arrived",
-        attestations=["handover_package_received_or_waived"],
+        attestations=DEPARTURE,
     )
     assert case["stage"] == "arrived"
 
@@ -288,7 +289,7 @@ async def test_health_rule_sends_the_case_to_not_returned(client: httpx.AsyncCli
         case,
         expect=409,
         to_stage="arrived",
-        attestations=["handover_package_received_or_waived"],
+        attestations=DEPARTURE,
     )
     assert blocked["guard"] == "no-health-not-to-return-decision"
     case = await move(client, h, case, to_stage="not_returned")
@@ -535,7 +536,7 @@ async def test_an_open_assistance_item_holds_the_case_in_implementation(
         h,
         case,
         to_stage="arrived",
-        attestations=["handover_package_received_or_waived"],
+        attestations=DEPARTURE,
     )
     case = await move(client, h, case, to_stage="first_counselling", attestations=["returnee_notified_in_advance"])
     await record(client, h, case, SKILLS)

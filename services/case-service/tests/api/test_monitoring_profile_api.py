@@ -86,7 +86,7 @@ async def test_every_trigger_emits_a_newer_profile_and_withdrawal_nulls_the_pers
 
     arrived = await client.post(
         f"/v1/cases/{case['id']}/stage-transitions",
-        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived", "voluntariness_attested"]},
         headers={**h, "If-Match": f'"{case["version"]}"'},
     )
     assert arrived.status_code == 200, arrived.text
@@ -143,7 +143,7 @@ async def arrived_case(client: httpx.AsyncClient, h: dict[str, str]) -> tuple[st
     assert given.status_code == 201, given.text
     arrived = await client.post(
         f"/v1/cases/{case['id']}/stage-transitions",
-        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived", "voluntariness_attested"]},
         headers={**h, "If-Match": f'"{case["version"]}"'},
     )
     assert arrived.status_code == 200, arrived.text
@@ -255,7 +255,7 @@ async def test_an_immediate_profile_of_a_pending_case_carries_the_return_profile
     case = (await client.post("/v1/cases", json=body, headers=h)).json()
     arrived = await client.post(
         f"/v1/cases/{case['id']}/stage-transitions",
-        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived", "voluntariness_attested"]},
         headers={**h, "If-Match": f'"{case["version"]}"'},
     )
     assert arrived.status_code == 200, arrived.text

@@ -250,7 +250,7 @@ async def test_arrival_records_the_date_of_return_once_and_later_stages_keep_it(
     today = datetime.now(UTC).date().isoformat()
     arrived = await client.post(
         f"/v1/cases/{case['id']}/stage-transitions",
-        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived", "voluntariness_attested"]},
         headers=h | {"If-Match": '"1"'},
     )
     assert arrived.status_code == 200, arrived.text
@@ -267,11 +267,46 @@ async def test_arrival_records_the_date_of_return_once_and_later_stages_keep_it(
     recorded = await open_case(client, h, returned_on="2026-10-01")
     arrived = await client.post(
         f"/v1/cases/{recorded['id']}/stage-transitions",
-        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived", "voluntariness_attested"]},
         headers=h | {"If-Match": '"1"'},
     )
     assert arrived.status_code == 200, arrived.text
     assert (await client.get(f"/v1/cases/{recorded['id']}", headers=h)).json()["returned_on"] == "2026-10-01"
+
+
+@pytest.mark.parametrize("mode_of_return", ["forced_deported", "spontaneous"])
+async def test_a_forced_or_spontaneous_return_opens_on_arrival_with_its_date_of_return(
+    client: httpx.AsyncClient, token: TokenFor, mode_of_return: str
+) -> None:
+    h = headers(token)
+    today = datetime.now(UTC).date().isoformat()
+    case = await open_case(client, h, mode_of_return=mode_of_return, host_country="DE")
+    assert (case["stage"], case["returned_on"], case["version"]) == ("arrived", today, 1)
+    given = await open_case(client, h, mode_of_return=mode_of_return, returned_on="2026-10-01")
+    assert (given["stage"], given["returned_on"]) == ("arrived", "2026-10-01")
+    stored = (await client.get(f"/v1/cases/{case['id']}", headers=h)).json()
+    assert (stored["stage"], stored["returned_on"]) == ("arrived", today)
+    moved = await client.post(
+        f"/v1/cases/{case['id']}/stage-transitions",
+        json={"to_stage": "first_counselling", "attestations": ["returnee_notified_in_advance"]},
+        headers=h | {"If-Match": '"1"'},
+    )
+    assert moved.status_code == 200, moved.text
+
+
+async def test_a_voluntary_return_departs_only_once_its_voluntariness_is_attested(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    h = headers(token)
+    case = await open_case(client, h, **RETURN_PROFILE)
+    assert case["stage"] == "pre_departure_counselling"
+    refused = await client.post(
+        f"/v1/cases/{case['id']}/stage-transitions",
+        json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+        headers=h | {"If-Match": '"1"'},
+    )
+    assert (refused.status_code, refused.json()["guard"]) == (409, "voluntariness-attested")
+    assert (await client.get(f"/v1/cases/{case['id']}", headers=h)).json()["stage"] == "pre_departure_counselling"
 
 
 async def test_an_edit_share_writes_the_profile_only_under_consent_to_migration_history(

@@ -20,9 +20,10 @@ from case_service.domain.stages import (
     check_track_transition,
     check_transition,
     guards_for,
+    opening_stage,
     stages_of,
 )
-from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.case import ModeOfReturn, Programme
 
 S, T = Stage, TrackStage
 RETURN, RESETTLEMENT = Programme.RETURN_REINTEGRATION, Programme.RESETTLEMENT_INTEGRATION
@@ -178,6 +179,13 @@ GUARD_CASES: list[tuple[Programme, Stage, Stage, str, dict[str, object]]] = [
         S.ARRIVED,
         "handover-package-received-or-waived",
         {"attestations": frozenset()},
+    ),
+    (
+        RETURN,
+        S.PRE_DEPARTURE_COUNSELLING,
+        S.ARRIVED,
+        "voluntariness-attested",
+        {"attestations": frozenset({Attestation.HANDOVER_PACKAGE_RECEIVED_OR_WAIVED})},
     ),
     (
         RETURN,
@@ -373,3 +381,20 @@ def test_every_guard_of_both_machines_has_a_case_above() -> None:
     }
     tested = {(p, a, b, g) for p, a, b, g, _ in GUARD_CASES if b is not S.ON_HOLD}
     assert declared == tested
+
+
+@pytest.mark.parametrize(
+    ("programme", "mode_of_return", "stage"),
+    [
+        (RETURN, None, S.PRE_DEPARTURE_COUNSELLING),
+        (RETURN, ModeOfReturn.AVRR_VOLUNTARY, S.PRE_DEPARTURE_COUNSELLING),
+        (RETURN, ModeOfReturn.OTHER, S.PRE_DEPARTURE_COUNSELLING),
+        (RETURN, ModeOfReturn.FORCED_DEPORTED, S.ARRIVED),
+        (RETURN, ModeOfReturn.SPONTANEOUS, S.ARRIVED),
+        (RESETTLEMENT, None, S.REFERRAL_SUBMISSION),
+    ],
+)
+def test_a_forced_or_spontaneous_return_opens_on_arrival_any_other_case_in_its_first_stage(
+    programme: Programme, mode_of_return: ModeOfReturn | None, stage: Stage
+) -> None:
+    assert opening_stage(programme, mode_of_return) is stage

@@ -17,9 +17,9 @@ from sqlalchemy import Column, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from case_service.domain.stages import FIRST_STAGE, Stage, is_active, stages_of
+from case_service.domain.stages import Stage, is_active, opening_stage, stages_of
 from casebridge_common.db import empty_list, enum_type
-from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.case import ModeOfReturn, Programme
 from casebridge_common.http import is_a_number
 
 
@@ -236,12 +236,15 @@ def parse_date(value: str) -> str | None:
 NUMBER_IS_NOT_A_DATE = "Write the date as YYYY-MM-DD (or format the column as a date): a number is not read as one."
 
 
-def stage_at_import(programme: Programme, stage: str | None) -> Stage | RowProblem:
-    """The stage the imported case starts in. Only an active stage of the case's programme: a legacy case
-    that is closed, withdrawn or on hold would lack the closure record, reason or earlier stage that the
-    lifecycle guards require, so it is not imported as such."""
+def stage_at_import(
+    programme: Programme, stage: str | None, *, mode_of_return: ModeOfReturn | None = None
+) -> Stage | RowProblem:
+    """The stage the imported case starts in: the one given, else where a case opened now would
+    (`opening_stage`). Only an active stage of the case's programme: a legacy case that is closed, withdrawn or
+    on hold would lack the closure record, reason or earlier stage that the lifecycle guards require, so it is
+    not imported as such."""
     if stage is None:
-        return FIRST_STAGE[programme]
+        return opening_stage(programme, mode_of_return)
     try:
         target = Stage(normalise_choice(stage))
     except ValueError:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from case_service.domain.errors import ReturnDateInFuture, ReturnProfileNotApplicable
-from case_service.domain.stages import FIRST_STAGE, FIRST_TRACK_STAGE, Stage, Track, TrackStage
+from case_service.domain.stages import FIRST_TRACK_STAGE, Stage, Track, TrackStage, opening_stage
 from casebridge_common.db import empty_list, enum_type
 from casebridge_common.events.contracts.case import ModeOfReturn, Programme
 
@@ -180,18 +180,23 @@ def open_case_for(
     now: datetime,
     return_profile: Mapping[str, object] | None = None,
 ) -> Case:
-    """A new case in its programme's first stage (a resettlement case's tracks in theirs), with the return
-    profile given (checked by :func:`check_return_profile`)."""
+    """A new case in its :func:`opening_stage` (a resettlement case's tracks in theirs), with the return
+    profile given (checked by :func:`check_return_profile`). A case opened on arrival records today as its
+    date of return unless one is given, as entering `arrived` does."""
     profile = dict(return_profile or {})
     if unknown := sorted(set(profile) - set(RETURN_PROFILE_FIELDS)):
         raise ValueError(f"not return profile fields: {unknown}")
+    mode = profile.get("mode_of_return")
+    stage = opening_stage(programme, None if mode is None else ModeOfReturn(str(mode)))
+    if stage is Stage.ARRIVED and profile.get("returned_on") is None:
+        profile["returned_on"] = now.date()
     columns: dict[str, object] = {
         **_NEW_CASE,
         "id": uuid4(),
         "vulnerability_categories": [],
         "beneficiary_id": beneficiary.id,
         "programme": programme,
-        "stage": FIRST_STAGE[programme],
+        "stage": stage,
         "owner_office_id": office_id,
         "owner_organisation_id": organisation_id,
         "assigned_worker": assigned_worker,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from case_service.domain.errors import GuardFailed, IllegalTransition
-from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.case import ModeOfReturn, Programme
 
 
 class Stage(StrEnum):
@@ -107,6 +107,18 @@ FIRST_STAGE: dict[Programme, Stage] = {
     Programme.RETURN_REINTEGRATION: Stage.PRE_DEPARTURE_COUNSELLING,
     Programme.RESETTLEMENT_INTEGRATION: Stage.REFERRAL_SUBMISSION,
 }
+# returns without a departure from the host country that this service saw (reintegration.md §3.2)
+RETURNS_OPENED_ON_ARRIVAL = frozenset({ModeOfReturn.FORCED_DEPORTED, ModeOfReturn.SPONTANEOUS})
+
+
+def opening_stage(programme: Programme, mode_of_return: ModeOfReturn | None) -> Stage:
+    """Where a new case starts: its programme's first stage, except a forced or spontaneous return, which the
+    origin office opens directly in `arrived` (it had no pre-departure counselling, nor a voluntary decision)."""
+    if programme is Programme.RETURN_REINTEGRATION and mode_of_return in RETURNS_OPENED_ON_ARRIVAL:
+        return Stage.ARRIVED
+    return FIRST_STAGE[programme]
+
+
 FIRST_TRACK_STAGE: dict[Track, TrackStage] = {
     Track.HEALTH: TrackStage.NOT_STARTED,
     Track.PDO: TrackStage.NOT_STARTED,
@@ -265,6 +277,11 @@ def _attested(attestation: Attestation) -> Callable[[CaseFacts], bool]:
     return lambda f: attestation in f.attestations
 
 
+VOLUNTARY = Guard(
+    "voluntariness-attested",
+    _attested(Attestation.VOLUNTARINESS_ATTESTED),
+    "Departure needs the returnee's free and informed decision to return attested (reintegration.md §3.2).",
+)
 HANDOVER = Guard(
     "handover-package-received-or-waived",
     _attested(Attestation.HANDOVER_PACKAGE_RECEIVED_OR_WAIVED),
@@ -379,7 +396,7 @@ PEC_PASSED = Guard(
 HOLD_REASON = Guard("hold-reason-given", lambda f: f.hold_reason, "Putting a case on hold needs a reason.")
 
 _RETURN_GUARDS: dict[tuple[Stage, Stage], tuple[Guard, ...]] = {
-    (S.PRE_DEPARTURE_COUNSELLING, S.ARRIVED): (HANDOVER, NO_RETURN_AGAINST_HEALTH, CHILD_BID),
+    (S.PRE_DEPARTURE_COUNSELLING, S.ARRIVED): (HANDOVER, VOLUNTARY, NO_RETURN_AGAINST_HEALTH, CHILD_BID),
     (S.PRE_DEPARTURE_COUNSELLING, S.NOT_RETURNED): (HEALTH_NOT_TO_RETURN,),
     (S.ARRIVED, S.FIRST_COUNSELLING): (RETURNEE_NOTIFIED,),
     (S.FIRST_COUNSELLING, S.ASSESSMENT): (CONSENT_CAPTURED,),

@@ -219,7 +219,10 @@ class ChangeStage(_Command):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+                {
+                    "to_stage": "arrived",
+                    "attestations": ["handover_package_received_or_waived", "voluntariness_attested"],
+                },
                 {"track": "health", "to_track_stage": "cleared"},
                 {
                     "to_stage": "closed",

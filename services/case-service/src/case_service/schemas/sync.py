@@ -172,7 +172,10 @@ class PushBatch(BaseModel):
                             "op": "change_stage",
                             "case_id": _CASE,
                             "base_version": 3,
-                            "change": {"to_stage": "arrived", "attestations": ["handover_package_received_or_waived"]},
+                            "change": {
+                                "to_stage": "arrived",
+                                "attestations": ["handover_package_received_or_waived", "voluntariness_attested"],
+                            },
                         },
                         {
                             "client_id": "c4e1f0a9-7b3d-4e2a-9f61-0d8b5a2c7e13",

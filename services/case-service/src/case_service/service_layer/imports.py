@@ -207,7 +207,11 @@ def validate_row(cells: dict[str, str], *, today: date) -> _ValidRow | list[RowP
     except (ReturnProfileNotApplicable, ReturnDateInFuture) as refused:
         field = str(refused.context.get("pointer", "")).removeprefix("#/") or None
         problems.append(RowProblem(field, refused.code, refused.detail))
-    stage = stage_at_import(case.programme, cells.get("stage")) if case is not None else None
+    stage = (
+        stage_at_import(case.programme, cells.get("stage"), mode_of_return=case.mode_of_return)
+        if case is not None
+        else None
+    )
     if isinstance(stage, RowProblem):
         problems.append(stage)
     if problems or beneficiary is None or case is None or not isinstance(stage, Stage):
