@@ -6,7 +6,6 @@ from pathlib import Path
 
 import asyncpg
 from alembic import command
-from alembic.script import ScriptDirectory
 
 from casebridge_common.migrations import alembic_config
 
@@ -31,11 +30,9 @@ def test_migrating_again_rebuilds_an_index_a_failed_build_left_invalid(service_d
     # what a CREATE INDEX CONCURRENTLY that failed midway leaves, with the migration not recorded as done
     asyncio.run(_sql(fresh_database, "UPDATE pg_index SET indisvalid = false WHERE indexrelid = $1::regclass", INDEX))
     command.stamp(config, "c7a0profrev01")
-    command.upgrade(config, "head")
+    command.upgrade(config, "c7b0country01")  # this migration alone: the later ones are applied already
     assert _valid(fresh_database) is True
-    assert asyncio.run(_sql(fresh_database, "SELECT version_num FROM alembic_version")) == (
-        ScriptDirectory.from_config(config).get_current_head()
-    )
+    assert asyncio.run(_sql(fresh_database, "SELECT version_num FROM alembic_version")) == "c7b0country01"
 
 
 def test_downgrade_drops_the_indexes_and_upgrade_builds_them_again(service_dir: Path, fresh_database: str) -> None:

@@ -2,10 +2,14 @@
 
 import dataclasses
 import itertools
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from uuid import uuid4
 
 import pytest
 
 from case_service.domain.errors import GuardFailed, IllegalTransition
+from case_service.domain.models import open_case_for
 from case_service.domain.stages import (
     FIRST_STAGE,
     Attestation,
@@ -120,6 +124,7 @@ def satisfied(programme: Programme, stage: Stage, to: Stage, **overrides: object
         needs_assessment_recorded=True,
         approved_plan=PlanFacts(True, True, True, True),
         health_track=T.PEC_PASSED if stage is S.TRAVEL_BOOKED else T.CLEARED,
+        pec_passed_ago=timedelta(hours=30) if stage is S.TRAVEL_BOOKED else None,
         documents_track=T.ISSUED,
         attestations=frozenset(Attestation),
         reassessment_reason=ReassessmentReason.HOUSING_CHANGE,
@@ -271,6 +276,20 @@ GUARD_CASES: list[tuple[Programme, Stage, Stage, str, dict[str, object]]] = [
     (RESETTLEMENT, S.PLACEMENT_PLANNING, S.TRAVEL_BOOKED, "documents-issued", {"documents_track": T.PENDING}),
     (RESETTLEMENT, S.TRAVEL_BOOKED, S.PLACEMENT_PLANNING, "reassessment-reason-given", {"reassessment_reason": None}),
     (RESETTLEMENT, S.TRAVEL_BOOKED, S.IN_TRANSIT, "pre-embarkation-check-passed", {"health_track": T.CLEARED}),
+    (  # the check holds for 72 hours (resettlement.md §2.2)
+        RESETTLEMENT,
+        S.TRAVEL_BOOKED,
+        S.IN_TRANSIT,
+        "pre-embarkation-check-passed",
+        {"pec_passed_ago": timedelta(hours=72, seconds=1)},
+    ),
+    (  # passed before its time was recorded
+        RESETTLEMENT,
+        S.TRAVEL_BOOKED,
+        S.IN_TRANSIT,
+        "pre-embarkation-check-passed",
+        {"pec_passed_ago": None},
+    ),
     (RESETTLEMENT, S.ARRIVED, S.HANDED_OVER, "handover-package-received-or-waived", {"attestations": frozenset()}),
     (RESETTLEMENT, S.FOLLOW_UP, S.INTEGRATION_SUPPORT, "reassessment-reason-given", {"reassessment_reason": None}),
     (RESETTLEMENT, S.FOLLOW_UP, S.TRANSITIONED, "closure-reason-recorded", {"closure": None}),
@@ -398,3 +417,28 @@ def test_a_forced_or_spontaneous_return_opens_on_arrival_any_other_case_in_its_f
     programme: Programme, mode_of_return: ModeOfReturn | None, stage: Stage
 ) -> None:
     assert opening_stage(programme, mode_of_return) is stage
+
+
+def test_a_pre_embarkation_check_holds_for_departure_until_72_hours_after_it_passed() -> None:
+    for ago in (timedelta(0), timedelta(hours=24), timedelta(hours=72)):
+        check_transition(satisfied(RESETTLEMENT, S.TRAVEL_BOOKED, S.IN_TRANSIT, pec_passed_ago=ago), S.IN_TRANSIT)
+
+
+def test_the_health_track_records_when_the_pre_embarkation_check_passed_and_forgets_it_after() -> None:
+    person = SimpleNamespace(id=uuid4(), sex="female", born_on=date(1990, 1, 1), country_of_origin="SO")
+    opened = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    case = open_case_for(
+        person,  # type: ignore[arg-type]
+        programme=RESETTLEMENT,
+        office_id="ke-nairobi",
+        organisation_id=None,
+        assigned_worker=None,
+        now=opened,
+    )
+    assert case.pec_passed_at is None
+    passed = opened + timedelta(days=20)
+    case.move_track(Track.HEALTH, T.PEC_PASSED, now=passed)
+    case.move_track(Track.PDO, T.COMPLETED, now=passed + timedelta(hours=1))
+    assert case.pec_passed_at == passed
+    case.move_track(Track.HEALTH, T.PEC_FAILED, now=passed + timedelta(hours=2))
+    assert case.pec_passed_at is None

@@ -48,7 +48,9 @@ async def change_stage(
 
     Needs `If-Match` with the case's ETag. A stage the programme cannot reach from here is 409
     `illegal-transition`; a handbook guard that is not met is 409 `stage-guard-failed` with the guard's name in
-    `guard`. Emits `casebridge.case.stage_changed.v1`, and `casebridge.case.closed.v1` on closure.
+    `guard` (for example `voluntariness-attested` when a return case departs, `pre-embarkation-check-passed`
+    when a resettlement case departs without a health check passed in the last 72 hours). Emits
+    `casebridge.case.stage_changed.v1`, and `casebridge.case.closed.v1` on closure.
     """
     async with uow:
         case = await lifecycle.change_stage(uow, case_id, body, actor=who, if_match=if_match, now=utc_now())

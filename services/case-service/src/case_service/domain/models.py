@@ -116,6 +116,8 @@ class Case(SQLModel, table=True):
     health_track: TrackStage | None = Field(default=None, sa_type=enum_type(TrackStage))
     pdo_track: TrackStage | None = Field(default=None, sa_type=enum_type(TrackStage))
     documents_track: TrackStage | None = Field(default=None, sa_type=enum_type(TrackStage))
+    # when the health track reached `pec_passed`: the fitness-to-travel check holds for departure for 72 hours
+    pec_passed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     # the latest vulnerability screening's categories, kept on the case so lists can filter on them
     vulnerability_categories: list[str] = Field(
         default_factory=empty_list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}")
@@ -135,8 +137,10 @@ class Case(SQLModel, table=True):
         stage: TrackStage | None = getattr(self, TRACK_COLUMNS[track])
         return stage
 
-    def move_track(self, track: Track, to: TrackStage) -> None:
+    def move_track(self, track: Track, to: TrackStage, *, now: datetime) -> None:
         setattr(self, TRACK_COLUMNS[track], to)
+        if track is Track.HEALTH:
+            self.pec_passed_at = now if to is TrackStage.PEC_PASSED else None
 
 
 TRACK_COLUMNS = {Track.HEALTH: "health_track", Track.PDO: "pdo_track", Track.DOCUMENTS: "documents_track"}

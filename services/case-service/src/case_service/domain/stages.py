@@ -6,6 +6,7 @@ the clock or the database.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 
 from case_service.domain.errors import GuardFailed, IllegalTransition
@@ -241,6 +242,9 @@ class ClosureFacts:
     best_interests_determination_reference: bool
 
 
+PEC_VALIDITY = timedelta(hours=72)  # resettlement.md §2.2: the fitness-to-travel check is 24-72 h before departure
+
+
 @dataclass(frozen=True, slots=True)
 class CaseFacts:
     """Everything recorded that a guard may look at; built by the service layer from the database."""
@@ -259,6 +263,7 @@ class CaseFacts:
     open_assistance_items: int = 0
     health_track: TrackStage | None = None
     documents_track: TrackStage | None = None
+    pec_passed_ago: timedelta | None = None  # how long ago the pre-embarkation check was passed, if recorded
     attestations: frozenset[Attestation] = field(default_factory=frozenset)
     reassessment_reason: ReassessmentReason | None = None
     closure_start_reason: ClosureStartReason | None = None
@@ -390,8 +395,10 @@ TRAVEL_DOCUMENTS = Guard(
 )
 PEC_PASSED = Guard(
     "pre-embarkation-check-passed",
-    lambda f: f.health_track == TrackStage.PEC_PASSED,
-    "Departure needs a passed pre-embarkation check.",
+    lambda f: (
+        f.health_track == TrackStage.PEC_PASSED and f.pec_passed_ago is not None and f.pec_passed_ago <= PEC_VALIDITY
+    ),
+    "Departure needs a pre-embarkation check passed within the last 72 hours.",
 )
 HOLD_REASON = Guard("hold-reason-given", lambda f: f.hold_reason, "Putting a case on hold needs a reason.")
 

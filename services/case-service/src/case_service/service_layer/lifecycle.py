@@ -135,6 +135,7 @@ async def _facts(uow: CaseUnitOfWork, case: Case, command: ChangeStage, *, now: 
         open_assistance_items=await uow.assistance.open_count(case.id),
         health_track=case.health_track,
         documents_track=case.documents_track,
+        pec_passed_ago=None if case.pec_passed_at is None else now - case.pec_passed_at,
         attestations=frozenset(command.attestations),
         reassessment_reason=command.reassessment_reason,
         closure_start_reason=command.closure_start_reason,
@@ -164,7 +165,7 @@ async def change_stage(
         current = case.track(command.track)
         check_track_transition(case.programme, case.stage, command.track, current, command.to_track_stage)
         from_stage, to_stage = str(current), str(command.to_track_stage)
-        case.move_track(command.track, command.to_track_stage)
+        case.move_track(command.track, command.to_track_stage, now=now)
     else:
         assert command.to_stage is not None  # noqa: S101 - ChangeStage validates one target
         facts = await _facts(uow, case, command, now=now)
