@@ -308,7 +308,7 @@ async def test_erasure_removes_the_pending_mark_and_the_weekly_job_then_publishe
         headers={**h, "If-Match": f'"{case["version"]}"'},
     )
     assert ended.status_code == 200, ended.text
-    controller = bearer(token("de-berlin-dpo", "case-api", "cases:read cases:write audit:read"))
+    controller = bearer(token("de-berlin-dpo", "case-api", "cases:read cases:write cases:admin audit:read"))
     erasure = {"reason": "Asked in writing after closure", "request_reference": "DSR-2026-0077"}
     erased = await client.post(f"/v1/beneficiaries/{beneficiary['id']}/erasure", json=erasure, headers=controller)
     assert erased.status_code == 201, erased.text

@@ -13,7 +13,7 @@ from casebridge_common.db import create_engine, session_factory
 from casebridge_common.testing.plugin import TokenFor, bearer
 
 WRITER = "cases:read cases:write cases.sensitive:read consents:write"
-CONTROLLER = "cases:read cases:write cases.sensitive:read audit:read"
+CONTROLLER = "cases:read cases:write cases:admin cases.sensitive:read audit:read"
 ADULT = {
     "given_name": "Awa",
     "family_name": "Ndiaye",
@@ -360,6 +360,16 @@ async def test_only_a_data_controller_or_supervisor_of_the_persons_office_may_ac
     no_audit_scope = office(token, "de-berlin-dpo", "cases:read cases:write")
     refused = await client.get(f"/v1/beneficiaries/{beneficiary_id}/access-report", headers=no_audit_scope)
     assert (refused.status_code, refused.json()["code"]) == (403, "insufficient-scope")
+    # erasing and holding records are the cases API's admin operations: the DPO's token must carry cases:admin
+    no_admin_scope = office(token, "de-berlin-dpo", "cases:read cases:write audit:read")
+    url = f"/v1/beneficiaries/{beneficiary_id}"
+    for response in (
+        await client.post(f"{url}/erasure", json=ERASURE, headers=no_admin_scope),
+        await client.post(f"{url}/legal-holds", json={"reason": "x"}, headers=no_admin_scope),
+        await client.post(f"{url}/legal-holds/{uuid.uuid4()}/release", headers=no_admin_scope),
+    ):
+        assert (response.status_code, response.json()["code"]) == (403, "insufficient-scope")
+    assert (await client.get(url, headers=office(token))).json()["given_name"] == ADULT["given_name"]
     bad = await client.post(
         f"/v1/beneficiaries/{beneficiary_id}/erasure", json={"reason": ""}, headers=controller(token)
     )

@@ -16,6 +16,8 @@ async def _uow(request: Request) -> CaseUnitOfWork:  # async: a plain function w
 UoW = Annotated[CaseUnitOfWork, Depends(_uow)]
 CasesRead = Annotated[Principal, requires(Scope.CASES_READ, office=True)]
 CasesWrite = Annotated[Principal, requires(Scope.CASES_WRITE, office=True)]
+# what cannot be undone or overrides a person's wishes: an erasure, a legal hold placed or released
+CasesAdmin = Annotated[Principal, requires(Scope.CASES_WRITE, Scope.CASES_ADMIN, office=True)]
 PurposeParam = Annotated[
     Purpose,
     Query(description="why the data is read (data-protection.md §1.2); what is returned depends on it"),

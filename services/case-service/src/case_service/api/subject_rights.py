@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from case_service.api.dependencies import CasesWrite, UoW
+from case_service.api.dependencies import CasesAdmin, UoW
 from case_service.schemas.subject_rights import AccessReport, ErasureRead, LegalHoldRead, PlaceLegalHold, RequestErasure
 from case_service.service_layer import subject_rights
 from casebridge_common.auth import Principal, Scope, requires
@@ -24,10 +24,11 @@ _ERASURE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/{beneficiary_id}/erasure", status_code=201, responses=_ERASURE_RESPONSES)
 async def erase_beneficiary(
-    beneficiary_id: UUID, body: RequestErasure, uow: UoW, who: CasesWrite, response: Response
+    beneficiary_id: UUID, body: RequestErasure, uow: UoW, who: CasesAdmin, response: Response
 ) -> ErasureRead:
     """Erase a person's data on their request (right to erasure), for the office that registered them or owns
-    one of their cases; role `data_controller` or `supervisor` (else 403 `subject-rights-role-required`).
+    one of their cases; role `data_controller` or `supervisor` (else 403 `subject-rights-role-required`) and the
+    `cases:admin` scope besides `cases:write` (else 403 `insufficient-scope`).
 
     Refused with 409 `retention-hold` (nothing changes; `holds[]` says why) while a case of the person is open,
     on hold or in post-closure monitoring, within 3 months of the closure of a child's case (R-R2), or while a
@@ -61,11 +62,11 @@ async def erase_beneficiary(
     responses=problems(401, 403, 404, 422),
 )
 async def place_legal_hold(
-    beneficiary_id: UUID, body: PlaceLegalHold, uow: UoW, who: CasesWrite, key: IdempotencyKeyHeader = None
+    beneficiary_id: UUID, body: PlaceLegalHold, uow: UoW, who: CasesAdmin, key: IdempotencyKeyHeader = None
 ) -> LegalHoldRead | JSONResponse:
     """Keep a person's records whatever they ask (litigation, an authority's order): while the hold is in place,
-    erasure is refused with 409 `retention-hold`. Role `data_controller` or `supervisor`. Send an
-    `Idempotency-Key` to retry safely."""
+    erasure is refused with 409 `retention-hold`. Role `data_controller` or `supervisor`, scope `cases:admin`.
+    Send an `Idempotency-Key` to retry safely."""
     async with uow:
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
             return replay
@@ -80,8 +81,9 @@ async def place_legal_hold(
     "/{beneficiary_id}/legal-holds/{hold_id}/release",
     responses=problems(401, 403, 404),
 )
-async def release_legal_hold(beneficiary_id: UUID, hold_id: UUID, uow: UoW, who: CasesWrite) -> LegalHoldRead:
-    """End a legal hold. Releasing one that is released already answers the same and changes nothing."""
+async def release_legal_hold(beneficiary_id: UUID, hold_id: UUID, uow: UoW, who: CasesAdmin) -> LegalHoldRead:
+    """End a legal hold (role `data_controller` or `supervisor`, scope `cases:admin`). Releasing one that is
+    released already answers the same and changes nothing."""
     async with uow:
         hold = await subject_rights.release_legal_hold(uow, beneficiary_id, hold_id, actor=who, now=utc_now())
         result = LegalHoldRead.model_validate(hold)
