@@ -811,3 +811,42 @@ async def test_a_cases_assessments_plans_and_assistance_come_in_pages(
         forged = base64.urlsafe_b64encode(json.dumps({"a": position, "q": document["q"]}).encode()).decode()
         refused = await client.get(f"{path}/assessments", params={"cursor": forged}, headers=h)
         assert (refused.status_code, refused.json()["code"]) == (400, "invalid-cursor"), position
+
+
+async def test_assistance_and_referrals_link_to_the_plan_items_they_serve(
+    client: httpx.AsyncClient, token: TokenFor
+) -> None:
+    h = office(token)
+    case = await open_case(client, h)
+    path = f"/v1/cases/{case['id']}"
+    items = [
+        {"type": "income_generating_activity", "income_generating_sub_type": "individual_microbusiness"},
+        {"type": "medical_support", "medical_target": ["returnee"], "needs_referral": True},
+    ]
+    referral = {"agency": "Hôpital régional de Thiès", "assistance_to_be_provided": "Follow-up", "item": 1}
+    content = PLAN["content"] | {"items": items, "referrals": [referral]}
+    drafted = await client.post(f"{path}/plans", json={**PLAN, "content": content}, headers=h)
+    assert drafted.status_code == 201, drafted.text
+    assert drafted.json()["content"]["referrals"][0]["item"] == 1
+    astray = {**content, "referrals": [{**referral, "item": 2}]}
+    refused = await client.post(f"{path}/plans", json={**PLAN, "content": astray}, headers=h)
+    assert (refused.status_code, refused.json()["code"]) == (422, "validation-error")
+
+    linked = await client.post(
+        f"{path}/assistance", json={**CASH_ITEM, "plan_item": {"plan_version": 1, "item": 0}}, headers=h
+    )
+    assert linked.status_code == 201, linked.text
+    assert linked.json()["plan_item"] == {"plan_version": 1, "item": 0}
+    for missing in ({"plan_version": 1, "item": 2}, {"plan_version": 2, "item": 0}):
+        response = await client.post(f"{path}/assistance", json={**CASH_ITEM, "plan_item": missing}, headers=h)
+        assert (response.status_code, response.json()["code"], response.json()["pointer"]) == (
+            422,
+            "plan-item-not-found",
+            "#/plan_item",
+        )
+    unlinked = (await client.post(f"{path}/assistance", json=CASH_ITEM, headers=h)).json()
+    listed = (await client.get(f"{path}/assistance", headers=h)).json()["items"]
+    assert [(i["id"], i["plan_item"]) for i in listed] == [
+        (linked.json()["id"], {"plan_version": 1, "item": 0}),
+        (unlinked["id"], None),
+    ]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, Numeric
+from sqlalchemy import CheckConstraint, Column, DateTime, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -102,6 +102,9 @@ class Tranche:
 
 class AssistanceItem(SQLModel, table=True):
     __tablename__ = "assistance_items"
+    __table_args__ = (
+        CheckConstraint("(plan_version IS NULL) = (plan_item IS NULL)", name="plan_item_with_its_version"),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     case_id: UUID = Field(foreign_key="cases.id", index=True)
@@ -111,6 +114,9 @@ class AssistanceItem(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
     currency: str | None = Field(default=None, max_length=3)
     provider: str | None = None
+    # the plan item it delivers: a version of the case's plan and the item's index in it
+    plan_version: int | None = None
+    plan_item: int | None = None
     status: AssistanceStatus = Field(sa_type=enum_type(AssistanceStatus))
     # [{number, amount, due_on, delivered_on}] in tranche order; JSON keeps the instalment plan in one row
     tranches: list[dict[str, str | int | None]] = Field(sa_column=Column(JSONB, nullable=False))

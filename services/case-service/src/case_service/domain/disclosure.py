@@ -215,7 +215,7 @@ SECTIONS: Mapping[Section, SectionMap] = {
     ),
     Section.ASSISTANCE: SectionMap(
         fields={
-            **_all(frozenset({C.ASSISTANCE}), "assistance_type", "dimension", "modality", "provider"),
+            **_all(frozenset({C.ASSISTANCE}), "assistance_type", "dimension", "modality", "provider", "plan_item"),
             **_all(frozenset({C.FINANCIAL_PAYMENTS}), "amount", "currency", "tranches", "version"),
         },
         default=frozenset({C.ASSISTANCE}),

@@ -71,6 +71,10 @@ class TrancheNotDeliverable(Conflict):
     code, title = "tranche-not-deliverable", "This tranche is delivered already or an earlier one is still due"
 
 
+class PlanItemNotFound(Invalid):
+    code, title = "plan-item-not-found", "The case's plan has no such version, or that version no such item"
+
+
 class AssistanceNotFound(NotFound):
     code, title = "assistance-not-found", "Assistance item not found"
 

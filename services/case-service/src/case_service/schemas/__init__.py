@@ -413,6 +413,9 @@ class PlanReferral(_Command):
     agency: Name
     assistance_to_be_provided: Text
     referral_id: UUID | None = Field(default=None, description="the referral in referral-service, once sent")
+    item: int | None = Field(
+        default=None, ge=0, description="the plan item this referral serves: its index in this version's `items`"
+    )
 
 
 class BaselineScores(_Command):
@@ -456,6 +459,13 @@ class PlanContent(_Command):
     done_in: Name | None = None
     returnee_signature: Signature | None = None
     staff_or_partner_signature: Signature | None = None
+
+    @model_validator(mode="after")
+    def _referrals_serve_items_of_the_plan(self) -> "PlanContent":
+        for referral in self.referrals:
+            if referral.item is not None and referral.item >= len(self.items):
+                raise ValueError(f"a referral serves item {referral.item}, and the plan has {len(self.items)} items")
+        return self
 
     @model_validator(mode="after")
     def _currency_with_grant(self) -> "PlanContent":
@@ -541,6 +551,13 @@ class PlanTranche(_Command):
     due_on: IsoDate
 
 
+class PlanItemLink(_Command):
+    """An item of a plan version (versions never change, so the link stays true when the plan is amended)."""
+
+    plan_version: int = Field(ge=1, le=2**31 - 1)
+    item: int = Field(ge=0, lt=50, description="the index in that version's `items`")
+
+
 class AddAssistance(_Command):
     """An assistance item: a catalogue type, its modality, the amount in an ISO 4217 currency and its tranches."""
 
@@ -558,6 +575,7 @@ class AddAssistance(_Command):
                         {"amount": "200000", "due_on": "2027-01-15"},
                         {"amount": "100000", "due_on": "2027-04-15"},
                     ],
+                    "plan_item": {"plan_version": 2, "item": 0},
                 }
             ]
         },
@@ -569,6 +587,7 @@ class AddAssistance(_Command):
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217")
     provider: Name | None = None
     tranches: list[PlanTranche] = Field(min_length=1, max_length=24)
+    plan_item: PlanItemLink | None = Field(default=None, description="the plan item this assistance delivers")
 
     @model_validator(mode="after")
     def _amounts_add_up(self) -> "AddAssistance":
@@ -614,6 +633,7 @@ class AssistanceRead(BaseModel):
     amount: Decimal | None = Field(default=None, description="null when `financial_payments` is withheld")
     currency: str | None = None
     provider: str | None = None
+    plan_item: PlanItemLink | None = Field(default=None, description="the plan item it delivers, if linked")
     status: AssistanceStatus
     tranches: list[TrancheRead] | None = None
     created_at: IsoDateTime

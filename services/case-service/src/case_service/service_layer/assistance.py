@@ -13,7 +13,7 @@ from case_service.domain.assistance import (
     tranches_of,
     version_of,
 )
-from case_service.domain.errors import AssistanceClosed, AssistanceNotFound, CaseNotActive
+from case_service.domain.errors import AssistanceClosed, AssistanceNotFound, CaseNotActive, PlanItemNotFound
 from case_service.domain.models import Case
 from case_service.domain.stages import is_active
 from case_service.schemas import AddAssistance, AssistanceRead, CloseAssistance, RecordDelivery
@@ -53,6 +53,12 @@ async def add_assistance(
     case, projection = await _case(uow, case_id, DataCategory.ASSISTANCE, actor, now=now)
     if not is_active(case.stage):
         raise CaseNotActive(stage=case.stage)
+    link = command.plan_item
+    if link is not None:
+        plan = await uow.plans.get(case.id, link.plan_version)
+        items = [] if plan is None else plan.content.get("items")
+        if not isinstance(items, list) or link.item >= len(items):
+            raise PlanItemNotFound(pointer="#/plan_item", plan_version=link.plan_version, item=link.item)
     item = AssistanceItem(
         case_id=case.id,
         assistance_type=command.assistance_type,
@@ -61,6 +67,8 @@ async def add_assistance(
         amount=command.amount,
         currency=command.currency,
         provider=command.provider,
+        plan_version=None if link is None else link.plan_version,
+        plan_item=None if link is None else link.item,
         status=AssistanceStatus.PLANNED,
         tranches=_stored(
             [

@@ -15,6 +15,7 @@ from case_service.schemas import (
     CaseRead,
     ClosureRead,
     NoteRead,
+    PlanItemLink,
     PlanRead,
     TrancheRead,
 )
@@ -97,6 +98,9 @@ def assistance_read(item: AssistanceItem, projection: Projection) -> tuple[Assis
         "amount": item.amount,
         "currency": item.currency,
         "provider": item.provider,
+        "plan_item": None
+        if item.plan_version is None or item.plan_item is None
+        else PlanItemLink(plan_version=item.plan_version, item=item.plan_item),
         "status": item.status,
         "tranches": [
             TrancheRead(number=t.number, amount=t.amount, due_on=t.due_on, delivered_on=t.delivered_on)
