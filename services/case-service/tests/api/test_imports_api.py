@@ -317,3 +317,37 @@ async def test_return_profile_columns_reach_the_case_and_a_refused_profile_write
     for refused in ("Ahmadi", "Ba"):  # nobody of a refused row was registered
         query = text("SELECT count(*) FROM beneficiaries WHERE family_name = :name").bindparams(name=refused + tag)
         assert await scalar(test_db_url, query) == 0
+
+
+async def test_a_forced_return_is_imported_from_arrival_on_without_an_invented_date_of_return(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str, oidc_issuer: str
+) -> None:
+    tag = uuid.uuid4().hex
+    headers = office(token)
+    content = "\n".join(
+        [
+            "First Name,Surname,Sex,Date of birth,Nationality,Programme,Mode of return,Stage,Returned on",
+            f"Moussa,Sow{tag},M,1990-06-01,SN,return_reintegration,forced_deported,,",
+            f"Ousmane,Diop{tag},M,1988-01-15,SN,return_reintegration,spontaneous,monitoring,",
+            f"Cheikh,Fall{tag},M,1985-09-09,SN,return_reintegration,forced_deported,,2026-09-30",
+            f"Ibou,Sarr{tag},M,1992-04-04,SN,return_reintegration,forced_deported,pre_departure_counselling,",
+        ]
+    ).encode()
+    submitted = await upload(client, headers, content)
+    assert submitted.status_code == 202, submitted.text
+    await drain(test_db_url, oidc_issuer)
+    done = (await client.get(f"/v1/imports/{submitted.json()['id']}", headers=headers)).json()
+    assert (done["imported"], done["rejected"]) == (3, 1)
+    rows = sorted(await _rows(test_db_url, uuid.UUID(submitted.json()["id"])), key=lambda r: r.row_number)
+    assert [(p["column"], p["code"]) for p in rows[3].problems] == [("stage", "stage-before-arrival")]
+    engine = create_engine(test_db_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            cases = [await session.get(Case, row.case_id) for row in rows[:3]]
+    finally:
+        await engine.dispose()
+    assert [(c.stage, c.returned_on) for c in cases if c is not None] == [
+        ("arrived", None),
+        ("monitoring", None),
+        ("arrived", date(2026, 9, 30)),
+    ]

@@ -19,7 +19,7 @@ from case_service.domain.imports import (
 )
 from case_service.domain.stages import Stage
 from case_service.service_layer.imports import read_table, validate_row
-from casebridge_common.events.contracts.case import Programme
+from casebridge_common.events.contracts.case import ModeOfReturn, Programme
 
 GOOD = {
     "given_name": "Awa",
@@ -80,6 +80,19 @@ def test_the_stage_at_import_defaults_to_the_first_and_must_be_an_active_stage_o
         problem = stage_at_import(programme, stage)
         assert isinstance(problem, RowProblem)
         assert (problem.column, problem.code) == ("stage", code)
+
+
+def test_a_forced_or_spontaneous_return_is_imported_from_arrival_on() -> None:
+    for mode in (ModeOfReturn.FORCED_DEPORTED, ModeOfReturn.SPONTANEOUS):
+        assert stage_at_import(Programme.RETURN_REINTEGRATION, None, mode_of_return=mode) is Stage.ARRIVED
+        assert stage_at_import(Programme.RETURN_REINTEGRATION, "monitoring", mode_of_return=mode) is Stage.MONITORING
+        problem = stage_at_import(Programme.RETURN_REINTEGRATION, "pre_departure_counselling", mode_of_return=mode)
+        assert isinstance(problem, RowProblem)
+        assert (problem.column, problem.code) == ("stage", "stage-before-arrival")
+    voluntary = ModeOfReturn.AVRR_VOLUNTARY
+    assert stage_at_import(Programme.RETURN_REINTEGRATION, None, mode_of_return=voluntary) is (
+        Stage.PRE_DEPARTURE_COUNSELLING
+    )
 
 
 def test_the_content_hash_ignores_case_and_spacing_but_not_the_programme() -> None:

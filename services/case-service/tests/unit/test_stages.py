@@ -351,6 +351,8 @@ TRACK_EDGES = {
         (T.CLEARED_WITH_REQUIREMENTS, T.PEC_PASSED),
         (T.CLEARED_WITH_REQUIREMENTS, T.PEC_FAILED),
         (T.PEC_FAILED, T.STABILISING),
+        (T.PEC_PASSED, T.PEC_PASSED),
+        (T.PEC_PASSED, T.PEC_FAILED),
     },
     Track.PDO: {
         (T.NOT_STARTED, T.INVITED),
@@ -440,5 +442,19 @@ def test_the_health_track_records_when_the_pre_embarkation_check_passed_and_forg
     case.move_track(Track.HEALTH, T.PEC_PASSED, now=passed)
     case.move_track(Track.PDO, T.COMPLETED, now=passed + timedelta(hours=1))
     assert case.pec_passed_at == passed
-    case.move_track(Track.HEALTH, T.PEC_FAILED, now=passed + timedelta(hours=2))
+    checked_again = passed + timedelta(hours=80)
+    case.move_track(Track.HEALTH, T.PEC_PASSED, now=checked_again)
+    assert case.pec_passed_at == checked_again
+    case.move_track(Track.HEALTH, T.PEC_FAILED, now=checked_again + timedelta(hours=2))
     assert case.pec_passed_at is None
+
+
+@pytest.mark.parametrize("mode_of_return", [ModeOfReturn.FORCED_DEPORTED, ModeOfReturn.SPONTANEOUS])
+def test_a_forced_or_spontaneous_return_in_pre_departure_counselling_departs_without_a_voluntariness_attestation(
+    mode_of_return: ModeOfReturn,
+) -> None:
+    attested = frozenset({Attestation.HANDOVER_PACKAGE_RECEIVED_OR_WAIVED})
+    facts = satisfied(RETURN, S.PRE_DEPARTURE_COUNSELLING, S.ARRIVED, attestations=attested)
+    check_transition(dataclasses.replace(facts, mode_of_return=mode_of_return), S.ARRIVED)
+    with pytest.raises(GuardFailed):
+        check_transition(dataclasses.replace(facts, mode_of_return=ModeOfReturn.AVRR_VOLUNTARY), S.ARRIVED)

@@ -17,7 +17,7 @@ from sqlalchemy import Column, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from case_service.domain.stages import Stage, is_active, opening_stage, stages_of
+from case_service.domain.stages import RETURNS_OPENED_ON_ARRIVAL, Stage, is_active, opening_stage, stages_of
 from casebridge_common.db import empty_list, enum_type
 from casebridge_common.events.contracts.case import ModeOfReturn, Programme
 from casebridge_common.http import is_a_number
@@ -253,6 +253,12 @@ def stage_at_import(
         return RowProblem("stage", "stage-not-in-programme", f"Not a stage of {programme.value}.")
     if not is_active(target):
         return RowProblem("stage", "stage-not-importable", "Only open cases in an active stage are imported.")
+    if target is Stage.PRE_DEPARTURE_COUNSELLING and mode_of_return in RETURNS_OPENED_ON_ARRIVAL:
+        return RowProblem(
+            "stage",
+            "stage-before-arrival",
+            "A forced or spontaneous return had no pre-departure counselling: it starts in arrived or later.",
+        )
     return target
 
 

@@ -183,16 +183,18 @@ def open_case_for(
     assigned_worker: str | None,
     now: datetime,
     return_profile: Mapping[str, object] | None = None,
+    dated_on_arrival: bool = True,
 ) -> Case:
     """A new case in its :func:`opening_stage` (a resettlement case's tracks in theirs), with the return
     profile given (checked by :func:`check_return_profile`). A case opened on arrival records today as its
-    date of return unless one is given, as entering `arrived` does."""
+    date of return unless one is given, as entering `arrived` does; not with `dated_on_arrival=False` (a legacy
+    case imported, whose day of return is unknown unless its row gives it)."""
     profile = dict(return_profile or {})
     if unknown := sorted(set(profile) - set(RETURN_PROFILE_FIELDS)):
         raise ValueError(f"not return profile fields: {unknown}")
     mode = profile.get("mode_of_return")
     stage = opening_stage(programme, None if mode is None else ModeOfReturn(str(mode)))
-    if stage is Stage.ARRIVED and profile.get("returned_on") is None:
+    if dated_on_arrival and stage is Stage.ARRIVED and profile.get("returned_on") is None:
         profile["returned_on"] = now.date()
     columns: dict[str, object] = {
         **_NEW_CASE,

@@ -204,6 +204,8 @@ _TRACK_FLOWS: dict[Track, dict[TrackStage, frozenset[TrackStage]]] = {
         TrackStage.CLEARED: frozenset({TrackStage.PEC_PASSED, TrackStage.PEC_FAILED}),
         TrackStage.CLEARED_WITH_REQUIREMENTS: frozenset({TrackStage.PEC_PASSED, TrackStage.PEC_FAILED}),
         TrackStage.PEC_FAILED: frozenset({TrackStage.STABILISING}),
+        # a check holds for 72 hours: a departure put off past them is checked again (the new time counts)
+        TrackStage.PEC_PASSED: frozenset({TrackStage.PEC_PASSED, TrackStage.PEC_FAILED}),
     },
     Track.PDO: {
         TrackStage.NOT_STARTED: frozenset({TrackStage.INVITED}),
@@ -263,6 +265,7 @@ class CaseFacts:
     open_assistance_items: int = 0
     health_track: TrackStage | None = None
     documents_track: TrackStage | None = None
+    mode_of_return: ModeOfReturn | None = None
     pec_passed_ago: timedelta | None = None  # how long ago the pre-embarkation check was passed, if recorded
     attestations: frozenset[Attestation] = field(default_factory=frozenset)
     reassessment_reason: ReassessmentReason | None = None
@@ -284,8 +287,9 @@ def _attested(attestation: Attestation) -> Callable[[CaseFacts], bool]:
 
 VOLUNTARY = Guard(
     "voluntariness-attested",
-    _attested(Attestation.VOLUNTARINESS_ATTESTED),
-    "Departure needs the returnee's free and informed decision to return attested (reintegration.md §3.2).",
+    lambda f: f.mode_of_return in RETURNS_OPENED_ON_ARRIVAL or Attestation.VOLUNTARINESS_ATTESTED in f.attestations,
+    "Departure needs the returnee's free and informed decision to return attested (reintegration.md §3.2); a "
+    "forced or spontaneous return has none to attest.",
 )
 HANDOVER = Guard(
     "handover-package-received-or-waived",

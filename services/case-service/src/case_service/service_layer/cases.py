@@ -52,6 +52,7 @@ def _opening(
     *,
     actor: Principal,
     now: datetime,
+    dated_on_arrival: bool = True,
 ) -> _Opening:
     assert actor.office_id is not None  # noqa: S101 - the router requires an office claim
     profile = command.model_dump(include=set(RETURN_PROFILE_FIELDS), exclude_unset=True)
@@ -64,6 +65,7 @@ def _opening(
         assigned_worker=command.assigned_worker,
         now=now,
         return_profile=profile,
+        dated_on_arrival=dated_on_arrival,
     )
     opened = CaseOpened(
         case_id=case.id,
@@ -106,7 +108,8 @@ async def open_case(
 
 
 async def open_case_within(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal, now: datetime) -> Case:
-    """:func:`open_case` inside a unit of work that does more (a bulk import registers the beneficiary in it)."""
+    """:func:`open_case` inside a unit of work that does more: a bulk import registers the beneficiary in it,
+    and its legacy case keeps the date of return its row gives, or none (not today's)."""
     assert actor.office_id is not None  # noqa: S101 - the submitter acts for an office
     # locked: a concurrent consent change re-profiles the beneficiary's cases under the same lock
     # (service_layer/monitoring.emit_profiles_of), so the consents read next are those in force at commit
@@ -115,7 +118,8 @@ async def open_case_within(uow: CaseUnitOfWork, command: OpenCase, *, actor: Pri
     )
     if beneficiary is None:
         raise BeneficiaryNotFound(pointer="#/beneficiary_id")
-    opening = _opening(beneficiary, await uow.consents.facts_of(beneficiary.id), command, actor=actor, now=now)
+    consents = await uow.consents.facts_of(beneficiary.id)
+    opening = _opening(beneficiary, consents, command, actor=actor, now=now, dated_on_arrival=False)
     uow.cases.add(opening.case)
     _emit_opening(uow.outbox, uow.audit, opening, actor)
     if opening.mark is not None:

@@ -135,6 +135,7 @@ async def _facts(uow: CaseUnitOfWork, case: Case, command: ChangeStage, *, now: 
         open_assistance_items=await uow.assistance.open_count(case.id),
         health_track=case.health_track,
         documents_track=case.documents_track,
+        mode_of_return=case.mode_of_return,
         pec_passed_ago=None if case.pec_passed_at is None else now - case.pec_passed_at,
         attestations=frozenset(command.attestations),
         reassessment_reason=command.reassessment_reason,
