@@ -70,11 +70,14 @@ class InvalidCursor(BadRequest):
 
 
 class Cursor:
-    """Opaque keyset cursor: the last row's sort key and id, bound to a hash of the query it came from."""
+    """Opaque keyset cursor: the last row's sort key and id, bound to a hash of the query it came from and of
+    the request's path (`REQUEST_TARGET`), so that one list's cursor is refused by another whose query has the
+    same fields (a case's notes and its assistance items, say)."""
 
     @staticmethod
     def _query_hash(query: dict[str, Any]) -> str:
-        return hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        bound = {"target": REQUEST_TARGET.get(), "query": query}
+        return hashlib.sha256(json.dumps(bound, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @classmethod
     def encode(cls, after: list[Any], query: dict[str, Any]) -> str:

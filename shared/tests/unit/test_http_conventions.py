@@ -5,6 +5,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from casebridge_common.http import (
+    REQUEST_TARGET,
     Cursor,
     InvalidCursor,
     IsoDate,
@@ -34,6 +35,21 @@ def test_cursor_replayed_on_another_query_is_rejected() -> None:
     cursor = Cursor.encode(["x"], QUERY)
     with pytest.raises(InvalidCursor):
         Cursor.decode(cursor, {**QUERY, "programme": "resettlement_integration"})
+
+
+def test_cursor_of_one_list_is_rejected_by_another_with_the_same_query() -> None:
+    notes = REQUEST_TARGET.set("GET /v1/cases/c1/notes")
+    try:
+        cursor = Cursor.encode(["x"], QUERY)
+        assert Cursor.decode(cursor, QUERY) == ["x"]
+    finally:
+        REQUEST_TARGET.reset(notes)
+    assistance = REQUEST_TARGET.set("GET /v1/cases/c1/assistance")
+    try:
+        with pytest.raises(InvalidCursor):
+            Cursor.decode(cursor, QUERY)
+    finally:
+        REQUEST_TARGET.reset(assistance)
 
 
 def test_page_has_a_cursor_only_when_more_rows_exist() -> None:

@@ -710,3 +710,52 @@ async def test_the_office_and_country_filters_match_only_what_the_caller_may_see
     bad = await client.get(worker + "&country_of_origin=sn", headers=headers(OWNER))
     assert (bad.status_code, bad.json()["code"]) == (422, "validation-error")
     assert [e["parameter"] for e in bad.json()["errors"]] == ["country_of_origin"]
+
+
+async def test_a_stale_assistance_closure_by_an_edit_share_does_not_reveal_the_withheld_version(
+    client: httpx.AsyncClient, headers: Headers, db: Database, case_file: CaseFiles
+) -> None:
+    case = await case_file()
+    item = {
+        "assistance_type": "psychosocial_counselling",
+        "modality": "service",
+        "tranches": [{"amount": "0", "due_on": "2027-02-01"}],
+    }
+    created = await client.post(f"/v1/cases/{case['id']}/assistance", json=item, headers=headers())
+    assert created.status_code == 201, created.text
+    # Dakar may see and write what was given (`assistance`), not the deliveries the version counts
+    await db.consent(case["beneficiary_id"], ConsentState.GIVEN, [C.ASSISTANCE])
+    await db.share(case["id"], "sn-dakar", ShareMode.EDIT)
+    dakar = headers(SHAREE)
+    path = f"/v1/cases/{case['id']}/assistance/{created.json()['id']}/closure"
+    body = {"status": "unmet_need", "reason": "No counsellor in the district"}
+    stale = await client.post(path, json=body, headers=dakar | {"If-Match": '"7"'})
+    assert (stale.status_code, stale.json()["code"]) == (412, "version-mismatch")
+    assert "current_version" not in stale.json()
+    closed = await client.post(path, json=body, headers=dakar)
+    assert (closed.status_code, closed.json()["status"], closed.json()["version"]) == (200, "unmet_need", None)
+    assert "etag" not in closed.headers
+    owner = await client.post(path, json=body, headers=headers() | {"If-Match": '"1"'})
+    assert (owner.status_code, owner.json()["current_version"]) == (412, 2)  # the owner sees the version
+
+
+async def test_an_edit_share_that_may_not_see_the_plan_cannot_probe_its_items(
+    client: httpx.AsyncClient, headers: Headers, db: Database, case_file: CaseFiles
+) -> None:
+    case = await case_file()
+    plan = {"drafted_in": "origin", "content": {"place_of_return": "Thiès", "items": [{"type": "medical_support"}]}}
+    assert (await client.post(f"/v1/cases/{case['id']}/plans", json=plan, headers=headers())).status_code == 201
+    await db.consent(case["beneficiary_id"], ConsentState.GIVEN, [C.ASSISTANCE, C.FINANCIAL_PAYMENTS])
+    await db.share(case["id"], "sn-dakar", ShareMode.EDIT)
+    item = {
+        "assistance_type": "psychosocial_counselling",
+        "modality": "service",
+        "tranches": [{"amount": "0", "due_on": "2027-02-01"}],
+        "plan_item": {"plan_version": 1, "item": 0},
+    }
+    path = f"/v1/cases/{case['id']}/assistance"
+    for link in ({"plan_version": 1, "item": 0}, {"plan_version": 9, "item": 0}):  # one exists, one does not
+        probed = await client.post(path, json=item | {"plan_item": link}, headers=headers(SHAREE))
+        assert (probed.status_code, probed.json()["code"]) == (422, "plan-item-not-found"), link
+    linked = await client.post(path, json=item, headers=headers())
+    assert (linked.status_code, linked.json()["plan_item"]) == (201, {"plan_version": 1, "item": 0})

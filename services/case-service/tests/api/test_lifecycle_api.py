@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from casebridge_common.audit import AuditEntry
 from casebridge_common.outbox import OutboxMessage
 from casebridge_common.testing.plugin import TokenFor, bearer
 from casebridge_common.testing.tokens import authorization_code_token
@@ -798,6 +799,11 @@ async def test_a_cases_assessments_plans_and_assistance_come_in_pages(
     for elsewhere in (f"{path}/assistance", f"{path}/assessments", f"/v1/cases/{uuid.uuid4()}/plans"):
         foreign = await client.get(elsewhere, params={"cursor": first}, headers=h)
         assert (foreign.status_code, foreign.json()["code"]) == (400, "invalid-cursor"), elsewhere
+    for body in ("First visit at home", "Second visit"):  # notes: the same query fields and position shape
+        assert (await client.post(f"{path}/notes", json={"body": body}, headers=h)).status_code == 201
+    notes = (await client.get(f"{path}/notes", params={"limit": 1}, headers=h)).json()["next_cursor"]
+    foreign = await client.get(f"{path}/assistance", params={"cursor": notes}, headers=h)
+    assert (foreign.status_code, foreign.json()["code"]) == (400, "invalid-cursor")
     issued = (await client.get(f"{path}/assessments", params={"limit": 1}, headers=h)).json()["next_cursor"]
     document = json.loads(base64.urlsafe_b64decode(issued + "=" * (-len(issued) % 4)))
     for position in (["teleportation", 1], ["needs", 2**31], ["needs", True], ["needs"]):
@@ -843,3 +849,28 @@ async def test_assistance_and_referrals_link_to_the_plan_items_they_serve(
         (linked.json()["id"], {"plan_version": 1, "item": 0}),
         (unlinked["id"], None),
     ]
+
+
+async def test_a_page_is_audited_with_the_categories_it_returned_not_those_of_the_next_page(
+    client: httpx.AsyncClient, token: TokenFor, test_db_url: str
+) -> None:
+    h = office(token)
+    case = await open_case(client, h)
+    await record(client, h, case, NEEDS)
+    await record(client, h, case, SKILLS)
+    page = (await client.get(f"/v1/cases/{case['id']}/assessments", params={"limit": 1}, headers=h)).json()
+    assert [a["kind"] for a in page["items"]] == ["needs"]
+    assert page["next_cursor"] is not None
+    engine = create_async_engine(test_db_url)
+    async with engine.connect() as conn:
+        listed = (
+            await conn.execute(
+                select(AuditEntry.categories).where(
+                    AuditEntry.case_id == uuid.UUID(case["id"]),
+                    AuditEntry.action == "list",
+                    AuditEntry.resource_type == "assessment",
+                )
+            )
+        ).scalar_one()
+    await engine.dispose()
+    assert "skills_employment" not in listed

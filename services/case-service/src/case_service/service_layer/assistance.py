@@ -26,6 +26,7 @@ from casebridge_common.audit import AuditAction
 from casebridge_common.auth import Principal
 from casebridge_common.events.contracts.case import CaseAssistanceDelivered
 from casebridge_common.http import require_if_match
+from casebridge_common.problems import PreconditionFailed
 
 
 async def _case(
@@ -54,8 +55,9 @@ async def add_assistance(
     if not is_active(case.stage):
         raise CaseNotActive(stage=case.stage)
     link = command.plan_item
-    if link is not None:
-        plan = await uow.plans.get(case.id, link.plan_version)
+    if link is not None:  # a caller who may not see the plan learns nothing of it: every link is "not found"
+        may_see_plan = DataCategory.REINTEGRATION_PLAN in projection.allowed
+        plan = await uow.plans.get(case.id, link.plan_version) if may_see_plan else None
         items = [] if plan is None else plan.content.get("items")
         if not isinstance(items, list) or link.item >= len(items):
             raise PlanItemNotFound(pointer="#/plan_item", plan_version=link.plan_version, item=link.item)
@@ -90,14 +92,21 @@ async def add_assistance(
     return assistance_read(item, projection)[0]
 
 
-async def _open_item(uow: CaseUnitOfWork, case: Case, item_id: UUID, if_match: str | None) -> AssistanceItem:
-    """The item to change; with `if_match` (an offline edit pushed by a device), 412 with the current version
-    when the item moved on since."""
+async def _open_item(
+    uow: CaseUnitOfWork, case: Case, item_id: UUID, if_match: str | None, projection: Projection
+) -> AssistanceItem:
+    """The item to change; with `if_match`, 412 when the item moved on since, naming its current version only
+    to a caller who may see it (it counts the deliveries: `financial_payments`)."""
     item = await uow.assistance.get(case.id, item_id)
     if item is None:
         raise AssistanceNotFound(assistance_item_id=item_id)
     if if_match is not None:
-        require_if_match(if_match, version_of(item))
+        try:
+            require_if_match(if_match, version_of(item))
+        except PreconditionFailed:
+            if assistance_read(item, projection)[0].version is None:
+                raise PreconditionFailed() from None
+            raise
     if item.status is not AssistanceStatus.PLANNED:
         raise AssistanceClosed(status=item.status)
     return item
@@ -115,7 +124,7 @@ async def record_delivery(
 ) -> AssistanceRead:
     """Hand over the next tranche. Emits `case.assistance_delivered`; the last tranche delivers the item."""
     case, projection = await _case(uow, case_id, DataCategory.FINANCIAL_PAYMENTS, actor, now=now)
-    item = await _open_item(uow, case, item_id, if_match)
+    item = await _open_item(uow, case, item_id, if_match, projection)
     tranches = deliver(tranches_of(item), command.tranche_number, command.delivered_on, today=now.date())
     item.tranches = _stored(tranches)
     if all_delivered(tranches):
@@ -155,7 +164,7 @@ async def close_assistance(
 ) -> AssistanceRead:
     """Cancel an item, or record it as an unmet need (reintegration.md S6: unmet needs are recorded)."""
     case, projection = await _case(uow, case_id, DataCategory.ASSISTANCE, actor, now=now)
-    item = await _open_item(uow, case, item_id, if_match)
+    item = await _open_item(uow, case, item_id, if_match, projection)
     item.status = command.status
     uow.audit.record(
         actor,
@@ -184,7 +193,7 @@ async def list_assistance(
     )
     found = await uow.assistance.page(case.id, after=after, limit=limit)
     reads = [assistance_read(i, projection) for i in found]
-    returned, kept_back = returned_and_withheld(view for _, view in reads)
+    returned, kept_back = returned_and_withheld(view for _, view in reads[:limit])  # not the next page's row
     audit_read(
         uow,
         actor,

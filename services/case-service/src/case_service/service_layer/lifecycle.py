@@ -291,7 +291,7 @@ async def assessment_history(
     case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="assessment")
     found = await uow.assessments.page(case.id, kind, after=after, limit=limit)
     reads = [assessment_read(a, projection) for a in found]
-    returned, kept_back = returned_and_withheld(view for _, view in reads)
+    returned, kept_back = returned_and_withheld(view for _, view in reads[:limit])  # not the next page's row
     audit_read(
         uow,
         actor,
@@ -398,7 +398,7 @@ async def list_plans(
     case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="plan")
     found = await uow.plans.page(case.id, below_version=below_version, limit=limit)
     reads = [plan_read(p, projection) for p in found]
-    returned, kept_back = returned_and_withheld(view for _, view in reads)
+    returned, kept_back = returned_and_withheld(view for _, view in reads[:limit])  # not the next page's row
     audit_read(
         uow,
         actor,
@@ -524,7 +524,7 @@ async def list_notes(
 ) -> tuple[list[NoteRead], list[Withheld]]:
     case, projection = await _visible(uow, case_id, actor, purpose=purpose, now=now, resource_type="case_note")
     reads = [note_read(n, projection) for n in await uow.notes.page(case.id, after=after, limit=limit)]
-    returned, kept_back = returned_and_withheld(view for _, view in reads)
+    returned, kept_back = returned_and_withheld(view for _, view in reads[:limit])  # not the next page's row
     audit_read(
         uow,
         actor,
