@@ -1,13 +1,17 @@
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
 from case_service.schemas import AddAssistance, AssistanceRead, CloseAssistance, RecordDelivery
 from case_service.schemas.access import ProjectedPage
 from case_service.service_layer import assistance
+from case_service.unit_of_work import CaseUnitOfWork
 from casebridge_common.access import Purpose
+from casebridge_common.auth import Principal
 from casebridge_common.db import utc_now
 from casebridge_common.http import (
     DEFAULT_LIMIT,
@@ -67,8 +71,22 @@ async def list_assistance(
     return ProjectedPage(items=page.items, next_cursor=page.next_cursor, withheld=kept_back)
 
 
-def _tagged(result: AssistanceRead, response: Response) -> AssistanceRead:
-    """The item's ETag for the next change's If-Match, unless its version is withheld (it counts deliveries)."""
+async def _change_item(
+    uow: CaseUnitOfWork,
+    who: Principal,
+    body: BaseModel,
+    key: str | None,
+    response: Response,
+    change: Callable[[], Awaitable[AssistanceRead]],
+) -> AssistanceRead | JSONResponse:
+    """A delivery or closure: the first answer again for a retried Idempotency-Key, else the change, remembered
+    for a retry, with the item's ETag for the next If-Match unless its version is withheld (it counts deliveries)."""
+    async with uow:
+        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
+            return replay
+        result = await change()
+        await uow.idempotency.remember(status=200, body=result)
+        await uow.commit()
     if result.version is not None:
         response.headers["ETag"] = etag(result.version)
     return result
@@ -93,15 +111,14 @@ async def record_delivery(
     409 `tranche-not-deliverable` otherwise. With `If-Match` (the item's `version` as listed), 412 when the item
     changed since; with `Idempotency-Key`, a retry replays the first answer. Emits
     `casebridge.case.assistance_delivered.v1`."""
-    async with uow:
-        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
-            return replay
-        result = await assistance.record_delivery(
-            uow, case_id, item_id, body, actor=who, now=utc_now(), if_match=if_match
-        )
-        await uow.idempotency.remember(status=200, body=result)
-        await uow.commit()
-    return _tagged(result, response)
+    return await _change_item(
+        uow,
+        who,
+        body,
+        key,
+        response,
+        lambda: assistance.record_delivery(uow, case_id, item_id, body, actor=who, now=utc_now(), if_match=if_match),
+    )
 
 
 @router.post(
@@ -122,12 +139,11 @@ async def close_assistance(
     """Cancel an item that will not be delivered, or record it as an unmet need. With `If-Match` (the item's
     `version`), 412 when it changed since, so a cancellation never overrides a delivery it did not see; with
     `Idempotency-Key`, a retry replays the first answer."""
-    async with uow:
-        if (replay := await uow.idempotency.replay(key, who, body)) is not None:
-            return replay
-        result = await assistance.close_assistance(
-            uow, case_id, item_id, body, actor=who, now=utc_now(), if_match=if_match
-        )
-        await uow.idempotency.remember(status=200, body=result)
-        await uow.commit()
-    return _tagged(result, response)
+    return await _change_item(
+        uow,
+        who,
+        body,
+        key,
+        response,
+        lambda: assistance.close_assistance(uow, case_id, item_id, body, actor=who, now=utc_now(), if_match=if_match),
+    )
