@@ -73,12 +73,25 @@ running_port() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Tail of this run's output only: server.log from byte offset $1 on, and kafka.out.
+# This run's server.log output. Log4j rolls server.log at 20 MB (log4j2.xml), and a broker with many
+# partitions can roll it during startup: the file written before launch (inode $2) counts from byte offset
+# $1 on, wherever the roll moved it; every log file created after the launch (marker file $3) counts whole.
+run_log() {
+  local f
+  for f in "$LOGS"/server.log.* "$LOGS"/server.log; do
+    [ -f "$f" ] || continue
+    if [ -n "$2" ] && [ "$(stat -c %i "$f")" = "$2" ]; then
+      tail -c +"$(($1 + 1))" "$f"
+    elif [ "$f" -nt "$3" ]; then
+      cat "$f"
+    fi
+  done
+}
+
+# Tail of this run's output only: its server.log lines (run_log's arguments) and kafka.out.
 log_tail() {
-  if [ -s "$LOGS/server.log" ]; then
-    echo "----- $LOGS/server.log (this run, last 60 lines) -----" >&2
-    tail -c +"$(($1 + 1))" "$LOGS/server.log" | tail -n 60 >&2
-  fi
+  echo "----- $LOGS/server.log (this run, last 60 lines) -----" >&2
+  run_log "$@" | tail -n 60 >&2
   if [ -s "$LOGS/kafka.out" ]; then
     echo "----- $LOGS/kafka.out (JVM stdout/stderr) -----" >&2
     tail -n 40 "$LOGS/kafka.out" >&2
@@ -164,11 +177,15 @@ cds_opts() {
 # Launch the broker and wait for readiness. Returns 0 when ready; when the process died,
 # returns its exit status (>= 128: killed by a signal, e.g. a JVM crash).
 launch() {
-  local pid offset=0 t0 deadline rc
+  local pid offset=0 inode="" t0 deadline rc marker="$KDIR/.launched"
   local -a cds=()
   mapfile -t cds < <(cds_opts)
-  # Only log lines written after this offset count as "ready" (server.log is appended to).
-  [ -f "$LOGS/server.log" ] && offset=$(stat -c %s "$LOGS/server.log")
+  # Only log lines written after this point count as "ready" (server.log is appended to, and rolled).
+  if [ -f "$LOGS/server.log" ]; then
+    offset=$(stat -c %s "$LOGS/server.log")
+    inode=$(stat -c %i "$LOGS/server.log")
+  fi
+  touch "$marker"
   say "starting broker (client 127.0.0.1:$PORT, controller 127.0.0.1:$CPORT, logs $LOGS)"
   t0=$(date +%s%N)
   nohup "$JAVA" "${JVM[@]}" ${cds[@]+"${cds[@]}"} ${EXTRA[@]+"${EXTRA[@]}"} \
@@ -178,20 +195,19 @@ launch() {
 
   deadline=$((SECONDS + START_TIMEOUT))
   while :; do
-    if [ -f "$LOGS/server.log" ] &&
-       tail -c +"$((offset + 1))" "$LOGS/server.log" | grep -qF "$READY_LINE"; then
+    if run_log "$offset" "$inode" "$marker" | grep -qF "$READY_LINE"; then
       say "ready on 127.0.0.1:$PORT (pid $pid, $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
       rc=0; wait "$pid" || rc=$?
       rm -f "$PIDFILE" "$CDS.pending"
-      log_tail "$offset"
+      log_tail "$offset" "$inode" "$marker"
       echo "kafka: broker process $pid exited with status $rc during startup" >&2
       return $((rc == 0 ? 1 : rc))
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
-      log_tail "$offset"
+      log_tail "$offset" "$inode" "$marker"
       echo "kafka: ERROR: not ready after ${START_TIMEOUT} s; stopping pid $pid" >&2
       stop_pid "$pid" || true
       rm -f "$CDS.pending"
