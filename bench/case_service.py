@@ -9,16 +9,14 @@ Both apps run in-process behind the same httpx ASGI client, so the client's cost
 tracer provider case-service sets for the process gives the bare app's requests a server span too (FastAPI's own
 telemetry), as it would in any traced service.
 
-(a) Open-case throughput: authenticated `POST /v1/cases` through the real app (token verification, one read
-    of the beneficiary and its consents, then one statement writing the case, its sync-journal row, the
-    `case.opened` and monitoring-profile outbox rows and its audit entry), beside a bare FastAPI + asyncpg app
-    inserting one row per request, measured in the same run with the same pool size, at each number of requests
-    in flight of `--concurrency`, in alternating rounds (`--rounds`). An app's throughput is the rate it sustains
-    saturated: its best round at any of these levels (other load on the machine only ever slows a round). With
-    few requests in flight the opening, two round trips to PostgreSQL, leaves the event loop idle while they all
-    wait, which the one-insert bare app hardly does; with many, both spend more on waiting for the pool. Each
-    level's best rates, their ratio and the median of its rounds' own ratios are printed too. Target: at least
-    0.6 of the bare figure.
+(a) Open-case throughput: authenticated `POST /v1/cases` through the real app (token verification, then one
+    statement that locks the beneficiary's row and writes the case, its sync-journal row, the `case.opened`
+    outbox row, its audit entry and its monitoring mark), beside a bare FastAPI + asyncpg app inserting one row
+    per request, measured in the same run with the same pool size, at each number of requests in flight of
+    `--concurrency`, in alternating rounds (`--rounds`). An app's throughput is the rate it sustains saturated:
+    its best round at any of these levels (other load on the machine only ever slows a round). With many
+    requests in flight both spend more on waiting for the pool. Each level's best rates, their ratio and the
+    median of its rounds' own ratios are printed too. Target: at least 0.6 of the bare figure.
 (b) Latency: `GET /v1/cases/{id}`, a filtered first page `GET /v1/cases?programme=…&stage=…` and one filtered
     by the beneficiary's country of origin (`COUNTRY_FILTERS`) as the Berlin office, p50/p95, at each size of
     `--sizes` (the same database, topped up with the synthetic generator's COPY writer between sizes; 10 offices,

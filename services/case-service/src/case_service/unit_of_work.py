@@ -23,6 +23,7 @@ from case_service.repositories.transfers import Transfers
 from case_service.repositories.vault import Vault
 from casebridge_common.audit import AuditBuffer
 from casebridge_common.db import UnitOfWork
+from casebridge_common.http import IdempotencyRecord
 from casebridge_common.outbox import EventBuffer
 
 
@@ -96,8 +97,11 @@ class CaseOpeningWork:
                 await greenlet_spawn(pooled.invalidate)
             await greenlet_spawn(pooled.close)
 
-    async def commit(self) -> None:
-        """Write the case with its events and audit entries; `OpeningRaced` when the beneficiary changed since
-        it was read (nothing written: open it again)."""
-        await self.openings.write(events=self.outbox.pending, audit=self.audit.pending)
-        self.audit.committed()
+    async def commit(self) -> IdempotencyRecord | None:
+        """Write the case with its events and audit entries (repositories/openings.py). Returns the answer
+        already given to the request's Idempotency-Key instead, writing nothing; `OpeningRaced` when a request
+        with the same key committed meanwhile (nothing written: open it again)."""
+        answered = await self.openings.write(events=self.outbox.pending, audit=self.audit.pending)
+        if answered is None:
+            self.audit.committed()
+        return answered

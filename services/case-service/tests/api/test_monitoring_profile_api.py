@@ -65,13 +65,14 @@ async def test_every_trigger_emits_a_newer_profile_and_withdrawal_nulls_the_pers
             "/v1/cases", json={"beneficiary_id": beneficiary["id"], "programme": "return_reintegration"}, headers=h
         )
     ).json()
-    opened = await profiles(test_db_url, case["id"])
-    assert [(p["beneficiary_id"], p["owner_organisation_id"]) for p in opened] == [(beneficiary["id"], "iom-germany")]
-    assert personal(opened[0]) == (None, None, None, None)  # no consent yet
+    assert await profiles(test_db_url, case["id"]) == []  # the opening waits for the weekly publication
+    assert await pending_since(test_db_url, case["id"]) is not None
 
     given = await client.post(f"/v1/beneficiaries/{beneficiary['id']}/consents", json=M_AND_E, headers=h)
     assert given.status_code == 201, given.text
-    assert personal((await profiles(test_db_url, case["id"]))[-1]) == ("female", "25-34", "SN", "SN")
+    [first] = await profiles(test_db_url, case["id"])  # a consent goes out at once, the opening still pending
+    assert [(first["beneficiary_id"], first["owner_organisation_id"])] == [(beneficiary["id"], "iom-germany")]
+    assert personal(first) == ("female", "25-34", "SN", "SN")
 
     patched = await client.patch(
         f"/v1/beneficiaries/{beneficiary['id']}", json={"country_of_origin": "GM"}, headers={**h, "If-Match": '"1"'}
@@ -127,7 +128,7 @@ async def test_every_trigger_emits_a_newer_profile_and_withdrawal_nulls_the_pers
     assert (last["return_quarter"], last["days_return_to_plan"]) == (None, None)  # migration history too
     assert last["programme"] == "return_reintegration"  # the case's own facts need no consent
     versions = [p["profile_version"] for p in emitted]
-    assert len(emitted) == 6  # opened, consent, two beneficiary updates, the weekly publication, withdrawal
+    assert len(emitted) == 5  # consent, two beneficiary updates, the weekly publication, withdrawal
     assert versions == sorted(set(versions))  # strictly increasing in commit order
 
 
@@ -253,6 +254,7 @@ async def test_an_immediate_profile_of_a_pending_case_carries_the_return_profile
     returnee = {"mode_of_return": "avrr_voluntary", "host_country": "DE", "length_of_absence_years": "4.5"}
     body = {"beneficiary_id": beneficiary["id"], "programme": "return_reintegration", **returnee}
     case = (await client.post("/v1/cases", json=body, headers=h)).json()
+    await publish_profiles(datetime.now(UTC) + timedelta(days=7))  # its first profile: the return profile published
     arrived = await client.post(
         f"/v1/cases/{case['id']}/stage-transitions",
         json={"to_stage": "arrived", "attestations": ["handover_package_received_or_waived", "voluntariness_attested"]},

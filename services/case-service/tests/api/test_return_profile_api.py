@@ -102,8 +102,7 @@ async def test_a_return_case_opens_with_its_profile_and_a_reader_without_migrati
     assert "migration_history" in [w["category"] for w in plain["withheld"]]
     assert plain["stage"] == "pre_departure_counselling"  # the case's structure is shown
 
-    [opened] = await profiles(test_db_url, case["id"])
-    assert return_facts(opened) == (None, None, None, None)  # no M&E consent: no migration history, nor its date
+    assert await profiles(test_db_url, case["id"]) == []  # its first profile waits for the weekly publication
 
 
 async def test_patch_changes_the_profile_under_if_match_and_the_next_week_publishes_the_banded_facts(
@@ -124,7 +123,8 @@ async def test_patch_changes_the_profile_under_if_match_and_the_next_week_publis
     }
     given = await client.post(f"/v1/beneficiaries/{case['beneficiary_id']}/consents", json=consent, headers=h)
     assert given.status_code == 201, given.text
-    assert return_facts((await profiles(test_db_url, case["id"]))[-1]) == ("spontaneous", None, None, None)
+    # the consent goes out at once, with nothing of the case's return profile: none of it is published yet
+    assert return_facts((await profiles(test_db_url, case["id"]))[-1]) == (None, None, None, None)
     url = f"/v1/cases/{case['id']}"
     change = {"mode_of_return": "forced_deported", "host_country": "IT", "length_of_absence_years": 12}
 
@@ -144,7 +144,7 @@ async def test_patch_changes_the_profile_under_if_match_and_the_next_week_publis
         2,
     )
     emitted = len(await profiles(test_db_url, case["id"]))
-    assert emitted == 2  # opened and consent given: the change waits for the weekly publication
+    assert emitted == 1  # the consent given: the opening and the change wait for the weekly publication
 
     unchanged = await client.patch(url, json={"host_country": "IT"}, headers=h | {"If-Match": '"2"'})
     assert (unchanged.status_code, unchanged.json()["version"]) == (200, 2)  # nothing changed: no new version
@@ -158,7 +158,7 @@ async def test_patch_changes_the_profile_under_if_match_and_the_next_week_publis
     assert len(await profiles(test_db_url, case["id"])) == emitted
     await publish_profiles(datetime.now(UTC) + timedelta(days=7))
     published = await profiles(test_db_url, case["id"])
-    assert len(published) == emitted + 1  # every change of the week in one profile
+    assert len(published) == emitted + 1  # the opening and every change of the week in one profile
     assert return_facts(published[-1]) == ("forced_deported", None, ">10", "2026-Q4")
 
     updates = select(func.count()).where(
@@ -262,7 +262,7 @@ async def test_arrival_records_the_date_of_return_once_and_later_stages_keep_it(
     assert moved.status_code == 200, moved.text
     later = (await client.get(f"/v1/cases/{case['id']}", headers=h)).json()
     assert (later["stage"], later["returned_on"]) == ("first_counselling", today)
-    assert (await profiles(test_db_url, case["id"]))[-1]["return_quarter"] is None  # no M&E consent
+    assert await profiles(test_db_url, case["id"]) == []  # opened and arrived: for the weekly publication
 
     recorded = await open_case(client, h, returned_on="2026-10-01")
     arrived = await client.post(

@@ -60,7 +60,7 @@ async def implementing_case(sessions: async_sessionmaker[AsyncSession]) -> UUID:
             registered_at=STARTED - timedelta(days=90),
         )
         case = open_case_for(
-            beneficiary,
+            beneficiary.id,
             programme=Programme.RETURN_REINTEGRATION,
             office_id="sn-dakar",
             organisation_id="iom-senegal",

@@ -68,7 +68,7 @@ async def proposed(sessions: async_sessionmaker[AsyncSession]) -> tuple[CaseTran
             registered_at=NOW - timedelta(days=30),
         )
         case = open_case_for(
-            beneficiary,
+            beneficiary.id,
             programme=Programme.RETURN_REINTEGRATION,
             office_id="de-berlin",
             organisation_id="iom-germany",

@@ -34,7 +34,7 @@ async def a_case(sessions: async_sessionmaker[AsyncSession]) -> tuple[UUID, UUID
         )
         uow.beneficiaries.add(person)
         case = open_case_for(
-            person,
+            person.id,
             programme=Programme.RETURN_REINTEGRATION,
             office_id="de-berlin",
             organisation_id="iom-germany",

@@ -9,14 +9,13 @@ from datetime import UTC, date, datetime
 
 from case_people import BERLIN_SYSTEM
 
-from case_service.domain.models import Sex, new_case_columns, open_case_for
+from case_service.domain.models import new_case_columns, open_case_for
 from case_service.domain.sync import JournalEntry
 from case_service.repositories.openings import (
     AUDIT_COLUMNS,
     IDEMPOTENCY_COLUMNS,
     JOURNAL_COLUMNS,
     OUTBOX_COLUMNS,
-    OpeningBeneficiary,
 )
 from case_service.schemas import CaseRead
 from casebridge_common.audit import AuditAction, AuditBuffer
@@ -55,24 +54,14 @@ def test_journal_and_idempotency_columns_are_the_records_fields() -> None:
 
 
 def test_a_new_cases_answer_built_from_its_columns_is_the_one_read_from_its_attributes() -> None:
-    """`POST /v1/cases` validates its answer from the new case's columns (api/cases.py)."""
-    person = OpeningBeneficiary(
-        id=uuid.uuid4(),
-        sex=Sex.FEMALE,
-        born_on=date(1994, 3, 1),
-        country_of_origin="SN",
-        country_of_return="SN",
-        country_of_resettlement=None,
-        version=1,
-        profile_revision=0,
-    )
+    """`POST /v1/cases` validates its answer from the new case's columns (service_layer/cases.open_case)."""
     now = datetime.now(UTC)
     for programme, profile in (
         (Programme.RETURN_REINTEGRATION, {"host_country": "DE", "returned_on": date(2026, 11, 2)}),
         (Programme.RESETTLEMENT_INTEGRATION, {}),
     ):
         case = open_case_for(
-            person,
+            uuid.uuid4(),
             programme=programme,
             office_id="de-berlin",
             organisation_id="iom-germany",

@@ -2,8 +2,7 @@
 
 import dataclasses
 import itertools
-from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -427,10 +426,9 @@ def test_a_pre_embarkation_check_holds_for_departure_until_72_hours_after_it_pas
 
 
 def test_the_health_track_records_when_the_pre_embarkation_check_passed_and_forgets_it_after() -> None:
-    person = SimpleNamespace(id=uuid4(), sex="female", born_on=date(1990, 1, 1), country_of_origin="SO")
     opened = datetime(2026, 12, 1, 9, tzinfo=UTC)
     case = open_case_for(
-        person,  # type: ignore[arg-type]
+        uuid4(),
         programme=RESETTLEMENT,
         office_id="ke-nairobi",
         organisation_id=None,

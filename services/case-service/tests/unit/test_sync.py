@@ -28,7 +28,7 @@ def a_case() -> tuple[Beneficiary, Case]:
         registered_at=NOW,
     )
     case = open_case_for(
-        person,
+        person.id,
         programme=Programme.RETURN_REINTEGRATION,
         office_id="de-berlin",
         organisation_id=None,

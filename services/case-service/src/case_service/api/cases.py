@@ -7,7 +7,6 @@ from pydantic_core import to_json
 from case_service.api.dependencies import CasesRead, CasesWrite, PurposeParam, UoW
 from case_service.domain.assessments import VulnerabilityCategory
 from case_service.domain.errors import CaseOpeningContended, OpeningRaced
-from case_service.domain.models import new_case_columns
 from case_service.domain.stages import Stage
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
 from case_service.service_layer import cases
@@ -21,7 +20,6 @@ from casebridge_common.http import (
     CursorParam,
     IdempotencyClaim,
     IdempotencyKeyHeader,
-    IdempotencyRecord,
     IfMatch,
     LimitParam,
     Page,
@@ -35,37 +33,34 @@ from casebridge_common.http import (
 from casebridge_common.problems import problems
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-OPENING_ATTEMPTS = 3  # a beneficiary whose consents change three times during one opening is being contended
+OPENING_ATTEMPTS = 3  # a retry finds the answer of the request that raced it: a third race means contention
 CountryFilter = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["SN"])]
 
 
 @router.post("", status_code=201, response_model=CaseRead, responses=problems(401, 403, 404, 409, 422))
 async def open_case(body: OpenCase, request: Request, who: CasesWrite, key: IdempotencyKeyHeader = None) -> Response:
-    """Open a case for a beneficiary registered in the caller's office. Emits `casebridge.case.opened.v1`. Should
-    the beneficiary's consents change at the same moment, the opening is retried with the new ones; 409
-    `case-opening-contended` if they kept changing."""
+    """Open a case for a beneficiary registered in the caller's office. Emits `casebridge.case.opened.v1`; the
+    case's first monitoring profile leaves with the weekly publication. 404 `beneficiary-not-found` for a
+    beneficiary the caller's office did not register."""
     # The hot path of the API (bench/case_service.py): its unit of work is made here rather than by a dependency,
-    # and its answer is serialised once, for the response and for the Idempotency-Key record alike.
+    # and it is one statement (repositories/openings.py). Its answer is serialised once, for the response, and
+    # for the Idempotency-Key record within the statement's document.
     claim = None
     if key is not None:
         claim = IdempotencyClaim(idempotency_principal(who), key, idempotency_request_hash(body))
     for _ in range(OPENING_ATTEMPTS):
         async with CaseOpeningWork(request.state.engine) as work:
-            opened = await cases.open_case(work, body, actor=who, now=utc_now(), claim=claim)
-            if isinstance(opened, IdempotencyRecord):
-                assert claim is not None  # noqa: S101 - only a claimed key has an answer
-                return idempotent_replay(opened, claim.request_hash)
-            result = CaseRead.model_validate(new_case_columns(opened))
-            answer = result.model_dump(mode="json")
-            if claim is not None:
-                work.openings.remember(claim, status=201, body=answer)
+            result = cases.open_case(work, body, actor=who, now=utc_now(), claim=claim)
             try:
-                await work.commit()
+                answered = await work.commit()
             except OpeningRaced:
                 continue
-        # the same bytes as a JSONResponse of `answer` (compact, UTF-8), from pydantic's encoder
+        if answered is not None:
+            assert claim is not None  # noqa: S101 - only a claimed key has an answer
+            return idempotent_replay(answered, claim.request_hash)
+        # the same bytes as a JSONResponse of the answer (compact, UTF-8), from pydantic's encoder
         return Response(
-            to_json(answer), status_code=201, headers={"ETag": etag(result.version)}, media_type="application/json"
+            to_json(result), status_code=201, headers={"ETag": etag(result.version)}, media_type="application/json"
         )
     raise CaseOpeningContended()
 

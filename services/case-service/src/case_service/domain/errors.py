@@ -12,12 +12,12 @@ class BeneficiaryNotFound(NotFound):
 
 
 class OpeningRaced(Exception):
-    """The beneficiary changed (or the Idempotency-Key was used) between an opening's read and its write: nothing
-    was written; read again (repositories/openings.py)."""
+    """A request with the same Idempotency-Key committed while an opening's statement ran: nothing was written;
+    open it again, which finds that request's answer (repositories/openings.py)."""
 
 
 class CaseOpeningContended(Conflict):
-    code, title = "case-opening-contended", "The beneficiary's consents kept changing while the case was opened"
+    code, title = "case-opening-contended", "Requests with this Idempotency-Key kept racing the opening of the case"
 
 
 class BirthDateInFuture(Invalid):

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Numeric, String, inspect
+from sqlalchemy import Column, Date, DateTime, Index, Numeric, String, inspect
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -68,8 +68,6 @@ class Beneficiary(SQLModel, table=True):
     current_location: str | None = Field(default=None, max_length=500)
     # the normalised full name (domain/people.normalised_name) that duplicate detection compares by trigrams
     name_key: str = Field(default="", sa_column=Column(String, nullable=False, server_default=""))
-    # bumped by every change that re-profiles the beneficiary's cases; opening a case checks it (repositories/openings)
-    profile_revision: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class ReturnIntendedDuration(StrEnum):
@@ -157,8 +155,7 @@ _CASES = inspect(Case).class_manager
 
 
 class PersonFacts(Protocol):
-    """What opening a case and its monitoring profile read of a beneficiary: a `Beneficiary`, or the few columns
-    the opening reads (repositories/openings.py)."""
+    """What a monitoring profile reads of a beneficiary (domain/monitoring.py)."""
 
     @property
     def id(self) -> UUID: ...
@@ -175,7 +172,7 @@ class PersonFacts(Protocol):
 
 
 def open_case_for(
-    beneficiary: PersonFacts,
+    beneficiary_id: UUID,
     *,
     programme: Programme,
     office_id: str,
@@ -200,7 +197,7 @@ def open_case_for(
         **_NEW_CASE,
         "id": uuid4(),
         "vulnerability_categories": [],
-        "beneficiary_id": beneficiary.id,
+        "beneficiary_id": beneficiary_id,
         "programme": programme,
         "stage": stage,
         "owner_office_id": office_id,

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, tuple_, union_all, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -45,14 +45,11 @@ class Beneficiaries:
         return (await self._session.scalars(query)).one_or_none()
 
     async def lock_for_reprofiling(self, beneficiary_id: UUID) -> None:
-        """Lock the beneficiary's row until commit (whoever registered it) and bump its `profile_revision`: a case
-        opening concurrently (repositories/openings.py) then finds the revision it read has changed and retries
-        with the consents this transaction commits."""
+        """Lock the beneficiary's row until commit (whoever registered it), before its cases are listed: a case
+        opening concurrently, which locks the row too (repositories/openings.py), is then among them or opens
+        after this transaction commits."""
         await self._session.execute(
-            update(Beneficiary)
-            .where(col(Beneficiary.id) == beneficiary_id)
-            .values(profile_revision=col(Beneficiary.profile_revision) + 1)
-            .execution_options(synchronize_session=False)
+            select(col(Beneficiary.id)).where(col(Beneficiary.id) == beneficiary_id).with_for_update()
         )
 
     async def get(self, beneficiary_id: UUID) -> Beneficiary | None:

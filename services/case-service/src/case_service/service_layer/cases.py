@@ -8,9 +8,9 @@ from case_service.domain.errors import BeneficiaryNotFound
 from case_service.domain.models import (
     RETURN_PROFILE_FIELDS,
     Case,
-    PersonFacts,
     check_return_profile,
     is_minor,
+    new_case_columns,
     open_case_for,
 )
 from case_service.domain.monitoring import PROFILED_CASE_FIELDS, MonitoringProfilePending
@@ -27,29 +27,28 @@ from case_service.service_layer.access import (
 )
 from case_service.service_layer.projection import audit_read, case_read
 from case_service.unit_of_work import CaseOpeningWork, CaseUnitOfWork
-from casebridge_common.access import ConsentFacts, DataCategory, Purpose, project
+from casebridge_common.access import DataCategory, Purpose, project
 from casebridge_common.audit import AuditAction, AuditBuffer
 from casebridge_common.auth import Principal
-from casebridge_common.events.contracts.case import CaseMonitoringProfile, CaseOpened, Programme
-from casebridge_common.http import IdempotencyClaim, IdempotencyRecord, require_if_match
+from casebridge_common.events.contracts.case import CaseOpened, Programme
+from casebridge_common.http import IdempotencyClaim, require_if_match
 from casebridge_common.outbox import EventBuffer
 
 
 @dataclass(frozen=True, slots=True)
 class _Opening:
-    """A case about to be opened, with what it emits."""
+    """A case about to be opened, with what it emits and its mark for the weekly monitoring publication."""
 
     case: Case
     opened: CaseOpened
-    profile: CaseMonitoringProfile
-    mark: MonitoringProfilePending | None
+    mark: MonitoringProfilePending
 
 
 def _opening(
-    beneficiary: PersonFacts,
-    consents: tuple[ConsentFacts, ...],
+    beneficiary_id: UUID,
     command: OpenCase,
     *,
+    subject_is_minor: bool,
     actor: Principal,
     now: datetime,
     dated_on_arrival: bool = True,
@@ -58,7 +57,7 @@ def _opening(
     profile = command.model_dump(include=set(RETURN_PROFILE_FIELDS), exclude_unset=True)
     check_return_profile(command.programme, profile, today=now.date())
     case = open_case_for(
-        beneficiary,
+        beneficiary_id,
         programme=command.programme,
         office_id=actor.office_id,
         organisation_id=actor.organisation_id,
@@ -75,55 +74,56 @@ def _opening(
         owner_office_id=case.owner_office_id,
         owner_organisation_id=case.owner_organisation_id,
         opened_at=now,
-        subject_is_minor=is_minor(beneficiary.born_on, now.date()),
+        subject_is_minor=subject_is_minor,
     )
-    profile_event = monitoring.opening_profile(case, beneficiary, consents, now=now)
-    return _Opening(case, opened, profile_event, monitoring.opening_mark(case, now=now))
+    return _Opening(case, opened, monitoring.opening_mark(case, now=now))
 
 
 def _emit_opening(outbox: EventBuffer, audit: AuditBuffer, opening: _Opening, actor: Principal) -> None:
     outbox.emit(opening.opened)
     audit.record(actor, AuditAction.CREATE, resource_type="case", resource_id=opening.case.id)
-    outbox.emit(opening.profile)
 
 
-async def open_case(
+def open_case(
     work: CaseOpeningWork, command: OpenCase, *, actor: Principal, now: datetime, claim: IdempotencyClaim | None
-) -> Case | IdempotencyRecord:
-    """Open a case for a beneficiary the caller's office registered. Emits `case.opened` and the case's first
-    monitoring profile, built from the consents in force. Returns the stored answer instead when `claim`'s key
-    was already used. The caller commits; `OpeningRaced` then means: call again."""
+) -> CaseRead:
+    """Stage the opening of a case for a beneficiary the caller's office registered: the case, `case.opened`, its
+    audit entry, its monitoring mark (its first profile leaves with the weekly publication), and its answer as
+    the answer to `claim`'s key. Returns the answer. The caller commits, which may find the beneficiary missing
+    (404), or the key already answered."""
     assert actor.office_id is not None  # noqa: S101 - the router requires an office claim
-    found = await work.openings.read(command.beneficiary_id, office_id=actor.office_id, claim=claim)
-    if found.answered is not None:
-        return found.answered
-    if found.beneficiary is None:
-        raise BeneficiaryNotFound(pointer="#/beneficiary_id")
-    opening = _opening(found.beneficiary, found.consents, command, actor=actor, now=now)
-    work.openings.add(opening.case, read_as=found.beneficiary, office_id=actor.office_id)
+    # whether the beneficiary is a minor, the commit's statement tells from the row it locks
+    opening = _opening(command.beneficiary_id, command, subject_is_minor=False, actor=actor, now=now)
+    answer = CaseRead.model_validate(new_case_columns(opening.case))
+    work.openings.add(opening.case, office_id=actor.office_id)
     _emit_opening(work.outbox, work.audit, opening, actor)
-    if opening.mark is not None:
-        work.openings.mark_pending(opening.mark)
-    return opening.case
+    work.openings.mark_pending(opening.mark)
+    if claim is not None:
+        work.openings.claim(claim, status=201, body=answer)
+    return answer
 
 
 async def open_case_within(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal, now: datetime) -> Case:
     """:func:`open_case` inside a unit of work that does more: a bulk import registers the beneficiary in it,
     and its legacy case keeps the date of return its row gives, or none (not today's)."""
     assert actor.office_id is not None  # noqa: S101 - the submitter acts for an office
-    # locked: a concurrent consent change re-profiles the beneficiary's cases under the same lock
-    # (service_layer/monitoring.emit_profiles_of), so the consents read next are those in force at commit
+    # locked as the API's opening locks it (repositories/openings.py)
     beneficiary = await uow.beneficiaries.get_visible(
         command.beneficiary_id, office_id=actor.office_id, for_update=True
     )
     if beneficiary is None:
         raise BeneficiaryNotFound(pointer="#/beneficiary_id")
-    consents = await uow.consents.facts_of(beneficiary.id)
-    opening = _opening(beneficiary, consents, command, actor=actor, now=now, dated_on_arrival=False)
+    opening = _opening(
+        beneficiary.id,
+        command,
+        subject_is_minor=is_minor(beneficiary.born_on, now.date()),
+        actor=actor,
+        now=now,
+        dated_on_arrival=False,
+    )
     uow.cases.add(opening.case)
     _emit_opening(uow.outbox, uow.audit, opening, actor)
-    if opening.mark is not None:
-        await uow.monitoring.mark_pending(opening.mark)
+    await uow.monitoring.mark_pending(opening.mark)
     return opening.case
 
 

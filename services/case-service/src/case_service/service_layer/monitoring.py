@@ -1,55 +1,38 @@
 """The pseudonymous monitoring feed (`casebridge.case.monitoring_profile.v1`) for M&E consumers.
 
-A use case that changes the case's timeline (arrival, plan approval, return profile) only marks the case pending
-(:func:`defer_profile`); :func:`publish_pending_profiles` publishes it in the week after, so that the time of
-publication does not tell the day of return. The others emit at once (:func:`emit_profile`): a consent or
-personal fact must reach consumers without delay, above all when it nulls facts."""
+A new case (:func:`opening_mark`) and a use case that changes the case's timeline (arrival, plan approval, return
+profile) only mark the case pending (:func:`defer_profile`); :func:`publish_pending_profiles` publishes it in the
+week after, so that the time of publication tells neither the day of opening nor the day of return. The others
+emit at once (:func:`emit_profile`): a consent or personal fact must reach consumers without delay, above all when
+it nulls facts."""
 
 from datetime import datetime
 from uuid import UUID
 
-from case_service.domain.models import Case, PersonFacts, is_minor
+from case_service.domain.models import Case, is_minor
 from case_service.domain.monitoring import MonitoringProfilePending, Timeline, monitoring_profile, publication_cutoff
 from case_service.unit_of_work import CaseUnitOfWork
-from casebridge_common.access import ConsentFacts
-from casebridge_common.events.contracts.case import CaseMonitoringProfile
 
-OPENING_VERSION = 0
-
-
-def opening_profile(
-    case: Case, beneficiary: PersonFacts, consents: tuple[ConsentFacts, ...], *, now: datetime
-) -> CaseMonitoringProfile:
-    """The first profile of a case opened now. No other transaction can profile the case before its opening
-    commits, and it has no plan yet: its version is 0, below any version a later profile draws (no lock, no
-    sequence), with its return profile but no timeline (a date of return given at opening is published by the
-    weekly job: see :func:`opening_mark`)."""
-    return monitoring_profile(
-        case,
-        beneficiary,
-        consents,
-        subject_is_minor=is_minor(beneficiary.born_on, now.date()),
-        timeline=Timeline.of(case, returned_on=None, first_plan_approved_at=None),
-        version=OPENING_VERSION,
-        now=now,
-    )
+_UNPUBLISHED = Timeline(
+    returned_on=None, first_plan_approved_at=None, mode_of_return=None, host_country=None, length_of_absence_years=None
+)
 
 
-def opening_mark(case: Case, *, now: datetime) -> MonitoringProfilePending | None:
-    """The pending mark of a case opened now with its date of return (perhaps the day of return itself): the
-    date waits for the weekly publication, after the opening profile without it."""
-    if case.returned_on is None:
-        return None
-    published = Timeline.of(case, returned_on=None, first_plan_approved_at=None)
-    return MonitoringProfilePending.of(case.id, since=now, published=published)
+def opening_mark(case: Case, *, now: datetime) -> MonitoringProfilePending:
+    """The mark of a case opened now: its first profile waits for the weekly publication, as a change of its
+    timeline would. Published at once, its time (the CloudEvent `time`, the Kafka timestamp) would date the
+    opening, and a case opened on arrival is opened on the day of return. Until then nothing of its timeline or
+    return profile counts as published: a profile emitted at once meanwhile (a consent given the same week)
+    carries none of it."""
+    return MonitoringProfilePending.of(case.id, since=now, published=_UNPUBLISHED)
 
 
 async def emit_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, publishing: bool = False) -> None:
     """Emit the case's monitoring profile as it stands in this transaction. Call it last in a use case that may
     change a profiled fact: it takes the case's profile lock until commit. While the case is pending, its
     timeline and return profile are the ones last published (the weekly publication, `publishing`, takes the
-    current ones, and skips an erased beneficiary's case). A case opened in this transaction has its
-    :func:`opening_profile` instead."""
+    current ones, and skips an erased beneficiary's case). A case opened in this transaction is marked by
+    :func:`opening_mark` instead."""
     version = await uow.monitoring.next_version(case.id)
     beneficiary = await uow.beneficiaries.get(case.beneficiary_id)
     if beneficiary is None:

@@ -493,8 +493,9 @@ class CaseMonitoringProfile(Event):
     known): the weekly publication already tells in which week each day fell, and an exact gap would pin it. Both, and
     `mode_of_return`, `host_country` and `length_of_absence` (return cases only), are `migration_history`.
     `as_of` is a week, not a moment: the start (Monday 00:00 UTC) of the ISO week the profile was built in, and a
-    profile after a timeline change (arrival, plan approval, return profile) is published only in the week after,
-    so that neither `as_of` nor the publication time tells the day of return."""
+    case's first profile and a profile after a timeline change (arrival, plan approval, return profile) are
+    published only in the week after, so that neither `as_of` nor the publication time tells the day of opening or
+    of return."""
 
     model_config = ConfigDict(
         json_schema_extra={
