@@ -61,8 +61,8 @@ async def emit_profile(uow: CaseUnitOfWork, case: Case, *, now: datetime, publis
 
 async def emit_profiles_of(uow: CaseUnitOfWork, beneficiary_id: UUID, *, now: datetime) -> None:
     """:func:`emit_profile` for every case of the beneficiary (a consent or a personal fact changed). The
-    beneficiary is locked first and its profile revision bumped, which `open_case` checks when it writes: a case
-    opened concurrently is either listed here or profiled from this transaction's consents."""
+    beneficiary is locked first, as an opening locks it: a case opened concurrently is either listed here or
+    opens after this commits (its first profile, weekly, is then built from this transaction's consents)."""
     await uow.beneficiaries.lock_for_reprofiling(beneficiary_id)
     for case in sorted(await uow.cases.of_beneficiary(beneficiary_id), key=lambda c: c.id):
         await emit_profile(uow, case, now=now)
