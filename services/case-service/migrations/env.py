@@ -6,6 +6,7 @@ import case_service.domain.follow_ups
 import case_service.domain.imports
 import case_service.domain.models
 import case_service.domain.monitoring
+import case_service.domain.return_suspensions
 import case_service.domain.sharing
 import case_service.domain.subject_rights
 import case_service.domain.sync

@@ -12,6 +12,7 @@ from case_service.api import (
     imports,
     lifecycle,
     plan_copy,
+    return_suspensions,
     sharing,
     subject_rights,
     sync,
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             subject_rights.router,
             sync.router,
             imports.router,
+            return_suspensions.router,
         ],
         openapi_tags=[
             {"name": "beneficiaries", "description": "Returnees and refugees registered by an office"},
@@ -56,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "subject rights", "description": "Erasure on request, legal holds, the access report"},
             {"name": "sync", "description": "Mobile delta sync: changes since a cursor, tombstones, offline edits"},
             {"name": "imports", "description": "Bulk import of a legacy caseload from CSV or XLSX"},
+            {"name": "return suspensions", "description": "Returns to a country suspended for safety (R46)"},
         ],
     )

@@ -17,6 +17,7 @@ from case_service.repositories.imports import Imports
 from case_service.repositories.monitoring import MonitoringProfiles
 from case_service.repositories.openings import CaseOpenings
 from case_service.repositories.people import DuplicateCandidates, Households
+from case_service.repositories.return_suspensions import ReturnSuspensions
 from case_service.repositories.subject_rights import SubjectRecords
 from case_service.repositories.sync import SyncJournal, journal_writes
 from case_service.repositories.transfers import Transfers
@@ -59,6 +60,7 @@ class CaseUnitOfWork(UnitOfWork):
         self.follow_ups = FollowUps(session, self.vault)
         self.imports = Imports(session)
         self.monitoring = MonitoringProfiles(session)
+        self.return_suspensions = ReturnSuspensions(session)
 
 
 class CaseOpeningWork:

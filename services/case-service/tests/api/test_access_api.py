@@ -355,8 +355,8 @@ ATTACKER = "iq-erbil-system"
 VICTIM_IDS = {"case_id", "beneficiary_id", "consent_id"}
 SUB_IDS = {"version", "item_id", "share_id", "hold_id", "document_id", "visit_id"}
 # Objects of other aggregates, attacked in their own suites (test_transfers_api, test_consents_api,
-# test_imports_api, test_people_api).
-OTHER_AGGREGATES = {"transfer_id", "withdrawal_id", "import_id", "household_id"}
+# test_imports_api, test_people_api, test_return_suspensions_api).
+OTHER_AGGREGATES = {"transfer_id", "withdrawal_id", "import_id", "household_id", "suspension_id"}
 # Break-glass is the one deliberate way into another office's case (audited, owner notified): tested below.
 # The document upload is multipart, not JSON: test_documents_api attacks it the same way.
 EXEMPT = {("post", "/v1/cases/{case_id}/break-glass"), ("post", "/v1/cases/{case_id}/documents")}

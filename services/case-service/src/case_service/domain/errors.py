@@ -302,3 +302,15 @@ class FollowUpDateInvalid(Invalid):
         "follow-up-date-invalid",
         "A visit is planned from today to 3 years ahead and never held in the future",
     )
+
+
+class ReturnSuspensionNotFound(NotFound):
+    code, title = "return-suspension-not-found", "Return suspension not found"
+
+
+class ReturnSuspensionExists(Conflict):
+    code, title = "return-suspension-exists", "Returns to this country are suspended already"
+
+
+class ReturnSuspensionRoleRequired(Forbidden):
+    code, title = "return-suspension-role-required", "Only a supervisor may suspend returns or lift a suspension"

@@ -3,9 +3,11 @@
 request's time.
 
 :meth:`CaseOpenings.write` is one statement, atomic on its own. It locks the beneficiary's row, when the caller's
-office registered it, and inserts the case, its sync-journal row, its events, its audit entry, its monitoring mark
-and the idempotency record; it answers whether the beneficiary was found and the answer already given to the
-request's Idempotency-Key, if any (then it inserts nothing). The opening decides on nothing else of the
+office registered it, checks for a new return that the caller's organisation has not suspended returns to the
+person's country (domain/return_suspensions), and inserts the case, its sync-journal row, its events, its audit
+entry, its monitoring mark and the idempotency record; it answers whether the beneficiary was found, the
+suspension that refused the opening, and the answer already given to the request's Idempotency-Key, if any
+(each time inserting nothing). The opening decides on nothing else of the
 beneficiary: its first monitoring profile waits for the weekly publication (service_layer/monitoring.py), and the
 one fact its `case.opened` event tells of the person, whether they are a minor, is the statement's, from the row
 it locks. A concurrent duplicate Idempotency-Key waits on the key's unique index and then inserts nothing; as the
@@ -28,6 +30,7 @@ from sqlalchemy import Table
 from case_service.domain.errors import BeneficiaryNotFound, OpeningRaced
 from case_service.domain.models import Case, new_case_columns
 from case_service.domain.monitoring import MonitoringProfilePending
+from case_service.domain.return_suspensions import returns_suspended
 from case_service.domain.sync import SyncChange, journal_entries
 from casebridge_common.audit import AUDIT_TABLE
 from casebridge_common.events.contracts.case import CaseOpened
@@ -72,20 +75,24 @@ _MINOR_TOLD = (
 MINOR = "extract(year FROM age($3::date, born_on)) < 18"
 
 # Built from the column lists above. Every value is bound: the beneficiary and office ($1, $2), the day the case
-# opens ($3), the Idempotency-Key's principal and key ($4, $5, null without one), and one JSON document holding
-# the rows to insert by table name ($6: one parameter to encode instead of six).
+# opens ($3), the Idempotency-Key's principal and key ($4, $5, null without one), one JSON document holding the
+# rows to insert by table name ($6: one parameter to encode instead of six), the caller's organisation ($7) and
+# whether a suspension of its returns to the person's country blocks the opening ($8; domain/return_suspensions).
 _WRITE = f"""
 WITH beneficiary AS (
-    SELECT id, {MINOR} AS minor FROM beneficiaries
+    SELECT id, {MINOR} AS minor, coalesce(country_of_return, country_of_origin) AS returning_to FROM beneficiaries
     WHERE id = $1 AND registering_office_id = $2
     FOR UPDATE
+), suspended AS (
+    SELECT s.id, s.country FROM return_suspensions AS s, beneficiary AS b
+    WHERE $8::boolean AND s.organisation_id = $7::text AND s.country = b.returning_to AND s.lifted_at IS NULL
 ), answered AS (
     SELECT to_jsonb(k) AS record FROM idempotency_keys AS k WHERE k.principal = $4::text AND k.key = $5::text
 ), claimed AS (
     INSERT INTO idempotency_keys ({", ".join(IDEMPOTENCY_COLUMNS)})
     SELECT {", ".join(f"r.{name}" for name in IDEMPOTENCY_COLUMNS)}
     FROM beneficiary, jsonb_populate_recordset(NULL::idempotency_keys, $6::jsonb -> 'idempotency_keys') AS r
-    WHERE NOT EXISTS (SELECT 1 FROM answered)
+    WHERE NOT EXISTS (SELECT 1 FROM answered) AND NOT EXISTS (SELECT 1 FROM suspended)
     ON CONFLICT DO NOTHING
     RETURNING 1
 ), opened AS (
@@ -93,7 +100,7 @@ WITH beneficiary AS (
     SELECT {", ".join(f"r.{name}" for name in CASE_COLUMNS)}
     FROM jsonb_populate_record(NULL::cases, $6::jsonb -> 'cases') AS r
     WHERE EXISTS (SELECT 1 FROM beneficiary) AND NOT EXISTS (SELECT 1 FROM answered)
-      AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM claimed))
+      AND NOT EXISTS (SELECT 1 FROM suspended) AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM claimed))
     RETURNING id
 ), journal AS (
     {_rows_of("sync_changes", JOURNAL_COLUMNS)}
@@ -107,6 +114,7 @@ WITH beneficiary AS (
     {_rows_of("audit_entries", AUDIT_COLUMNS)}
 )
 SELECT EXISTS (SELECT 1 FROM beneficiary) AS found, (SELECT record FROM answered) AS answered,
+       (SELECT id FROM suspended) AS suspension_id, (SELECT country FROM suspended) AS suspended_country,
        (SELECT count(*) FROM opened) AS opened
 """  # noqa: S608
 
@@ -116,14 +124,15 @@ class CaseOpenings:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._staged: tuple[Case, str] | None = None
+        self._staged: tuple[Case, str, str | None, bool] | None = None
         self._pending: list[dict[str, object]] = []
         self._claim: IdempotencyClaim | None = None
         self._claimed: list[dict[str, object]] = []
 
-    def add(self, case: Case, *, office_id: str) -> None:
-        """The case to insert, if its beneficiary is registered by `office_id`."""
-        self._staged = (case, office_id)
+    def add(self, case: Case, *, office_id: str, organisation_id: str | None, suspendable: bool) -> None:
+        """The case to insert, if its beneficiary is registered by `office_id` and, when the opening is
+        `suspendable`, `organisation_id` has not suspended returns to the person's country."""
+        self._staged = (case, office_id, organisation_id, suspendable)
 
     def mark_pending(self, mark: MonitoringProfilePending) -> None:
         """The case's mark for the weekly monitoring publication (no profile lock: nobody else knows the case)."""
@@ -147,10 +156,11 @@ class CaseOpenings:
     ) -> IdempotencyRecord | None:
         """Write the case and everything staged with it in one statement. Returns the answer already given to
         the claimed key instead, writing nothing; `BeneficiaryNotFound` when the caller's office registered no
-        such beneficiary, :class:`OpeningRaced` when a request with the same key committed meanwhile."""
+        such beneficiary, the guard's refusal when returns to the person's country are suspended (writing
+        nothing), :class:`OpeningRaced` when a request with the same key committed meanwhile."""
         if self._staged is None:
             raise RuntimeError("add() the case before writing it")
-        case, office_id = self._staged
+        case, office_id, organisation_id, suspendable = self._staged
         journal = [{name: getattr(e, name) for name in JOURNAL_COLUMNS} for e in journal_entries([case], (), ())]
         columns = new_case_columns(case)
         row = await self._connection.fetchrow(
@@ -170,12 +180,16 @@ class CaseOpenings:
                     "audit_entries": audit,
                 }
             ).decode(),
+            organisation_id,
+            suspendable,
         )
         assert row is not None  # noqa: S101 - the statement always answers one row
         if row["answered"] is not None:
             return IdempotencyRecord.model_validate(row["answered"])
         if not row["found"]:
             raise BeneficiaryNotFound(pointer="#/beneficiary_id")
+        if row["suspension_id"] is not None:
+            raise returns_suspended(row["suspended_country"], row["suspension_id"])
         if row["opened"] != 1:
             raise OpeningRaced()
         return None

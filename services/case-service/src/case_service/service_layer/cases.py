@@ -14,6 +14,7 @@ from case_service.domain.models import (
     open_case_for,
 )
 from case_service.domain.monitoring import PROFILED_CASE_FIELDS, MonitoringProfilePending
+from case_service.domain.return_suspensions import guards_opening
 from case_service.domain.stages import Stage
 from case_service.domain.transfers import owner_projection
 from case_service.schemas import CaseRead, OpenCase, UpdateCase
@@ -90,12 +91,18 @@ def open_case(
     """Stage the opening of a case for a beneficiary the caller's office registered: the case, `case.opened`, its
     audit entry, its monitoring mark (its first profile leaves with the weekly publication), and its answer as
     the answer to `claim`'s key. Returns the answer. The caller commits, which may find the beneficiary missing
-    (404), or the key already answered."""
+    (404), returns to the person's country suspended (409, guard `returns_not_suspended`), or the key already
+    answered."""
     assert actor.office_id is not None  # noqa: S101 - the router requires an office claim
     # whether the beneficiary is a minor, the commit's statement tells from the row it locks
     opening = _opening(command.beneficiary_id, command, subject_is_minor=False, actor=actor, now=now)
     answer = CaseRead.model_validate(new_case_columns(opening.case))
-    work.openings.add(opening.case, office_id=actor.office_id)
+    work.openings.add(
+        opening.case,
+        office_id=actor.office_id,
+        organisation_id=actor.organisation_id,
+        suspendable=guards_opening(opening.case.stage),
+    )
     _emit_opening(work.outbox, work.audit, opening, actor)
     work.openings.mark_pending(opening.mark)
     if claim is not None:
@@ -105,7 +112,8 @@ def open_case(
 
 async def open_case_within(uow: CaseUnitOfWork, command: OpenCase, *, actor: Principal, now: datetime) -> Case:
     """:func:`open_case` inside a unit of work that does more: a bulk import registers the beneficiary in it,
-    and its legacy case keeps the date of return its row gives, or none (not today's)."""
+    and its legacy case keeps the date of return its row gives, or none (not today's). A suspension of returns
+    does not refuse it: the legacy case exists already, as a case open when returns were suspended does."""
     assert actor.office_id is not None  # noqa: S101 - the submitter acts for an office
     # locked as the API's opening locks it (repositories/openings.py)
     beneficiary = await uow.beneficiaries.get_visible(
