@@ -52,6 +52,19 @@ async def suspend(client: httpx.AsyncClient, h: dict[str, str], country: str) ->
     return dict(suspended.json())
 
 
+async def events_of(test_db_url: str, suspension_id: str) -> list[tuple[str, str]]:
+    conn = await asyncpg.connect(plain(test_db_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT event ->> 'type' AS type, event -> 'data' ->> 'country' AS country FROM outbox_messages"
+            " WHERE key = $1 ORDER BY seq",
+            suspension_id,
+        )
+    finally:
+        await conn.close()
+    return [(row["type"], row["country"]) for row in rows]
+
+
 async def written_for(test_db_url: str, beneficiary: str) -> tuple[int, int]:
     """The cases of the beneficiary and the idempotency keys stored: what a refused opening must not add to."""
     conn = await asyncpg.connect(plain(test_db_url))
@@ -94,6 +107,10 @@ async def test_a_suspension_refuses_a_new_return_there_and_writes_nothing_until_
     opened = await client.post("/v1/cases", json=body, headers={**h, **key})
     assert opened.status_code == 201, opened.text
     assert "idempotent-replayed" not in opened.headers
+    assert await events_of(test_db_url, suspension["id"]) == [
+        ("casebridge.case.returns_suspended.v1", "YE"),
+        ("casebridge.case.returns_resumed.v1", "YE"),  # once: the second lifting changed nothing
+    ]
 
 
 async def test_the_country_of_return_counts_before_the_country_of_origin(

@@ -42,7 +42,8 @@ async def suspend_returns(
     409 `stage-guard-failed` with `guard: returns_not_suspended`, the `country` and the `suspension_id`. Cases
     already open and returns opened on arrival (forced, spontaneous) go on. Role `supervisor` (else 403
     `return-suspension-role-required`), scopes `cases:write cases:admin`. 409 `return-suspension-exists` while the
-    country's returns are suspended already. Send an `Idempotency-Key` to retry safely."""
+    country's returns are suspended already. Emits `casebridge.case.returns_suspended.v1`. Send an
+    `Idempotency-Key` to retry safely."""
     async with uow:
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
             return replay
@@ -81,9 +82,10 @@ async def list_return_suspensions(
 
 @router.post("/{suspension_id}/lifting", responses=problems(401, 403, 404))
 async def lift_return_suspension(suspension_id: UUID, uow: UoW, who: CasesAdmin) -> ReturnSuspensionRead:
-    """Lift a suspension: its organisation's offices may open return cases to the country again. Role
-    `supervisor`, scopes `cases:write cases:admin`. Lifting a lifted suspension answers the same and changes
-    nothing; another organisation's suspension is 404 `return-suspension-not-found`."""
+    """Lift a suspension: its organisation's offices may open return cases to the country again (emits
+    `casebridge.case.returns_resumed.v1`). Role `supervisor`, scopes `cases:write cases:admin`. Lifting a lifted
+    suspension answers the same and changes nothing; another organisation's suspension is 404
+    `return-suspension-not-found`."""
     async with uow:
         suspension = await return_suspensions.lift_suspension(uow, suspension_id, actor=who, now=utc_now())
         result = _read(suspension)

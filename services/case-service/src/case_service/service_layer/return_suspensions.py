@@ -12,6 +12,7 @@ from case_service.unit_of_work import CaseUnitOfWork
 from casebridge_common.access import Purpose
 from casebridge_common.audit import AuditAction
 from casebridge_common.auth import OfficeClaimRequired, Principal
+from casebridge_common.events.contracts.case import ReturnsResumed, ReturnsSuspended
 
 
 def _organisation_of(actor: Principal) -> str:
@@ -26,7 +27,8 @@ def _organisation_of(actor: Principal) -> str:
 async def suspend_returns(
     uow: CaseUnitOfWork, command: SuspendReturns, *, actor: Principal, now: datetime
 ) -> ReturnSuspension:
-    """409 `return-suspension-exists` while the organisation's returns to the country are suspended already."""
+    """Emits `casebridge.case.returns_suspended.v1`. 409 `return-suspension-exists` while the organisation's
+    returns to the country are suspended already."""
     organisation_id = _organisation_of(actor)
     if current := await uow.return_suspensions.in_force(organisation_id=organisation_id, country=command.country):
         raise ReturnSuspensionExists(suspension_id=current.id, country=command.country)
@@ -44,13 +46,23 @@ async def suspend_returns(
     uow.audit.record(
         actor, AuditAction.CREATE, resource_type="return_suspension", resource_id=suspension.id, purpose=Purpose.AUDIT
     )
+    uow.outbox.emit(
+        ReturnsSuspended(
+            suspension_id=suspension.id,
+            organisation_id=organisation_id,
+            country=suspension.country,
+            suspended_by_office_id=suspension.suspended_by_office_id,
+            suspended_at=now,
+        )
+    )
     return suspension
 
 
 async def lift_suspension(
     uow: CaseUnitOfWork, suspension_id: UUID, *, actor: Principal, now: datetime
 ) -> ReturnSuspension:
-    """Lifting a lifted suspension changes nothing and answers the same."""
+    """Emits `casebridge.case.returns_resumed.v1`. Lifting a lifted suspension changes nothing and answers the
+    same."""
     organisation_id = _organisation_of(actor)
     suspension = await uow.return_suspensions.get(suspension_id, organisation_id=organisation_id, for_update=True)
     if suspension is None:
@@ -63,6 +75,11 @@ async def lift_suspension(
             resource_type="return_suspension",
             resource_id=suspension.id,
             purpose=Purpose.AUDIT,
+        )
+        uow.outbox.emit(
+            ReturnsResumed(
+                suspension_id=suspension.id, organisation_id=organisation_id, country=suspension.country, lifted_at=now
+            )
         )
     return suspension
 

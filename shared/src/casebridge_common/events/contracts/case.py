@@ -441,6 +441,63 @@ class BreakGlassUsed(Event):
         return self.case_id
 
 
+class ReturnsSuspended(Event):
+    """An organisation suspended its returns to a country (reintegration.md R46): until it lifts the suspension,
+    its offices open no return case in pre-departure counselling for a person returning there. The reason is
+    read through the case API (`GET /v1/return-suspensions`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "suspension_id": "5b0c8e51-2f4d-4c8a-9d3e-7a1b6c2d9e04",
+                    "organisation_id": "iom-germany",
+                    "country": "SO",
+                    "suspended_by_office_id": "de-berlin",
+                    "suspended_at": "2026-12-04T09:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.returns_suspended.v1"
+    topic: ClassVar[str] = "casebridge.case.events.v1"
+    suspension_id: UUID
+    organisation_id: str
+    country: str
+    suspended_by_office_id: str
+    suspended_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.suspension_id
+
+
+class ReturnsResumed(Event):
+    """An organisation lifted a suspension of its returns to a country: its offices may open return cases
+    there again."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "suspension_id": "5b0c8e51-2f4d-4c8a-9d3e-7a1b6c2d9e04",
+                    "organisation_id": "iom-germany",
+                    "country": "SO",
+                    "lifted_at": "2027-02-01T09:00:00Z",
+                }
+            ]
+        }
+    )
+    type: ClassVar[str] = "casebridge.case.returns_resumed.v1"
+    topic: ClassVar[str] = "casebridge.case.events.v1"
+    suspension_id: UUID
+    organisation_id: str
+    country: str
+    lifted_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.suspension_id
+
+
 class AgeGroup(StrEnum):
     """The age band at case opening (D-core: child/adult and band); `0-17` is a child."""
 
