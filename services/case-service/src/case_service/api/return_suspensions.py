@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from case_service.api.dependencies import CasesAdmin, CasesRead, UoW
-from case_service.domain.return_suspensions import ReturnSuspension
 from case_service.schemas.return_suspensions import ReturnSuspensionRead, SuspendReturns
 from case_service.service_layer import return_suspensions
 from casebridge_common.db import utc_now
@@ -28,10 +27,6 @@ router = APIRouter(prefix="/v1/return-suspensions", tags=["return suspensions"])
 CountryParam = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["SO"])]
 
 
-def _read(suspension: ReturnSuspension) -> ReturnSuspensionRead:
-    return ReturnSuspensionRead.model_validate({**suspension.model_dump(), "in_force": suspension.lifted_at is None})
-
-
 @router.post("", status_code=201, response_model=ReturnSuspensionRead, responses=problems(401, 403, 409, 422))
 async def suspend_returns(
     body: SuspendReturns, uow: UoW, who: CasesAdmin, key: IdempotencyKeyHeader = None
@@ -48,7 +43,7 @@ async def suspend_returns(
         if (replay := await uow.idempotency.replay(key, who, body)) is not None:
             return replay
         suspension = await return_suspensions.suspend_returns(uow, body, actor=who, now=utc_now())
-        result = _read(suspension)
+        result = ReturnSuspensionRead.model_validate(suspension)
         await uow.idempotency.remember(status=201, body=result)
         await uow.commit()
     return result
@@ -73,7 +68,7 @@ async def list_return_suspensions(
         )
         await uow.commit()
     return page_of(
-        [_read(s) for s in rows],
+        [ReturnSuspensionRead.model_validate(s) for s in rows],
         limit=limit,
         sort_key=lambda s: [s.suspended_at.isoformat(), str(s.id)],
         query=query,
@@ -88,6 +83,6 @@ async def lift_return_suspension(suspension_id: UUID, uow: UoW, who: CasesAdmin)
     `return-suspension-not-found`."""
     async with uow:
         suspension = await return_suspensions.lift_suspension(uow, suspension_id, actor=who, now=utc_now())
-        result = _read(suspension)
+        result = ReturnSuspensionRead.model_validate(suspension)
         await uow.commit()
     return result

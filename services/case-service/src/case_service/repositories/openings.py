@@ -126,8 +126,7 @@ class CaseOpenings:
         self._connection = connection
         self._staged: tuple[Case, str, str | None, bool] | None = None
         self._pending: list[dict[str, object]] = []
-        self._claim: IdempotencyClaim | None = None
-        self._claimed: list[dict[str, object]] = []
+        self._claimed: dict[str, object] | None = None  # the idempotency record to store
 
     def add(self, case: Case, *, office_id: str, organisation_id: str | None, suspendable: bool) -> None:
         """The case to insert, if its beneficiary is registered by `office_id` and, when the opening is
@@ -140,16 +139,13 @@ class CaseOpenings:
 
     def claim(self, claim: IdempotencyClaim, *, status: int, body: BaseModel) -> None:
         """Store `body` as the answer to the request's Idempotency-Key, unless the key already has one."""
-        self._claim = claim
-        self._claimed = [
-            {
-                "principal": claim.principal,
-                "key": claim.key,
-                "request_hash": claim.request_hash,
-                "status": status,
-                "body": body,
-            }
-        ]
+        self._claimed = {
+            "principal": claim.principal,
+            "key": claim.key,
+            "request_hash": claim.request_hash,
+            "status": status,
+            "body": body,
+        }
 
     async def write(
         self, *, events: Sequence[dict[str, object]], audit: Sequence[dict[str, object]]
@@ -163,16 +159,17 @@ class CaseOpenings:
         case, office_id, organisation_id, suspendable = self._staged
         journal = [{name: getattr(e, name) for name in JOURNAL_COLUMNS} for e in journal_entries([case], (), ())]
         columns = new_case_columns(case)
+        claimed = self._claimed or {}
         row = await self._connection.fetchrow(
             _WRITE,
             case.beneficiary_id,
             office_id,
             case.opened_at.astimezone(UTC).date(),
-            None if self._claim is None else self._claim.principal,
-            None if self._claim is None else self._claim.key,
+            claimed.get("principal"),
+            claimed.get("key"),
             to_json(
                 {
-                    "idempotency_keys": self._claimed,
+                    "idempotency_keys": [claimed] if claimed else [],
                     "cases": {name: columns[name] for name in CASE_COLUMNS},
                     "sync_changes": journal,
                     "monitoring_profile_pending": self._pending,

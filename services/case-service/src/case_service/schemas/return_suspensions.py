@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from casebridge_common.http import IsoDateTime
 
@@ -49,4 +49,8 @@ class ReturnSuspensionRead(BaseModel):
     suspended_at: IsoDateTime
     lifted_by: str | None
     lifted_at: IsoDateTime | None
-    in_force: bool = Field(description="not lifted: no new return case to the country can be opened")
+
+    @computed_field(description="not lifted: no new return case to the country can be opened")  # type: ignore[prop-decorator]
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None
